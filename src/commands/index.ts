@@ -1,0 +1,18 @@
+// Every command group, in one list for the command table.
+
+import type { CommandDef } from "./table.ts";
+import { connectionCommands } from "./connection.ts";
+import { stringCommands } from "./string.ts";
+import { keyspaceCommands } from "./keyspace.ts";
+import { expireCommands } from "./expire.ts";
+import { serverCommands } from "./server.ts";
+import { commandCommands } from "./command.ts";
+
+export const allCommands: CommandDef[] = [
+  ...connectionCommands,
+  ...stringCommands,
+  ...keyspaceCommands,
+  ...expireCommands,
+  ...serverCommands,
+  ...commandCommands,
+];

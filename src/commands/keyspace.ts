@@ -1,0 +1,2 @@
+import type { CommandDef } from "./table.ts";
+export const keyspaceCommands: CommandDef[] = [];

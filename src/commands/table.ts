@@ -1,0 +1,213 @@
+// The command table: one declarative spec per command (Redis's commands/*.json), from which
+// dispatch checks, COMMAND INFO/DOCS/GETKEYS, ACL categories, INFO commandstats and the
+// generated docs are all derived. Command files export arrays of CommandDef; this module
+// compiles them once at start-up.
+
+import type { Client } from "../server/client.ts";
+
+export type Handler = (c: Client) => void;
+
+/** Where a command's keys are (Redis 7 key specs, see COMMAND DOCS "key_specs"). */
+export interface KeySpec {
+  /** Redis's key-spec flags, space separated: "RW access update", "RO access", "OW update", "RM delete" ... */
+  flags: string;
+  begin: { index: number } | { keyword: string; startfrom: number };
+  find: { lastkey: number; keystep: number; limit: number } | { keynumidx: number; firstkey: number; keystep: number };
+  notes?: string;
+}
+
+/** A command as a command file declares it. */
+export interface CommandDef {
+  /** Lower-case name; a subcommand's is the parent's and its own joined by '|'. */
+  name: string;
+  /** Argument count including the name; negative means "at least -arity". */
+  arity: number;
+  /** Redis's command flags, space separated: "write denyoom fast" ... */
+  flags: string;
+  /** ACL categories besides those Redis derives from the flags, space separated, no '@'. */
+  acl?: string;
+  group: string;
+  since: string;
+  summary: string;
+  complexity?: string;
+  /** Redis's command tips ("nondeterministic_output", "request_policy:all_shards" ...). */
+  tips?: string[];
+  keySpecs?: KeySpec[];
+  /** Redis's documented argument tree for COMMAND DOCS (name, type, flags, arguments). */
+  arguments?: unknown[];
+  /** Subcommands of a container command (CONFIG, CLIENT, OBJECT ...). */
+  subcommands?: CommandDef[];
+  /** Absent on container commands, whose subcommands have handlers. */
+  handler?: Handler;
+}
+
+/** Flag bits, tested on the dispatch path. */
+export const CMD = {
+  write: 1 << 0,
+  readonly: 1 << 1,
+  denyoom: 1 << 2,
+  admin: 1 << 3,
+  pubsub: 1 << 4,
+  noscript: 1 << 5,
+  blocking: 1 << 6,
+  loading: 1 << 7,
+  stale: 1 << 8,
+  skip_monitor: 1 << 9,
+  skip_slowlog: 1 << 10,
+  asking: 1 << 11,
+  fast: 1 << 12,
+  no_auth: 1 << 13,
+  may_replicate: 1 << 14,
+  no_mandatory_keys: 1 << 15,
+  protected: 1 << 16,
+  no_async_loading: 1 << 17,
+  no_multi: 1 << 18,
+  allow_busy: 1 << 19,
+  movablekeys: 1 << 20,
+  sentinel: 1 << 21,
+  only_sentinel: 1 << 22,
+} as const;
+
+export type FlagName = keyof typeof CMD;
+
+/** A compiled command: the declaration plus what dispatch needs at hand and its counters. */
+export class Command {
+  readonly def: CommandDef;
+  readonly name: string;
+  /** "config|get" for subcommands, as INFO commandstats and errors print it. */
+  readonly fullName: string;
+  readonly arity: number;
+  readonly flags: number;
+  readonly nameBytes: Uint8Array;
+  readonly handler: Handler | null;
+  readonly parent: Command | null;
+  readonly subcommands: Map<string, Command> | null;
+  /** ACL categories in Redis's order, with the ones implied by flags. */
+  readonly aclCategories: string[];
+  calls = 0;
+  usec = 0;
+  rejectedCalls = 0;
+  failedCalls = 0;
+
+  constructor(def: CommandDef, parent: Command | null) {
+    this.def = def;
+    this.parent = parent;
+    this.fullName = def.name;
+    this.name = parent === null ? def.name : def.name.slice(parent.name.length + 1);
+    this.arity = def.arity;
+    this.flags = parseFlags(def);
+    this.nameBytes = new TextEncoder().encode(this.name);
+    this.handler = def.handler ?? null;
+    this.aclCategories = aclCategories(def, this.flags);
+    if (def.subcommands === undefined) {
+      this.subcommands = null;
+    } else {
+      this.subcommands = new Map();
+      for (const sub of def.subcommands) {
+        const c = new Command(sub, this);
+        this.subcommands.set(c.name, c);
+      }
+    }
+  }
+
+  has(flag: number): boolean {
+    return (this.flags & flag) !== 0;
+  }
+
+  resetStats(): void {
+    this.calls = this.usec = this.rejectedCalls = this.failedCalls = 0;
+    if (this.subcommands !== null) for (const s of this.subcommands.values()) s.resetStats();
+  }
+}
+
+function parseFlags(def: CommandDef): number {
+  let bits = 0;
+  for (const word of def.flags.split(" ")) {
+    if (word === "") continue;
+    const bit = CMD[word as FlagName];
+    if (bit === undefined) throw new Error(`command ${def.name}: unknown flag ${word}`);
+    bits |= bit;
+  }
+  return bits;
+}
+
+/** Redis's ACL category order (acl.c ACLCommandCategories), which COMMAND INFO follows. */
+export const ACL_CATEGORIES = [
+  "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
+  "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous",
+  "connection", "transaction", "scripting",
+] as const;
+
+/** Declared categories plus those Redis 7.0 implies from flags (setImplicitACLCategories). */
+function aclCategories(def: CommandDef, flags: number): string[] {
+  const set = new Set((def.acl ?? "").split(" ").filter((w) => w !== ""));
+  if (flags & CMD.write) set.add("write");
+  if (flags & CMD.readonly && !set.has("scripting")) set.add("read");
+  if (flags & CMD.admin) {
+    set.add("admin");
+    set.add("dangerous");
+  }
+  if (flags & CMD.pubsub) set.add("pubsub");
+  if (flags & CMD.fast) set.add("fast");
+  if (flags & CMD.blocking) set.add("blocking");
+  if (!(flags & CMD.fast)) set.add("slow");
+  for (const c of set) {
+    if (!(ACL_CATEGORIES as readonly string[]).includes(c)) throw new Error(`command ${def.name}: unknown ACL category ${c}`);
+  }
+  return ACL_CATEGORIES.filter((c) => set.has(c));
+}
+
+/** Shorthand for the common key spec: keys from `index` to `lastkey` (-1: the end) every `keystep`. */
+export function keyRange(flags: string, index: number, lastkey = 0, keystep = 1): KeySpec {
+  return { flags, begin: { index }, find: { lastkey, keystep, limit: 0 } };
+}
+
+/** All commands, found by name bytes without allocating. */
+export class CommandTable {
+  readonly byName = new Map<string, Command>();
+  /** Buckets by (name length, first letter), compared byte by byte, case-insensitively. */
+  private readonly buckets: Command[][] = [];
+
+  constructor(defs: CommandDef[]) {
+    for (const def of defs) {
+      if (this.byName.has(def.name)) throw new Error(`command ${def.name} declared twice`);
+      const c = new Command(def, null);
+      this.byName.set(c.name, c);
+      const b = bucketOf(c.nameBytes, 0, c.nameBytes.length);
+      (this.buckets[b] ??= []).push(c);
+    }
+  }
+
+  lookup(buf: Uint8Array, start: number, len: number): Command | undefined {
+    const list = this.buckets[bucketOf(buf, start, len)];
+    if (list === undefined) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
+      if (c.nameBytes.length === len && sameCaseFolded(buf, start, c.nameBytes)) return c;
+    }
+    return undefined;
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  all(): IterableIterator<Command> {
+    return this.byName.values();
+  }
+}
+
+function bucketOf(buf: Uint8Array, start: number, len: number): number {
+  if (len === 0 || len > 63) return 0;
+  return len * 32 + (buf[start]! & 31);
+}
+
+/** True when buf matches the lower-case name exactly once ASCII letters are lower-cased. */
+function sameCaseFolded(buf: Uint8Array, start: number, name: Uint8Array): boolean {
+  for (let k = 0; k < name.length; k++) {
+    let c = buf[start + k]!;
+    if (c >= 65 && c <= 90) c |= 0x20;
+    if (c !== name[k]) return false;
+  }
+  return true;
+}

@@ -1,0 +1,48 @@
+// Redis's error replies, byte for byte (server.c createSharedObjects and the t_*.c
+// files). Kept in one module so that tests can check them and handlers never spell one.
+
+import { encode } from "./writer.ts";
+
+/** Errors that never vary, encoded once. */
+export const ERR = {
+  wrongType: encode("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
+  syntax: encode("-ERR syntax error\r\n"),
+  notInteger: encode("-ERR value is not an integer or out of range\r\n"),
+  notFloat: encode("-ERR value is not a valid float\r\n"),
+  noSuchKey: encode("-ERR no such key\r\n"),
+  outOfRange: encode("-ERR index out of range\r\n"),
+  dbIndex: encode("-ERR DB index is out of range\r\n"),
+  overflow: encode("-ERR increment or decrement would overflow\r\n"),
+  invalidExpire: encode("-ERR invalid expire time in 'set' command\r\n"),
+  noAuth: encode("-NOAUTH Authentication required.\r\n"),
+  invalidCursor: encode("-ERR invalid cursor\r\n"),
+  bitOffset: encode("-ERR bit offset is not an integer or out of range\r\n"),
+  stringTooLong: encode("-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"),
+} as const;
+
+export const wrongArity = (name: string): string => `ERR wrong number of arguments for '${name}' command`;
+
+/**
+ * Redis prints the name and the first arguments with printf's `%.*s`: each is cut at a NUL
+ * byte, the name at 128 bytes, and arguments are added while the list is under 128 bytes.
+ */
+export function unknownCommand(name: string, args: string[]): string {
+  let list = "";
+  for (let i = 0; i < args.length && list.length < 128; i++) {
+    list += `'${cString(args[i]!, 128 - list.length)}' `;
+  }
+  return `ERR unknown command '${cString(name, 128)}', with args beginning with: ${list}`;
+}
+
+export function unknownSubcommand(sub: string, command: string): string {
+  return `ERR unknown subcommand '${cString(sub, 128)}'. Try ${command.toUpperCase()} HELP.`;
+}
+
+/** What C's `%.{max}s` prints of a string: up to the first NUL, at most max bytes. */
+function cString(s: string, max: number): string {
+  const nul = s.indexOf("\0");
+  const end = nul < 0 ? s.length : nul;
+  return s.slice(0, Math.min(end, max));
+}
+
+export const invalidExpireTime = (command: string): string => `ERR invalid expire time in '${command}' command`;

@@ -1,0 +1,280 @@
+// Resumable, zero-copy RESP request parser (Redis's processMultibulkBuffer and
+// processInlineBuffer). One command is parsed at a time into an Argv of offsets into the
+// buffer it arrived in; the caller executes it, then asks for the next one. When a command
+// is incomplete the parser reports how many bytes it needs at least, so that a large bulk
+// arriving in many reads is not re-scanned on every read.
+
+/** Redis's PROTO_INLINE_MAX_SIZE: longest inline request or `*N`/`$N` header line. */
+export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
+/** Redis's INT_MAX bound on a multibulk count. */
+const MULTIBULK_MAX = 2147483647;
+
+const CR = 13; // '\r'
+const LF = 10; // '\n'
+const STAR = 42; // '*'
+const DOLLAR = 36; // '$'
+
+/** The arguments of one command: views into `buf`, valid until the next parse. */
+export class Argv {
+  buf: Uint8Array = new Uint8Array(0);
+  start: Int32Array = new Int32Array(16);
+  len: Int32Array = new Int32Array(16);
+  count = 0;
+
+  push(start: number, len: number): void {
+    if (this.count === this.start.length) this.grow();
+    this.start[this.count] = start;
+    this.len[this.count] = len;
+    this.count++;
+  }
+
+  private grow(): void {
+    const start = new Int32Array(this.start.length * 2);
+    const len = new Int32Array(this.len.length * 2);
+    start.set(this.start);
+    len.set(this.len);
+    this.start = start;
+    this.len = len;
+  }
+
+  /** Argument i as a latin1 string: one char per byte, the form keys are stored in. */
+  str(i: number): string {
+    return latin1(this.buf, this.start[i]!, this.len[i]!);
+  }
+
+  /** Argument i as a fresh copy (for values that are stored). */
+  copy(i: number): Uint8Array {
+    const s = this.start[i]!;
+    return this.buf.slice(s, s + this.len[i]!);
+  }
+
+  /** Argument i as a view (valid only while the command runs). */
+  view(i: number): Uint8Array {
+    const s = this.start[i]!;
+    return this.buf.subarray(s, s + this.len[i]!);
+  }
+
+  /** Case-insensitive comparison of argument i with a lower-case ASCII word. */
+  is(i: number, word: string): boolean {
+    const n = this.len[i]!;
+    if (n !== word.length) return false;
+    const b = this.buf;
+    const s = this.start[i]!;
+    for (let k = 0; k < n; k++) {
+      if ((b[s + k]! | 0x20) !== word.charCodeAt(k)) return false;
+    }
+    return true;
+  }
+
+  /** Argument i lower-cased as a string (option names, subcommands). */
+  lower(i: number): string {
+    return this.str(i).toLowerCase();
+  }
+}
+
+const latin1Decoder = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+
+/** Bytes as a latin1 string without an intermediate copy. */
+export function latin1(buf: Uint8Array, start: number, len: number): string {
+  return latin1Decoder.call(buf, start, start + len);
+}
+
+/** Outcome codes of parseCommand besides "the offset after the command". */
+export const NEED_MORE = -1;
+export const PROTOCOL_ERROR = -2;
+
+/** Limits and results the parser shares with its connection. */
+export class ParseState {
+  /** Absolute offset the buffer must reach before parsing again is worthwhile. */
+  wantEnd = 0;
+  /** Redis's reply text when parseCommand returns PROTOCOL_ERROR. */
+  error = "";
+  /** `proto-max-bulk-len`. */
+  maxBulkLen = 512 * 1024 * 1024;
+  /** Whether the client still has to AUTH (Redis caps request sizes for such clients). */
+  authRequired = false;
+}
+
+/**
+ * Parse one command from buf[pos..end) into argv. Returns the offset just after it (argv
+ * may be empty: blank inline lines and `*0`/`*-1` are consumed without a command),
+ * NEED_MORE (state.wantEnd says how far the buffer must grow), or PROTOCOL_ERROR
+ * (state.error holds the reply).
+ */
+export function parseCommand(buf: Uint8Array, pos: number, end: number, argv: Argv, state: ParseState): number {
+  argv.count = 0;
+  argv.buf = buf;
+  if (buf[pos] === STAR) return parseMultibulk(buf, pos, end, argv, state);
+  return parseInline(buf, pos, end, argv, state);
+}
+
+/** Offset of the first '\r' in buf[from..end), or -1. */
+function findCR(buf: Uint8Array, from: number, end: number): number {
+  const i = buf.indexOf(CR, from);
+  return i < 0 || i >= end ? -1 : i;
+}
+
+/** Redis's string2ll over a header: digits with an optional '-', no leading zeros. NaN when invalid. */
+function headerInt(buf: Uint8Array, start: number, end: number): number {
+  let i = start;
+  let neg = false;
+  if (i >= end) return NaN;
+  if (buf[i] === 45 /* '-' */) {
+    neg = true;
+    i++;
+    if (i >= end) return NaN;
+  }
+  if (buf[i] === 48 /* '0' */) return end - i === 1 && !neg ? 0 : NaN;
+  let v = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+    if (v > 9223372036854775807) return NaN;
+  }
+  return neg ? -v : v;
+}
+
+function parseMultibulk(buf: Uint8Array, cmdStart: number, end: number, argv: Argv, state: ParseState): number {
+  const cr = findCR(buf, cmdStart, end);
+  if (cr < 0) {
+    if (end - cmdStart > PROTO_INLINE_MAX_SIZE) return fail(state, "Protocol error: too big mbulk count string");
+    state.wantEnd = end + 1;
+    return NEED_MORE;
+  }
+  if (cr + 1 >= end) {
+    state.wantEnd = cr + 2;
+    return NEED_MORE;
+  }
+  const count = headerInt(buf, cmdStart + 1, cr);
+  if (!(count <= MULTIBULK_MAX)) return fail(state, "Protocol error: invalid multibulk length");
+  if (count > 10 && state.authRequired) return fail(state, "Protocol error: unauthenticated multibulk length");
+  let pos = cr + 2;
+  if (count <= 0) return pos;
+  for (let k = 0; k < count; k++) {
+    if (pos >= end) {
+      state.wantEnd = pos + 1;
+      return NEED_MORE;
+    }
+    const hcr = findCR(buf, pos, end);
+    if (hcr < 0) {
+      if (end - pos > PROTO_INLINE_MAX_SIZE) return fail(state, "Protocol error: too big bulk count string");
+      state.wantEnd = end + 1;
+      return NEED_MORE;
+    }
+    if (hcr + 1 >= end) {
+      state.wantEnd = hcr + 2;
+      return NEED_MORE;
+    }
+    if (buf[pos] !== DOLLAR) {
+      return fail(state, `Protocol error: expected '$', got '${String.fromCharCode(buf[pos]!)}'`);
+    }
+    const len = headerInt(buf, pos + 1, hcr);
+    if (!(len >= 0) || len > state.maxBulkLen) return fail(state, "Protocol error: invalid bulk length");
+    if (len > 16384 && state.authRequired) return fail(state, "Protocol error: unauthenticated bulk length");
+    const dataStart = hcr + 2;
+    // Like Redis, the two bytes after the payload are skipped without being checked.
+    const next = dataStart + len + 2;
+    if (next > end) {
+      state.wantEnd = next;
+      return NEED_MORE;
+    }
+    argv.push(dataStart, len);
+    pos = next;
+  }
+  return pos;
+}
+
+function fail(state: ParseState, message: string): number {
+  state.error = message;
+  return PROTOCOL_ERROR;
+}
+
+function parseInline(buf: Uint8Array, start: number, end: number, argv: Argv, state: ParseState): number {
+  const lf = buf.indexOf(LF, start);
+  if (lf < 0 || lf >= end) {
+    if (end - start > PROTO_INLINE_MAX_SIZE) return fail(state, "Protocol error: too big inline request");
+    state.wantEnd = end + 1;
+    return NEED_MORE;
+  }
+  let lineEnd = lf;
+  if (lineEnd > start && buf[lineEnd - 1] === CR) lineEnd--;
+  if (!splitArgs(buf, start, lineEnd, argv)) return fail(state, "Protocol error: unbalanced quotes in request");
+  return lf + 1;
+}
+
+/** Redis's isspace() set, used by sdssplitargs. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  if (l >= 97 && l <= 102) return l - 87;
+  return -1;
+}
+
+/**
+ * Redis's sdssplitargs over buf[start..end) into a fresh buffer (quoted arguments are
+ * unescaped, so they cannot stay views of the input). Returns false on unbalanced quotes.
+ */
+function splitArgs(buf: Uint8Array, start: number, end: number, argv: Argv): boolean {
+  const out = new Uint8Array(end - start);
+  let o = 0;
+  let p = start;
+  for (;;) {
+    while (p < end && isSpace(buf[p]!)) p++;
+    if (p >= end) break;
+    const argStart = o;
+    let inDouble = false;
+    let inSingle = false;
+    for (;;) {
+      if (inDouble) {
+        if (p >= end) return false;
+        const c = buf[p]!;
+        if (c === 92 /* '\\' */ && p + 3 < end && buf[p + 1] === 120 /* 'x' */ && hexValue(buf[p + 2]!) >= 0 && hexValue(buf[p + 3]!) >= 0) {
+          out[o++] = hexValue(buf[p + 2]!) * 16 + hexValue(buf[p + 3]!);
+          p += 3;
+        } else if (c === 92 && p + 1 < end) {
+          p++;
+          const e = buf[p]!;
+          out[o++] = e === 110 ? 10 : e === 114 ? 13 : e === 116 ? 9 : e === 98 ? 8 : e === 97 ? 7 : e;
+        } else if (c === 34 /* '"' */) {
+          // The closing quote must be followed by a space or the end of the line.
+          if (p + 1 < end && !isSpace(buf[p + 1]!)) return false;
+          inDouble = false;
+          p++;
+          break;
+        } else {
+          out[o++] = c;
+        }
+      } else if (inSingle) {
+        if (p >= end) return false;
+        const c = buf[p]!;
+        if (c === 92 && p + 1 < end && buf[p + 1] === 39 /* '\'' */) {
+          p++;
+          out[o++] = 39;
+        } else if (c === 39) {
+          if (p + 1 < end && !isSpace(buf[p + 1]!)) return false;
+          inSingle = false;
+          p++;
+          break;
+        } else {
+          out[o++] = c;
+        }
+      } else {
+        if (p >= end) break;
+        const c = buf[p]!;
+        if (isSpace(c)) break;
+        if (c === 34) inDouble = true;
+        else if (c === 39) inSingle = true;
+        else out[o++] = c;
+      }
+      p++;
+    }
+    argv.push(argStart, o - argStart);
+  }
+  argv.buf = out;
+  return true;
+}

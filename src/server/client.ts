@@ -1,0 +1,113 @@
+// One connection's state (Redis's client struct): its query buffer, the database it has
+// selected, its protocol version, its name and flags, and the output it could not write yet.
+
+import type { Socket } from "bun";
+import type { Argv } from "../resp/parser.ts";
+import type { ReplyWriter } from "../resp/writer.ts";
+import type { Command } from "../commands/table.ts";
+import type { Db } from "../store/db.ts";
+import type { Server } from "./server.ts";
+
+/** CLIENT REPLY modes. */
+export const enum ReplyMode {
+  On = 0,
+  Off = 1,
+  /** Skip the reply of the next command only. */
+  SkipNext = 2,
+  /** Set while the command after CLIENT REPLY SKIP runs. */
+  Skip = 3,
+}
+
+export class Client {
+  readonly id: number;
+  readonly server: Server;
+  socket: Socket<Client> | null;
+  /** The shared parse result and reply builder of the server, valid while a command runs. */
+  readonly argv: Argv;
+  readonly w: ReplyWriter;
+  db: Db;
+  resp = 2;
+  /** CLIENT SETNAME, latin1; empty when unset. */
+  name = "";
+  authenticated: boolean;
+  /** The user name the connection is authenticated as (ACL arrives later: "default"). */
+  user = "default";
+  replyMode = ReplyMode.On;
+  /** Set by QUIT and protocol errors: close once the pending replies are written. */
+  closeAfterReply = false;
+  /** CLIENT NO-EVICT. */
+  noEvict = false;
+  readonly createdMs: number;
+  lastInteractionMs: number;
+  /** The last command run, for CLIENT LIST's cmd= field. */
+  lastCommand: Command | null = null;
+  readonly addr: string;
+  readonly laddr: string;
+
+  /** Bytes of an incomplete command, kept between reads. */
+  qbuf: Uint8Array | null = null;
+  qlen = 0;
+  /** Length the query buffer must reach before the pending command can be complete. */
+  wantEnd = 0;
+  /** Replies the socket has not accepted yet, in order. */
+  private pending: Uint8Array | null = null;
+  private pendingStart = 0;
+  private pendingEnd = 0;
+  /** Set when reading is paused because too much output is pending. */
+  paused = false;
+
+  constructor(id: number, server: Server, socket: Socket<Client> | null, db: Db, addr: string, laddr: string) {
+    this.id = id;
+    this.server = server;
+    this.socket = socket;
+    this.argv = server.argv;
+    this.w = server.writer;
+    this.db = db;
+    this.authenticated = !server.authRequired();
+    this.createdMs = Date.now();
+    this.lastInteractionMs = this.createdMs;
+    this.addr = addr;
+    this.laddr = laddr;
+  }
+
+  /** Keep bytes that could not be written, behind any already pending. */
+  queueOutput(bytes: Uint8Array): void {
+    const n = bytes.length;
+    if (this.pending === null) {
+      this.pending = new Uint8Array(Math.max(n, 16 * 1024));
+      this.pendingStart = this.pendingEnd = 0;
+    } else if (this.pendingEnd + n > this.pending.length) {
+      // Compact to the front, growing only if the live bytes still do not fit.
+      const live = this.pendingEnd - this.pendingStart;
+      let size = this.pending.length;
+      while (size < live + n) size *= 2;
+      const target = size === this.pending.length ? this.pending : new Uint8Array(size);
+      if (target === this.pending) target.copyWithin(0, this.pendingStart, this.pendingEnd);
+      else target.set(this.pending.subarray(this.pendingStart, this.pendingEnd));
+      this.pending = target;
+      this.pendingStart = 0;
+      this.pendingEnd = live;
+    }
+    this.pending.set(bytes, this.pendingEnd);
+    this.pendingEnd += n;
+  }
+
+  /** The output still waiting for the socket. */
+  pendingBytes(): Uint8Array {
+    return this.pending!.subarray(this.pendingStart, this.pendingEnd);
+  }
+
+  /** Drop `n` bytes from the front of the pending output once the socket took them. */
+  consumeOutput(n: number): void {
+    this.pendingStart += n;
+    if (this.pendingStart >= this.pendingEnd) {
+      this.pending = null;
+      this.pendingStart = this.pendingEnd = 0;
+    }
+  }
+
+  /** Bytes of output not yet written (CLIENT LIST omem, output buffer limits). */
+  get pendingLen(): number {
+    return this.pendingEnd - this.pendingStart;
+  }
+}

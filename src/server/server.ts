@@ -1,0 +1,364 @@
+// The server: listeners, the read -> parse -> dispatch -> reply loop, and the cron.
+// Data flows one way: socket bytes are parsed into the shared Argv, the dispatcher checks
+// the command against the table and runs its handler, the handler appends replies to the
+// shared writer, and everything one read event produced leaves in one socket write.
+
+import type { Socket, TCPSocketListener } from "bun";
+import { Argv, ParseState, parseCommand, NEED_MORE, PROTOCOL_ERROR, latin1 } from "../resp/parser.ts";
+import { ReplyWriter } from "../resp/writer.ts";
+import { ERR, unknownCommand, unknownSubcommand, wrongArity } from "../resp/errors.ts";
+import { CMD, CommandTable, type Command } from "../commands/table.ts";
+import { allCommands } from "../commands/index.ts";
+import { Db, KeyspaceStats } from "../store/db.ts";
+import { Client, ReplyMode } from "./client.ts";
+import { ServerStats } from "./stats.ts";
+import type { Config } from "../config/config.ts";
+import type { Logger } from "../log/log.ts";
+import { activeExpireCycle } from "../cache/expire.ts";
+
+/** Reading from a client pauses while this much of its output is still unwritten. */
+const OUTPUT_PAUSE_BYTES = 4 * 1024 * 1024;
+
+export class Server {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly commands: CommandTable;
+  readonly dbs: Db[];
+  readonly keyspaceStats = new KeyspaceStats();
+  readonly stats = new ServerStats();
+  readonly clients = new Map<number, Client>();
+  readonly argv = new Argv();
+  readonly writer = new ReplyWriter();
+  private readonly parseState = new ParseState();
+  private listeners: TCPSocketListener<Client>[] = [];
+  private nextClientId = 1;
+  private cronTimer: ReturnType<typeof setInterval> | null = null;
+  /** Scratch for the active expiry cycle's samples. */
+  readonly expireSample: string[] = [];
+  /** The database the next active expiry cycle starts with. */
+  expireNextDb = 0;
+  readonly startedMs = Date.now();
+  /** Called once the server has stopped because of SHUTDOWN or a signal. */
+  onShutdown: ((exitCode: number) => void) | null = null;
+  shuttingDown = false;
+
+  constructor(config: Config, log: Logger) {
+    this.config = config;
+    this.log = log;
+    this.commands = new CommandTable(allCommands);
+    this.dbs = [];
+    for (let i = 0; i < config.databases; i++) this.dbs.push(new Db(i, this.keyspaceStats));
+    this.writer.onError = (message) => this.stats.countError(message);
+  }
+
+  authRequired(): boolean {
+    return this.config.requirepass !== "";
+  }
+
+  /** Open the listeners named by `bind` on `port`. Resolves with the port (useful with port 0). */
+  listen(): number {
+    let port = this.config.port;
+    const errors: string[] = [];
+    for (const entry of this.config.bind) {
+      const optional = entry.startsWith("-");
+      const address = optional ? entry.slice(1) : entry;
+      const hostname = address === "*" ? "0.0.0.0" : address === "::*" ? "::" : address;
+      try {
+        const listener = Bun.listen<Client>({ hostname, port, socket: this.socketHandlers() });
+        port = listener.port;
+        this.listeners.push(listener);
+      } catch (e) {
+        if (optional) continue;
+        errors.push(`Could not create server TCP listening socket ${address}:${port}: ${(e as Error).message}`);
+      }
+    }
+    if (errors.length > 0 || this.listeners.length === 0) {
+      for (const l of this.listeners) l.stop(true);
+      this.listeners = [];
+      throw new Error(errors[0] ?? `Could not create server TCP listening socket on port ${port}`);
+    }
+    this.startCron();
+    return port;
+  }
+
+  get port(): number {
+    return this.listeners[0]?.port ?? this.config.port;
+  }
+
+  private socketHandlers() {
+    const server = this;
+    return {
+      open(socket: Socket<Client>) {
+        server.onOpen(socket);
+      },
+      data(socket: Socket<Client>, chunk: Uint8Array) {
+        server.onData(socket.data, chunk);
+      },
+      drain(socket: Socket<Client>) {
+        server.onDrain(socket.data);
+      },
+      close(socket: Socket<Client>) {
+        server.onClose(socket.data);
+      },
+      error(socket: Socket<Client>) {
+        if (socket.data !== undefined) server.onClose(socket.data);
+      },
+    };
+  }
+
+  private onOpen(socket: Socket<Client>): void {
+    socket.setNoDelay(true);
+    if (this.clients.size >= this.config.maxclients) {
+      this.stats.rejectedConnections++;
+      socket.write("-ERR max number of clients reached\r\n");
+      socket.end();
+      return;
+    }
+    const addr = `${socket.remoteAddress}:${socket.remotePort ?? 0}`;
+    const laddr = `${socket.localAddress ?? ""}:${socket.localPort ?? this.port}`;
+    const c = new Client(this.nextClientId++, this, socket, this.dbs[0]!, addr, laddr);
+    socket.data = c;
+    this.clients.set(c.id, c);
+    this.stats.connectionsReceived++;
+  }
+
+  private onClose(c: Client): void {
+    if (c.socket === null) return;
+    c.socket = null;
+    this.clients.delete(c.id);
+  }
+
+  /** Disconnect a client now (CLIENT KILL, QUIT after its reply, errors). */
+  closeClient(c: Client): void {
+    const s = c.socket;
+    if (s === null) return;
+    this.onClose(c);
+    s.end();
+  }
+
+  private onData(c: Client, chunk: Uint8Array): void {
+    if (c.socket === null || c.closeAfterReply) return;
+    this.stats.netInputBytes += chunk.length;
+    this.stats.readsProcessed++;
+    c.lastInteractionMs = Date.now();
+    let buf: Uint8Array;
+    let end: number;
+    if (c.qlen === 0) {
+      // Fast path: parse straight from the socket's chunk without copying it.
+      buf = chunk;
+      end = chunk.length;
+    } else {
+      this.appendQuery(c, chunk);
+      if (c.qlen > this.config.clientQueryBufferLimit) {
+        this.log.warning(`Closing client that reached max query buffer length: id=${c.id} addr=${c.addr} (qbuf initial bytes: ${JSON.stringify(latin1(c.qbuf!, 0, Math.min(64, c.qlen)))})`);
+        this.closeClient(c);
+        return;
+      }
+      if (c.qlen < c.wantEnd) return;
+      buf = c.qbuf!;
+      end = c.qlen;
+    }
+    const state = this.parseState;
+    state.maxBulkLen = this.config.protoMaxBulkLen;
+    state.authRequired = !c.authenticated;
+    const w = this.writer;
+    w.reset();
+    let pos = 0;
+    while (pos < end) {
+      const next = parseCommand(buf, pos, end, this.argv, state);
+      if (next === NEED_MORE) break;
+      if (next === PROTOCOL_ERROR) {
+        w.resp = c.resp;
+        w.addError("ERR " + state.error);
+        this.log.verbose(`Protocol error (${state.error}) from client: id=${c.id} addr=${c.addr}`);
+        c.closeAfterReply = true;
+        pos = end;
+        break;
+      }
+      pos = next;
+      if (this.argv.count > 0) {
+        this.call(c);
+        if (c.closeAfterReply || c.socket === null) {
+          pos = end;
+          break;
+        }
+      }
+      state.authRequired = !c.authenticated;
+    }
+    this.keepTail(c, buf, pos, end, state.wantEnd);
+    this.flush(c);
+  }
+
+  /** Append a chunk to the client's query buffer, growing it for the bytes known to be coming. */
+  private appendQuery(c: Client, chunk: Uint8Array): void {
+    const need = Math.max(c.qlen + chunk.length, c.wantEnd);
+    if (c.qbuf === null || need > c.qbuf.length) {
+      const bigger = new Uint8Array(Math.max(need, (c.qbuf?.length ?? 0) * 2, 1024));
+      if (c.qbuf !== null) bigger.set(c.qbuf.subarray(0, c.qlen));
+      c.qbuf = bigger;
+    }
+    c.qbuf.set(chunk, c.qlen);
+    c.qlen += chunk.length;
+  }
+
+  /** Keep buf[pos..end), an incomplete command, at the front of the client's query buffer. */
+  private keepTail(c: Client, buf: Uint8Array, pos: number, end: number, wantEnd: number): void {
+    const rest = end - pos;
+    if (rest <= 0) {
+      c.qlen = 0;
+      c.wantEnd = 0;
+      // Give back a large buffer once it is idle, as Redis trims an idle query buffer.
+      if (c.qbuf !== null && c.qbuf.length > 64 * 1024) c.qbuf = null;
+      return;
+    }
+    if (buf === c.qbuf) {
+      if (pos > 0) buf.copyWithin(0, pos, end);
+    } else {
+      const size = Math.max(rest, wantEnd - pos, 1024);
+      if (c.qbuf === null || c.qbuf.length < size) c.qbuf = new Uint8Array(size);
+      c.qbuf.set(buf.subarray(pos, end));
+    }
+    c.qlen = rest;
+    c.wantEnd = wantEnd - pos;
+  }
+
+  /** Dispatch the command in this.argv (Redis's processCommand + call). */
+  private call(c: Client): void {
+    const argv = this.argv;
+    const w = this.writer;
+    w.resp = c.resp;
+    let cmd = this.commands.lookup(argv.buf, argv.start[0]!, argv.len[0]!);
+    if (cmd === undefined) return this.rejectUnknown(c);
+    if (cmd.subcommands !== null) {
+      if (argv.count === 1) return this.reject(cmd, wrongArity(cmd.fullName));
+      const sub = cmd.subcommands.get(argv.lower(1));
+      if (sub === undefined) {
+        return this.reject(cmd, unknownSubcommand(argv.str(1), cmd.name));
+      }
+      cmd = sub;
+    }
+    const arity = cmd.arity;
+    if ((arity > 0 && argv.count !== arity) || argv.count < -arity) {
+      return this.reject(cmd, wrongArity(cmd.fullName));
+    }
+    if (!c.authenticated && !(cmd.flags & CMD.no_auth)) {
+      cmd.rejectedCalls++;
+      w.addErrorBytes(ERR.noAuth);
+      return;
+    }
+    const mark = w.len;
+    const errorsBefore = this.stats.errorReplies;
+    const t0 = performance.now();
+    cmd.handler!(c);
+    const dt = performance.now() - t0;
+    cmd.calls++;
+    cmd.usec += dt * 1000;
+    if (this.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
+    c.lastCommand = cmd;
+    this.stats.commandsProcessed++;
+    this.afterCommand(c, mark);
+  }
+
+  /** Apply CLIENT REPLY: drop the reply when the client asked not to get it. */
+  private afterCommand(c: Client, mark: number): void {
+    const mode = c.replyMode;
+    if (mode === ReplyMode.On) return;
+    if (mode === ReplyMode.Off || mode === ReplyMode.Skip) this.writer.len = mark;
+    if (mode === ReplyMode.Skip) c.replyMode = ReplyMode.On;
+    else if (mode === ReplyMode.SkipNext) c.replyMode = ReplyMode.Skip;
+  }
+
+  private reject(cmd: Command, message: string): void {
+    cmd.rejectedCalls++;
+    this.writer.addError(message);
+  }
+
+  private rejectUnknown(c: Client): void {
+    const argv = this.argv;
+    const args: string[] = [];
+    for (let i = 1; i < argv.count && i < 64; i++) args.push(argv.str(i));
+    this.writer.addError(unknownCommand(argv.str(0), args));
+  }
+
+  /** Send what the writer holds to the client, queueing what the socket does not take. */
+  private flush(c: Client): void {
+    const w = this.writer;
+    const s = c.socket;
+    if (s === null) return;
+    if (w.len > 0) {
+      this.stats.netOutputBytes += w.len;
+      if (c.pendingLen > 0) {
+        c.queueOutput(w.bytes());
+      } else {
+        const written = s.write(w.buf, 0, w.len);
+        this.stats.writesProcessed++;
+        if (written < w.len) c.queueOutput(w.buf.subarray(Math.max(written, 0), w.len));
+      }
+      w.reset();
+    }
+    if (c.pendingLen > OUTPUT_PAUSE_BYTES && !c.paused) {
+      c.paused = true;
+      s.pause();
+    }
+    if (c.closeAfterReply && c.pendingLen === 0) this.closeClient(c);
+  }
+
+  private onDrain(c: Client): void {
+    const s = c.socket;
+    if (s === null || c.pendingLen === 0) return;
+    const written = s.write(c.pendingBytes());
+    if (written < 0) return;
+    c.consumeOutput(written);
+    if (c.paused && c.pendingLen < OUTPUT_PAUSE_BYTES / 2) {
+      c.paused = false;
+      s.resume();
+    }
+    if (c.closeAfterReply && c.pendingLen === 0) this.closeClient(c);
+  }
+
+  private startCron(): void {
+    const periodMs = Math.max(1, Math.floor(1000 / this.config.hz));
+    this.cronTimer = setInterval(() => this.cron(), periodMs);
+    this.cronTimer.unref?.();
+  }
+
+  /** Redis's serverCron: background work done `hz` times a second. */
+  private cron(): void {
+    const now = Date.now();
+    activeExpireCycle(this, now);
+    this.stats.opsPerSec.track(this.stats.commandsProcessed, now);
+    this.stats.inputKbps.track(this.stats.netInputBytes / 1024, now);
+    this.stats.outputKbps.track(this.stats.netOutputBytes / 1024, now);
+    this.closeTimedOutClients(now);
+  }
+
+  private closeTimedOutClients(nowMs: number): void {
+    const timeoutS = this.config.timeout;
+    if (timeoutS <= 0) return;
+    for (const c of this.clients.values()) {
+      if (nowMs - c.lastInteractionMs > timeoutS * 1000) {
+        this.log.verbose(`Closing idle client`);
+        this.closeClient(c);
+      }
+    }
+  }
+
+  /** Stop listening and disconnect everyone. */
+  close(): void {
+    if (this.cronTimer !== null) clearInterval(this.cronTimer);
+    this.cronTimer = null;
+    for (const l of this.listeners) l.stop(true);
+    this.listeners = [];
+    for (const c of [...this.clients.values()]) this.closeClient(c);
+  }
+
+  /** SHUTDOWN or a signal: log like Redis, close, and let main exit. */
+  shutdown(exitCode = 0): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.log.warning("User requested shutdown...");
+    this.close();
+    this.log.warning("redbun is now ready to exit, bye bye...");
+    this.onShutdown?.(exitCode);
+  }
+}

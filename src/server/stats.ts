@@ -1,0 +1,64 @@
+// Server-wide counters behind INFO stats and INFO errorstats (Redis's server.stat_*).
+
+/** Redis keeps this many samples for each instantaneous metric (STATS_METRIC_SAMPLES). */
+const METRIC_SAMPLES = 16;
+
+/** A rate sampled every cron tick, as Redis's trackInstantaneousMetric. */
+export class InstantaneousMetric {
+  private samples = new Float64Array(METRIC_SAMPLES);
+  private index = 0;
+  private lastTimeMs = 0;
+  private lastValue = 0;
+
+  track(value: number, nowMs: number): void {
+    if (this.lastTimeMs !== 0) {
+      const dt = nowMs - this.lastTimeMs;
+      this.samples[this.index] = dt > 0 ? ((value - this.lastValue) * 1000) / dt : 0;
+      this.index = (this.index + 1) % METRIC_SAMPLES;
+    }
+    this.lastTimeMs = nowMs;
+    this.lastValue = value;
+  }
+
+  /** The mean of the samples, rounded as Redis's getInstantaneousMetric (integer ops). */
+  get value(): number {
+    let sum = 0;
+    for (let i = 0; i < METRIC_SAMPLES; i++) sum += this.samples[i]!;
+    return sum / METRIC_SAMPLES;
+  }
+}
+
+export class ServerStats {
+  connectionsReceived = 0;
+  commandsProcessed = 0;
+  rejectedConnections = 0;
+  netInputBytes = 0;
+  netOutputBytes = 0;
+  readsProcessed = 0;
+  writesProcessed = 0;
+  errorReplies = 0;
+  unexpectedErrorReplies = 0;
+  /** Error replies counted by their code ("ERR", "WRONGTYPE" ...), for INFO errorstats. */
+  errorCodes = new Map<string, number>();
+  opsPerSec = new InstantaneousMetric();
+  inputKbps = new InstantaneousMetric();
+  outputKbps = new InstantaneousMetric();
+
+  /** Count one error reply by its code: the text up to the first space. */
+  countError(message: string): void {
+    this.errorReplies++;
+    const space = message.indexOf(" ");
+    const code = space < 0 ? message : message.slice(0, space);
+    // Redis stops adding new codes after 128 kinds to protect INFO from floods.
+    const seen = this.errorCodes.get(code);
+    if (seen !== undefined) this.errorCodes.set(code, seen + 1);
+    else if (this.errorCodes.size < 128) this.errorCodes.set(code, 1);
+  }
+
+  reset(): void {
+    this.connectionsReceived = this.commandsProcessed = this.rejectedConnections = 0;
+    this.netInputBytes = this.netOutputBytes = this.readsProcessed = this.writesProcessed = 0;
+    this.errorReplies = this.unexpectedErrorReplies = 0;
+    this.errorCodes.clear();
+  }
+}

@@ -1,0 +1,276 @@
+// The oracle: a real redis-server 7.0 and a redbun started side by side on free ports, and a
+// raw RESP connection to each, so tests can assert that both give byte-identical replies to
+// the same command sequences, errors included.
+
+import { resolve } from "node:path";
+import type { Subprocess } from "bun";
+
+export const REPO_ROOT = resolve(import.meta.dir, "../..");
+
+/** A port nobody listens on right now. */
+export function freePort(): number {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+/** Encode one command as a RESP multibulk; strings are taken as latin1 bytes. */
+export function encodeCommand(args: (string | Uint8Array)[]): Uint8Array {
+  const parts: Uint8Array[] = [Buffer.from(`*${args.length}\r\n`, "latin1")];
+  for (const a of args) {
+    const bytes = typeof a === "string" ? Buffer.from(a, "latin1") : a;
+    parts.push(Buffer.from(`$${bytes.length}\r\n`, "latin1"), bytes, Buffer.from("\r\n", "latin1"));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Offset just past the first complete RESP reply in buf[pos..), or -1 if incomplete. */
+export function replyEnd(buf: Uint8Array, pos: number): number {
+  let pending = 1;
+  while (pending > 0) {
+    if (pos >= buf.length) return -1;
+    const type = buf[pos]!;
+    const cr = buf.indexOf(13, pos);
+    if (cr < 0 || cr + 1 >= buf.length) return -1;
+    const n = Number(Buffer.from(buf.subarray(pos + 1, cr)).toString("latin1"));
+    pos = cr + 2;
+    switch (type) {
+      case 36: // '$' bulk
+      case 61: // '=' verbatim
+      case 33: // '!' blob error
+        if (n >= 0) {
+          if (pos + n + 2 > buf.length) return -1;
+          pos += n + 2;
+        }
+        pending--;
+        break;
+      case 42: // '*' array
+      case 126: // '~' set
+      case 62: // '>' push
+        pending += Math.max(n, 0) - 1;
+        break;
+      case 37: // '%' map
+        pending += 2 * n - 1;
+        break;
+      case 124: // '|' attribute: n pairs, then the reply it annotates
+        pending += 2 * n;
+        break;
+      default: // + - : _ , # ( one line
+        pending--;
+    }
+  }
+  return pos;
+}
+
+/** A raw connection that reads replies as latin1 strings, byte for byte. */
+export class RespConn {
+  private buf = new Uint8Array(0);
+  private waiters: (() => void)[] = [];
+  private closed = false;
+  private socket!: Awaited<ReturnType<typeof Bun.connect>>;
+
+  static async connect(port: number): Promise<RespConn> {
+    const c = new RespConn();
+    c.socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data: (_s, d) => {
+          const b = new Uint8Array(c.buf.length + d.length);
+          b.set(c.buf);
+          b.set(d, c.buf.length);
+          c.buf = b;
+          c.wake();
+        },
+        close: () => {
+          c.closed = true;
+          c.wake();
+        },
+        error: () => {
+          c.closed = true;
+          c.wake();
+        },
+      },
+    });
+    return c;
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private async more(timeoutMs: number): Promise<void> {
+    if (this.closed) throw new Error("connection closed");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      new Promise<void>((r) => this.waiters.push(r)),
+      new Promise<void>((_, rej) => {
+        timer = setTimeout(() => rej(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  /** Write raw bytes (or a latin1 string) as they are. */
+  write(data: Uint8Array | string): void {
+    this.socket.write(typeof data === "string" ? Buffer.from(data, "latin1") : data);
+  }
+
+  /** Read one complete reply. */
+  async read(timeoutMs = 10000): Promise<string> {
+    for (;;) {
+      const end = replyEnd(this.buf, 0);
+      if (end >= 0) {
+        const r = Buffer.from(this.buf.subarray(0, end)).toString("latin1");
+        this.buf = this.buf.slice(end);
+        return r;
+      }
+      await this.more(timeoutMs);
+    }
+  }
+
+  /** Send one command and read its reply. */
+  async call(...args: (string | Uint8Array)[]): Promise<string> {
+    this.write(encodeCommand(args));
+    return this.read();
+  }
+
+  /** Resolves once the server closed the connection; returns what it sent before. */
+  async readUntilClosed(timeoutMs = 10000): Promise<string> {
+    while (!this.closed) await this.more(timeoutMs);
+    const r = Buffer.from(this.buf).toString("latin1");
+    this.buf = new Uint8Array(0);
+    return r;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}
+
+/** A server process, stopped by `await using`. */
+export class ServerProcess {
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    readonly proc: Subprocess,
+  ) {}
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.proc.kill("SIGKILL");
+    await this.proc.exited;
+  }
+
+  stop(): Promise<void> {
+    return this[Symbol.asyncDispose]();
+  }
+}
+
+async function waitForPing(port: number, proc: Subprocess, name: string, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode} before answering`);
+    try {
+      const c = await RespConn.connect(port);
+      try {
+        if ((await c.call("PING")) === "+PONG\r\n") return;
+      } finally {
+        c.close();
+      }
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`${name} did not answer PING on port ${port}`);
+    await Bun.sleep(20);
+  }
+}
+
+/** Start Debian's redis-server 7.0 with persistence off. */
+export async function startRedis(extraArgs: string[] = []): Promise<ServerProcess> {
+  const port = freePort();
+  const proc = Bun.spawn(
+    ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs],
+    { stdout: "ignore", stderr: "inherit", cwd: "/tmp" },
+  );
+  await waitForPing(port, proc, "redis-server");
+  return new ServerProcess("redis", port, proc);
+}
+
+/** Start redbun from this checkout with the same flags. */
+export async function startRedbun(extraArgs: string[] = []): Promise<ServerProcess> {
+  const port = freePort();
+  const proc = Bun.spawn(
+    ["bun", "src/main.ts", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs],
+    { stdout: "ignore", stderr: "inherit", cwd: REPO_ROOT },
+  );
+  await waitForPing(port, proc, "redbun");
+  return new ServerProcess("redbun", port, proc);
+}
+
+/** Both servers and one connection to each: send the same thing, compare the bytes. */
+export class Oracle {
+  private constructor(
+    readonly redis: ServerProcess,
+    readonly redbun: ServerProcess,
+    readonly r: RespConn,
+    readonly b: RespConn,
+  ) {}
+
+  static async start(extraArgs: string[] = []): Promise<Oracle> {
+    const [redis, redbun] = await Promise.all([startRedis(extraArgs), startRedbun(extraArgs)]);
+    const [r, b] = await Promise.all([RespConn.connect(redis.port), RespConn.connect(redbun.port)]);
+    return new Oracle(redis, redbun, r, b);
+  }
+
+  /** Send a command to both; returns [redis reply, redbun reply]. */
+  async both(...args: (string | Uint8Array)[]): Promise<[string, string]> {
+    return Promise.all([this.r.call(...args), this.b.call(...args)]);
+  }
+
+  /** Send a command to both and throw unless the replies are byte-identical. Returns the reply. */
+  async same(...args: (string | Uint8Array)[]): Promise<string> {
+    const [want, got] = await this.both(...args);
+    if (want !== got) {
+      throw new Error(`reply differs for ${JSON.stringify(args)}\n  redis:  ${JSON.stringify(want)}\n  redbun: ${JSON.stringify(got)}`);
+    }
+    return want;
+  }
+
+  /** Run a sequence of commands through `same`. */
+  async sameAll(commands: (string | Uint8Array)[][]): Promise<void> {
+    for (const c of commands) await this.same(...c);
+  }
+
+  /** A new pair of connections, for multi-client scenarios. */
+  async connectBoth(): Promise<[RespConn, RespConn]> {
+    return Promise.all([RespConn.connect(this.redis.port), RespConn.connect(this.redbun.port)]);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.r.close();
+    this.b.close();
+    await Promise.all([this.redis.stop(), this.redbun.stop()]);
+  }
+
+  stop(): Promise<void> {
+    return this[Symbol.asyncDispose]();
+  }
+}
+
+/** A small seeded PRNG (mulberry32) so that fuzzers can print and replay their seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
