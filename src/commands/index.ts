@@ -7,6 +7,8 @@ import { keyspaceCommands } from "./keyspace.ts";
 import { expireCommands } from "./expire.ts";
 import { serverCommands } from "./server.ts";
 import { commandCommands } from "./command.ts";
+import { debugCommands } from "./debug.ts";
+import { configCommands } from "./config.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -15,4 +17,6 @@ export const allCommands: CommandDef[] = [
   ...expireCommands,
   ...serverCommands,
   ...commandCommands,
+  ...debugCommands,
+  ...configCommands,
 ];

@@ -1,2 +1,647 @@
-import type { CommandDef } from "./table.ts";
-export const keyspaceCommands: CommandDef[] = [];
+// Keyspace commands (Redis's db.c and object.c): DEL UNLINK EXISTS TYPE KEYS SCAN RANDOMKEY
+// RENAME RENAMENX COPY MOVE DBSIZE FLUSHDB FLUSHALL TOUCH OBJECT. Time-to-live commands
+// are in expire.ts.
+
+import type { Client } from "../server/client.ts";
+import type { Db } from "../store/db.ts";
+import { keyRange, type CommandDef } from "./table.ts";
+import { OK } from "../resp/writer.ts";
+import { ERR } from "../resp/errors.ts";
+import { parseInt32Arg, parseIntArg } from "./args.ts";
+import { Enc, ObjType, RObj, encodingName, lruClock, typeName } from "../store/object.ts";
+import { globMatch, isMatchAll } from "../util/glob.ts";
+
+// ---------------------------------------------------------------------------------------
+// Deleting and testing keys
+// ---------------------------------------------------------------------------------------
+
+/** DEL key [key ...] and UNLINK key [key ...]: values are freed by the garbage collector either way. */
+function delCommand(c: Client): void {
+  const argv = c.argv;
+  const db = c.db;
+  const now = Date.now();
+  let deleted = 0;
+  for (let i = 1; i < argv.count; i++) {
+    const key = argv.str(i);
+    // Expire first, so that a key past its time counts as expired rather than deleted.
+    db.expireIfNeeded(key, now);
+    if (db.delete(key)) deleted++;
+  }
+  c.server.dirty += deleted;
+  c.w.addInteger(deleted);
+}
+
+/** EXISTS key [key ...]: a key named twice counts twice. */
+function existsCommand(c: Client): void {
+  const argv = c.argv;
+  const now = Date.now();
+  let found = 0;
+  for (let i = 1; i < argv.count; i++) {
+    if (c.db.lookupReadNoTouch(argv.str(i), now) !== undefined) found++;
+  }
+  c.w.addInteger(found);
+}
+
+/** TOUCH key [key ...]: a read that updates each key's access time. */
+function touchCommand(c: Client): void {
+  const argv = c.argv;
+  const now = Date.now();
+  let found = 0;
+  for (let i = 1; i < argv.count; i++) {
+    if (c.db.lookupRead(argv.str(i), now) !== undefined) found++;
+  }
+  c.w.addInteger(found);
+}
+
+/** TYPE key */
+function typeCommand(c: Client): void {
+  const o = c.db.lookupReadNoTouch(c.argv.str(1));
+  c.w.addSimple(o === undefined ? "none" : typeName(o.type));
+}
+
+/** DBSIZE: keys past their time but not yet removed still count, as in Redis. */
+function dbsizeCommand(c: Client): void {
+  c.w.addInteger(c.db.size);
+}
+
+/** RANDOMKEY */
+function randomkeyCommand(c: Client): void {
+  const key = c.db.randomKey();
+  if (key === undefined) c.w.addNull();
+  else c.w.addBulkLatin1(key);
+}
+
+// ---------------------------------------------------------------------------------------
+// KEYS and SCAN
+// ---------------------------------------------------------------------------------------
+
+/** KEYS pattern: reports keys past their time without removing them, as Redis does. */
+function keysCommand(c: Client): void {
+  const pattern = c.argv.str(1);
+  const all = isMatchAll(pattern);
+  const db = c.db;
+  const now = Date.now();
+  const w = c.w;
+  const at = w.deferLen();
+  let n = 0;
+  for (const key of db.dict.keys()) {
+    if (!all && !globMatch(pattern, key, false)) continue;
+    if (isPastExpiry(db, key, now)) continue;
+    w.addBulkLatin1(key);
+    n++;
+  }
+  w.setDeferredLen(at, "array", n);
+}
+
+function isPastExpiry(db: Db, key: string, nowMs: number): boolean {
+  if (db.expires.size === 0) return false;
+  const when = db.expires.get(key);
+  return when !== undefined && when <= nowMs;
+}
+
+/** SCAN's default COUNT. */
+const SCAN_DEFAULT_COUNT = 10;
+/** Keys collected by the current SCAN step; a module-level array so scanning allocates no closure. */
+const scanBatch: string[] = [];
+function collectScanKey(key: string): void {
+  scanBatch.push(key);
+}
+
+/** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
+function scanCommand(c: Client): void {
+  let cursor = parseScanCursor(c, 1);
+  if (cursor < 0) return c.w.addErrorBytes(ERR.invalidCursor);
+  const argv = c.argv;
+  let count = SCAN_DEFAULT_COUNT;
+  let pattern: string | null = null;
+  let type: string | null = null;
+  for (let i = 2; i < argv.count; i += 2) {
+    const hasValue = i + 1 < argv.count;
+    if (hasValue && argv.is(i, "count")) {
+      const n = parseIntArg(c, i + 1);
+      if (n === null) return;
+      if (n < 1) return c.w.addErrorBytes(ERR.syntax);
+      count = n;
+    } else if (hasValue && argv.is(i, "match")) {
+      const p = argv.str(i + 1);
+      pattern = isMatchAll(p) ? null : p;
+    } else if (hasValue && argv.is(i, "type")) {
+      type = cStringLower(argv.str(i + 1));
+    } else {
+      return c.w.addErrorBytes(ERR.syntax);
+    }
+  }
+  const dict = c.db.dict;
+  // Like Redis, visit buckets until COUNT keys are gathered, but at most 10*COUNT
+  // buckets, so that a sparse table still answers quickly.
+  let bucketsLeft = count * 10;
+  scanBatch.length = 0;
+  do {
+    cursor = dict.scan(cursor, collectScanKey);
+  } while (cursor !== 0 && bucketsLeft-- !== 0 && scanBatch.length < count);
+  replyScanKeys(c, cursor, pattern, type);
+}
+
+/** Filter the gathered keys in Redis's order (pattern, type, expiry) and reply. */
+function replyScanKeys(c: Client, cursor: number, pattern: string | null, type: string | null): void {
+  const db = c.db;
+  const now = Date.now();
+  const w = c.w;
+  w.addArrayLen(2);
+  w.addBulkInteger(cursor);
+  const at = w.deferLen();
+  let n = 0;
+  for (let i = 0; i < scanBatch.length; i++) {
+    const key = scanBatch[i]!;
+    if (pattern !== null && !globMatch(pattern, key, false)) continue;
+    if (type !== null) {
+      // A read lookup, as Redis's: it counts a hit or miss and removes an expired key.
+      const o = db.lookupReadNoTouch(key, now);
+      if ((o === undefined ? "none" : typeName(o.type)) !== type) continue;
+    }
+    if (db.expireIfNeeded(key, now)) continue;
+    w.addBulkLatin1(key);
+    n++;
+  }
+  w.setDeferredLen(at, "array", n);
+  scanBatch.length = 0;
+}
+
+/** The lower-cased string up to its first NUL: how strcasecmp sees a C string argument. */
+function cStringLower(s: string): string {
+  const nul = s.indexOf("\0");
+  return (nul < 0 ? s : s.slice(0, nul)).toLowerCase();
+}
+
+/** 2^32: Dict cursors only ever use their low 32 bits. */
+const CURSOR_MODULUS = 4294967296;
+const ULONG_MAX = 18446744073709551615n;
+
+/**
+ * Argument i as a SCAN cursor reduced to its low 32 bits, or -1 when Redis replies
+ * "invalid cursor". Redis parses with strtoul: an optional sign (a negative number wraps
+ * around 2^64), decimal digits, no leading space, nothing after the digits but a NUL
+ * (which ends a C string), and at most ULONG_MAX. The empty string is cursor 0.
+ */
+export function parseScanCursor(c: Client, i: number): number {
+  const argv = c.argv;
+  const buf = argv.buf;
+  let p = argv.start[i]!;
+  let end = p + argv.len[i]!;
+  const nul = buf.indexOf(0, p);
+  if (nul >= 0 && nul < end) end = nul;
+  if (p === end) return 0;
+  const negative = buf[p] === 45; // '-'
+  if (negative || buf[p] === 43 /* '+' */) p++;
+  if (p === end) return -1;
+  let low = 0;
+  for (let k = p; k < end; k++) {
+    const d = buf[k]! - 48;
+    if (d < 0 || d > 9) return -1;
+    low = (low * 10 + d) % CURSOR_MODULUS;
+  }
+  // Up to 19 digits always fit an unsigned 64-bit long; longer ones need the exact value.
+  if (end - p > 19 && decimalValue(buf, p, end) > ULONG_MAX) return -1;
+  if (negative && low !== 0) low = CURSOR_MODULUS - low;
+  return low;
+}
+
+function decimalValue(buf: Uint8Array, start: number, end: number): bigint {
+  let v = 0n;
+  for (let k = start; k < end; k++) v = v * 10n + BigInt(buf[k]! - 48);
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------
+// RENAME, COPY, MOVE
+// ---------------------------------------------------------------------------------------
+
+/** RENAME key newkey */
+function renameCommand(c: Client): void {
+  renameGeneric(c, false);
+}
+
+/** RENAMENX key newkey */
+function renamenxCommand(c: Client): void {
+  renameGeneric(c, true);
+}
+
+function renameGeneric(c: Client, nx: boolean): void {
+  const db = c.db;
+  const from = c.argv.str(1);
+  const to = c.argv.str(2);
+  const now = Date.now();
+  const o = db.lookupWrite(from, now);
+  if (o === undefined) return c.w.addErrorBytes(ERR.noSuchKey);
+  // Renaming a key onto itself succeeds without doing anything, once the key is known to exist.
+  if (from === to) return nx ? c.w.addInteger(0) : c.w.addRaw(OK);
+  const when = db.getExpire(from);
+  if (db.lookupWrite(to, now) !== undefined) {
+    if (nx) return c.w.addInteger(0);
+    db.delete(to);
+  }
+  db.add(to, o);
+  if (when !== -1) db.setExpire(to, when);
+  db.delete(from);
+  c.server.dirty++;
+  if (nx) c.w.addInteger(1);
+  else c.w.addRaw(OK);
+}
+
+/** COPY source destination [DB destination-db] [REPLACE] */
+function copyCommand(c: Client): void {
+  const argv = c.argv;
+  const source = c.db;
+  let target = source;
+  let replace = false;
+  for (let i = 3; i < argv.count; i++) {
+    if (argv.is(i, "replace")) {
+      replace = true;
+    } else if (argv.is(i, "db") && i + 1 < argv.count) {
+      const db = selectDbArg(c, ++i);
+      if (db === null) return;
+      target = db;
+    } else {
+      return c.w.addErrorBytes(ERR.syntax);
+    }
+  }
+  const key = argv.str(1);
+  const newkey = argv.str(2);
+  if (source === target && key === newkey) return c.w.addErrorBytes(ERR.sameObject);
+  const now = Date.now();
+  const o = source.lookupRead(key, now);
+  if (o === undefined) return c.w.addInteger(0);
+  const when = source.getExpire(key);
+  if (target.lookupWrite(newkey, now) !== undefined) {
+    if (!replace) return c.w.addInteger(0);
+    target.delete(newkey);
+  }
+  target.add(newkey, duplicateObject(o, now));
+  if (when !== -1) target.setExpire(newkey, when);
+  c.server.dirty++;
+  c.w.addInteger(1);
+}
+
+/** MOVE key db */
+function moveCommand(c: Client): void {
+  const target = selectDbArg(c, 2);
+  if (target === null) return;
+  const source = c.db;
+  if (source === target) return c.w.addErrorBytes(ERR.sameObject);
+  const key = c.argv.str(1);
+  const now = Date.now();
+  const o = source.lookupWrite(key, now);
+  if (o === undefined) return c.w.addInteger(0);
+  const when = source.getExpire(key);
+  if (target.lookupWrite(key, now) !== undefined) return c.w.addInteger(0);
+  target.add(key, o);
+  if (when !== -1) target.setExpire(key, when);
+  source.delete(key);
+  c.server.dirty++;
+  c.w.addInteger(1);
+}
+
+/** The database named by argument i, or null after replying as Redis's selectDb does. */
+function selectDbArg(c: Client, i: number): Db | null {
+  const index = parseInt32Arg(c, i);
+  if (index === null) return null;
+  const db = c.server.dbs[index];
+  if (index < 0 || db === undefined) {
+    c.w.addErrorBytes(ERR.dbIndex);
+    return null;
+  }
+  return db;
+}
+
+/** What a value encoding must offer so COPY can duplicate it (Redis's listTypeDup, setTypeDup ...). */
+export interface Duplicable {
+  /** A deep copy in the same encoding, sharing nothing mutable with the original. */
+  dup(): unknown;
+}
+
+/**
+ * Int-encoded strings that COPY made. Redis shares one object per integer 0..9999 between
+ * keys, and OBJECT REFCOUNT shows it; a copy is a private object of its own (refcount 1)
+ * until a command replaces the value. Values are plain RObjs here, so the copies are
+ * remembered instead; the set holds them weakly, so deleted keys are not kept alive.
+ */
+const privateIntegers = new WeakSet<RObj>();
+
+/** A copy of a value in the same encoding, with a fresh access time (Redis's *Dup functions). */
+function duplicateObject(o: RObj, nowMs: number): RObj {
+  let ptr: unknown;
+  if (o.ptr instanceof Uint8Array) ptr = o.ptr.slice();
+  else if (o.type === ObjType.String) ptr = o.ptr; // An int-encoded string: number or bigint.
+  else ptr = (o.ptr as Duplicable).dup();
+  const copy = new RObj(o.type, o.enc, ptr, lruClock(nowMs));
+  if (o.enc === Enc.Int) privateIntegers.add(copy);
+  return copy;
+}
+
+// ---------------------------------------------------------------------------------------
+// FLUSHDB, FLUSHALL
+// ---------------------------------------------------------------------------------------
+
+/**
+ * The optional ASYNC or SYNC of FLUSHDB and FLUSHALL, or false after a syntax error.
+ * Both modes free synchronously here: the values become garbage either way, and the reply
+ * comes after the keys are gone in both cases, as in Redis.
+ */
+function parseFlushMode(c: Client): boolean {
+  const argv = c.argv;
+  if (argv.count === 1 || (argv.count === 2 && (argv.is(1, "sync") || argv.is(1, "async")))) return true;
+  c.w.addErrorBytes(ERR.syntax);
+  return false;
+}
+
+/** FLUSHDB [ASYNC | SYNC] */
+function flushdbCommand(c: Client): void {
+  if (!parseFlushMode(c)) return;
+  c.server.dirty += c.db.flush();
+  c.w.addRaw(OK);
+}
+
+/** FLUSHALL [ASYNC | SYNC] */
+function flushallCommand(c: Client): void {
+  if (!parseFlushMode(c)) return;
+  let removed = 0;
+  for (const db of c.server.dbs) removed += db.flush();
+  // Redis counts one more change for the flush itself, after the save a flush triggers.
+  c.server.dirty += removed + 1;
+  c.w.addRaw(OK);
+}
+
+// ---------------------------------------------------------------------------------------
+// OBJECT
+// ---------------------------------------------------------------------------------------
+
+const OBJECT_HELP = [
+  "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "ENCODING <key>",
+  "    Return the kind of internal representation used in order to store the value",
+  "    associated with a <key>.",
+  "FREQ <key>",
+  "    Return the access frequency index of the <key>. The returned integer is",
+  "    proportional to the logarithm of the recent access frequency of the key.",
+  "IDLETIME <key>",
+  "    Return the idle time of the <key>, that is the approximated number of",
+  "    seconds elapsed since the last access to the key.",
+  "REFCOUNT <key>",
+  "    Return the number of references of the value associated with the specified",
+  "    <key>.",
+  "HELP",
+  "    Prints this help.",
+];
+
+const LFU_NOT_SELECTED =
+  "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+const LFU_SELECTED =
+  "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+/** Redis's OBJ_SHARED_REFCOUNT: the reference count reported for shared objects. */
+const SHARED_REFCOUNT = 2147483647;
+/** Redis's OBJ_SHARED_INTEGERS: 0..9999 are shared objects when the eviction policy allows. */
+const SHARED_INTEGERS = 10000;
+/** Redis's LRU_CLOCK_MAX: the LRU clock wraps at 24 bits. */
+const LRU_CLOCK_MAX = 0xffffff;
+
+/** The key of an OBJECT subcommand, or undefined after replying null (no touch, as in Redis). */
+function objectLookup(c: Client): RObj | undefined {
+  const o = c.db.lookupReadNoTouch(c.argv.str(2));
+  if (o === undefined) c.w.addNull();
+  return o;
+}
+
+/** OBJECT HELP */
+function objectHelpCommand(c: Client): void {
+  c.w.addArrayLen(OBJECT_HELP.length);
+  for (const line of OBJECT_HELP) c.w.addSimple(line);
+}
+
+/** OBJECT ENCODING key */
+function objectEncodingCommand(c: Client): void {
+  const o = objectLookup(c);
+  if (o !== undefined) c.w.addBulkLatin1(encodingName(o.enc));
+}
+
+/** OBJECT REFCOUNT key */
+function objectRefcountCommand(c: Client): void {
+  const o = objectLookup(c);
+  if (o !== undefined) c.w.addInteger(isSharedInteger(c, o) ? SHARED_REFCOUNT : 1);
+}
+
+/**
+ * Whether Redis would hold this value as one of its shared integers 0..9999: it does for
+ * int-encoded strings in that range unless maxmemory is set with an LRU or LFU policy,
+ * because those need a per-key access time a shared object cannot carry.
+ */
+function isSharedInteger(c: Client, o: RObj): boolean {
+  if (o.type !== ObjType.String || o.enc !== Enc.Int || privateIntegers.has(o)) return false;
+  const v = o.ptr;
+  if (typeof v !== "number" || v < 0 || v >= SHARED_INTEGERS) return false;
+  const config = c.server.config;
+  return config.maxmemory === 0 || !isLruOrLfu(config.maxmemoryPolicy);
+}
+
+function isLruOrLfu(policy: string): boolean {
+  return policy.endsWith("-lru") || policy.endsWith("-lfu");
+}
+
+/** OBJECT IDLETIME key: seconds since the last access, from the 24-bit LRU clock. */
+function objectIdletimeCommand(c: Client): void {
+  const o = objectLookup(c);
+  if (o === undefined) return;
+  if (c.server.config.maxmemoryPolicy.endsWith("-lfu")) return c.w.addError(LFU_SELECTED);
+  const now = lruClock(Date.now());
+  c.w.addInteger(now >= o.lru ? now - o.lru : now + (LRU_CLOCK_MAX - o.lru));
+}
+
+/** OBJECT FREQ key: the logarithmic access counter, decayed for the minutes since the last access. */
+function objectFreqCommand(c: Client): void {
+  const o = objectLookup(c);
+  if (o === undefined) return;
+  const config = c.server.config;
+  if (!config.maxmemoryPolicy.endsWith("-lfu")) return c.w.addError(LFU_NOT_SELECTED);
+  c.w.addInteger(lfuDecayedCounter(o.lru, Date.now(), config.lfuDecayTime));
+}
+
+/**
+ * Redis's LFUDecrAndReturn: under an LFU policy `lru` holds the last decrement time in
+ * minutes (16 bits, wrapping) above an 8-bit counter, and the counter loses one per
+ * `lfu-decay-time` minutes elapsed.
+ */
+function lfuDecayedCounter(lfu: number, nowMs: number, decayMinutes: number): number {
+  const lastMinutes = lfu >>> 8;
+  const counter = lfu & 255;
+  const nowMinutes = Math.floor(nowMs / 60000) & 65535;
+  const elapsed = nowMinutes >= lastMinutes ? nowMinutes - lastMinutes : 65535 - lastMinutes + nowMinutes;
+  const periods = decayMinutes > 0 ? Math.floor(elapsed / decayMinutes) : 0;
+  return periods > counter ? 0 : counter - periods;
+}
+
+// ---------------------------------------------------------------------------------------
+// Command table
+// ---------------------------------------------------------------------------------------
+
+const key0 = { name: "key", type: "key", key_spec_index: 0 };
+const keys0 = { name: "key", type: "key", key_spec_index: 0, flags: ["multiple"] };
+const multiKeyTips = ["request_policy:multi_shard", "response_policy:agg_sum"];
+const flushTips = ["request_policy:all_shards", "response_policy:all_succeeded"];
+const flushHistory: [string, string][] = [
+  ["4.0.0", "Added the `ASYNC` flushing mode modifier."],
+  ["6.2.0", "Added the `SYNC` flushing mode modifier."],
+];
+const flushArguments = [
+  {
+    name: "async", type: "oneof", flags: ["optional"],
+    arguments: [
+      { name: "async", type: "pure-token", token: "ASYNC", since: "4.0.0" },
+      { name: "sync", type: "pure-token", token: "SYNC", since: "6.2.0" },
+    ],
+  },
+];
+const renameArguments = [key0, { name: "newkey", type: "key", key_spec_index: 1 }];
+
+/** OBJECT's subcommands that inspect a key share everything but name, summary and handler. */
+function objectKeySubcommand(name: string, since: string, summary: string, handler: (c: Client) => void): CommandDef {
+  return {
+    name: `object|${name}`, arity: 3, flags: "readonly", acl: "keyspace", group: "generic", since,
+    summary, complexity: "O(1)", tips: ["nondeterministic_output"],
+    keySpecs: [keyRange("RO", 2)], arguments: [key0], handler,
+  };
+}
+
+export const keyspaceCommands: CommandDef[] = [
+  {
+    name: "del", arity: -2, flags: "write", acl: "keyspace", group: "generic", since: "1.0.0",
+    summary: "Delete a key",
+    complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+    tips: multiKeyTips, keySpecs: [keyRange("RM delete", 1, -1)], arguments: [keys0],
+    handler: delCommand,
+  },
+  {
+    name: "unlink", arity: -2, flags: "write fast", acl: "keyspace", group: "generic", since: "4.0.0",
+    summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
+    complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
+    tips: multiKeyTips, keySpecs: [keyRange("RM delete", 1, -1)], arguments: [keys0],
+    handler: delCommand,
+  },
+  {
+    name: "exists", arity: -2, flags: "readonly fast", acl: "keyspace", group: "generic", since: "1.0.0",
+    summary: "Determine if a key exists", complexity: "O(N) where N is the number of keys to check.",
+    history: [["3.0.3", "Accepts multiple `key` arguments."]],
+    tips: multiKeyTips, keySpecs: [keyRange("RO", 1, -1)], arguments: [keys0],
+    handler: existsCommand,
+  },
+  {
+    name: "type", arity: 2, flags: "readonly fast", acl: "keyspace", group: "generic", since: "1.0.0",
+    summary: "Determine the type stored at key", complexity: "O(1)",
+    keySpecs: [keyRange("RO", 1)], arguments: [key0],
+    handler: typeCommand,
+  },
+  {
+    name: "keys", arity: 2, flags: "readonly", acl: "keyspace dangerous", group: "generic", since: "1.0.0",
+    summary: "Find all keys matching the given pattern",
+    complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+    tips: ["request_policy:all_shards", "nondeterministic_output_order"],
+    arguments: [{ name: "pattern", type: "pattern" }],
+    handler: keysCommand,
+  },
+  {
+    name: "scan", arity: -2, flags: "readonly", acl: "keyspace", group: "generic", since: "2.8.0",
+    summary: "Incrementally iterate the keys space",
+    complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+    history: [["6.0.0", "Added the `TYPE` subcommand."]],
+    tips: ["nondeterministic_output", "request_policy:special"],
+    arguments: [
+      { name: "cursor", type: "integer" },
+      { name: "pattern", type: "pattern", token: "MATCH", flags: ["optional"] },
+      { name: "count", type: "integer", token: "COUNT", flags: ["optional"] },
+      { name: "type", type: "string", token: "TYPE", since: "6.0.0", flags: ["optional"] },
+    ],
+    handler: scanCommand,
+  },
+  {
+    name: "randomkey", arity: 1, flags: "readonly", acl: "keyspace", group: "generic", since: "1.0.0",
+    summary: "Return a random key from the keyspace", complexity: "O(1)",
+    tips: ["request_policy:all_shards", "nondeterministic_output"],
+    handler: randomkeyCommand,
+  },
+  {
+    name: "rename", arity: 3, flags: "write", acl: "keyspace", group: "generic", since: "1.0.0",
+    summary: "Rename a key", complexity: "O(1)",
+    keySpecs: [keyRange("RW access delete", 1), keyRange("OW update", 2)], arguments: renameArguments,
+    handler: renameCommand,
+  },
+  {
+    name: "renamenx", arity: 3, flags: "write fast", acl: "keyspace", group: "generic", since: "1.0.0",
+    summary: "Rename a key, only if the new key does not exist", complexity: "O(1)",
+    history: [["3.2.0", "The command no longer returns an error when source and destination names are the same."]],
+    keySpecs: [keyRange("RW access delete", 1), keyRange("OW insert", 2)], arguments: renameArguments,
+    handler: renamenxCommand,
+  },
+  {
+    name: "copy", arity: -3, flags: "write denyoom", acl: "keyspace", group: "generic", since: "6.2.0",
+    summary: "Copy a key",
+    complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+    keySpecs: [keyRange("RO access", 1), keyRange("OW update", 2)],
+    arguments: [
+      { name: "source", type: "key", key_spec_index: 0 },
+      { name: "destination", type: "key", key_spec_index: 1 },
+      { name: "destination-db", type: "integer", token: "DB", flags: ["optional"] },
+      { name: "replace", type: "pure-token", token: "REPLACE", flags: ["optional"] },
+    ],
+    handler: copyCommand,
+  },
+  {
+    name: "move", arity: 3, flags: "write fast", acl: "keyspace", group: "generic", since: "1.0.0",
+    summary: "Move a key to another database", complexity: "O(1)",
+    keySpecs: [keyRange("RW access update", 1)],
+    arguments: [key0, { name: "db", type: "integer" }],
+    handler: moveCommand,
+  },
+  {
+    name: "dbsize", arity: 1, flags: "readonly fast", acl: "keyspace", group: "server", since: "1.0.0",
+    summary: "Return the number of keys in the selected database", complexity: "O(1)",
+    tips: ["request_policy:all_shards", "response_policy:agg_sum"],
+    handler: dbsizeCommand,
+  },
+  {
+    name: "flushdb", arity: -1, flags: "write", acl: "keyspace dangerous", group: "server", since: "1.0.0",
+    summary: "Remove all keys from the current database",
+    complexity: "O(N) where N is the number of keys in the selected database",
+    history: flushHistory, tips: flushTips, arguments: flushArguments,
+    handler: flushdbCommand,
+  },
+  {
+    name: "flushall", arity: -1, flags: "write", acl: "keyspace dangerous", group: "server", since: "1.0.0",
+    summary: "Remove all keys from all databases",
+    complexity: "O(N) where N is the total number of keys in all databases",
+    history: flushHistory, tips: flushTips, arguments: flushArguments,
+    handler: flushallCommand,
+  },
+  {
+    name: "touch", arity: -2, flags: "readonly fast", acl: "keyspace", group: "generic", since: "3.2.1",
+    summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.",
+    complexity: "O(N) where N is the number of keys that will be touched.",
+    tips: multiKeyTips, keySpecs: [keyRange("RO", 1, -1)], arguments: [keys0],
+    handler: touchCommand,
+  },
+  {
+    name: "object", arity: -2, flags: "", group: "generic", since: "2.2.3",
+    summary: "A container for object introspection commands", complexity: "Depends on subcommand.",
+    // Redis lists subcommands in the order of a hash table seeded per process, so it
+    // varies between runs; this is one order it uses.
+    subcommands: [
+      objectKeySubcommand("freq", "4.0.0", "Get the logarithmic access frequency counter of a Redis object", objectFreqCommand),
+      objectKeySubcommand("encoding", "2.2.3", "Inspect the internal encoding of a Redis object", objectEncodingCommand),
+      objectKeySubcommand("idletime", "2.2.3", "Get the time since a Redis object was last accessed", objectIdletimeCommand),
+      {
+        name: "object|help", arity: 2, flags: "loading stale", acl: "keyspace", group: "generic", since: "6.2.0",
+        summary: "Show helpful text about the different subcommands", complexity: "O(1)",
+        handler: objectHelpCommand,
+      },
+      objectKeySubcommand("refcount", "2.2.3", "Get the number of references to the value of the key", objectRefcountCommand),
+    ],
+  },
+];

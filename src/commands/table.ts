@@ -30,6 +30,11 @@ export interface CommandDef {
   since: string;
   summary: string;
   complexity?: string;
+  /** COMMAND DOCS extras: [version, change] pairs, doc flags ("deprecated", "syscmd"), replacements. */
+  history?: [string, string][];
+  docFlags?: string[];
+  deprecatedSince?: string;
+  replacedBy?: string;
   /** Redis's command tips ("nondeterministic_output", "request_policy:all_shards" ...). */
   tips?: string[];
   keySpecs?: KeySpec[];

@@ -18,6 +18,16 @@ export const ERR = {
   invalidCursor: encode("-ERR invalid cursor\r\n"),
   bitOffset: encode("-ERR bit offset is not an integer or out of range\r\n"),
   stringTooLong: encode("-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"),
+  decrementOverflow: encode("-ERR decrement would overflow\r\n"),
+  offsetOutOfRange: encode("-ERR offset is out of range\r\n"),
+  nanOrInfinity: encode("-ERR increment would produce NaN or Infinity\r\n"),
+  lcsNotStrings: encode("-ERR The specified keys must contain string values\r\n"),
+  lcsLenAndIdx: encode("-ERR If you want both the length and indexes, please just use IDX.\r\n"),
+  lcsTooLong: encode("-ERR String too long for LCS\r\n"),
+  lcsTableTooBig: encode("-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len\r\n"),
+  lcsNoMemory: encode("-ERR Insufficient memory, failed allocating transient memory for LCS\r\n"),
+  sameObject: encode("-ERR source and destination objects are the same\r\n"),
+  notInt32: encode("-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"),
 } as const;
 
 export const wrongArity = (name: string): string => `ERR wrong number of arguments for '${name}' command`;
@@ -38,11 +48,19 @@ export function unknownSubcommand(sub: string, command: string): string {
   return `ERR unknown subcommand '${cString(sub, 128)}'. Try ${command.toUpperCase()} HELP.`;
 }
 
+/** Redis's addReplySubcommandSyntaxError: a known subcommand given the wrong arguments. */
+export function subcommandSyntaxError(sub: string, command: string): string {
+  return `ERR unknown subcommand or wrong number of arguments for '${cString(sub, 128)}'. Try ${command.toUpperCase()} HELP.`;
+}
+
 /** What C's `%.{max}s` prints of a string: up to the first NUL, at most max bytes. */
-function cString(s: string, max: number): string {
+export function cString(s: string, max: number): string {
   const nul = s.indexOf("\0");
   const end = nul < 0 ? s.length : nul;
   return s.slice(0, Math.min(end, max));
 }
 
 export const invalidExpireTime = (command: string): string => `ERR invalid expire time in '${command}' command`;
+
+/** An option word a command does not know, printed with `%s` as Redis does (cut at a NUL). */
+export const unsupportedOption = (option: string): string => `ERR Unsupported option ${cString(option, option.length)}`;

@@ -14,6 +14,9 @@ const LF = 10; // '\n'
 const STAR = 42; // '*'
 const DOLLAR = 36; // '$'
 
+const TOO_BIG_MBULK = "Protocol error: too big mbulk count string";
+const TOO_BIG_BULK = "Protocol error: too big bulk count string";
+
 /** The arguments of one command: views into `buf`, valid until the next parse. */
 export class Argv {
   buf: Uint8Array = new Uint8Array(0);
@@ -45,7 +48,11 @@ export class Argv {
   /** Argument i as a fresh copy (for values that are stored). */
   copy(i: number): Uint8Array {
     const s = this.start[i]!;
-    return this.buf.slice(s, s + this.len[i]!);
+    const n = this.len[i]!;
+    // Not buf.slice: socket chunks are Buffers, whose slice() returns a view of the chunk.
+    const out = new Uint8Array(n);
+    out.set(this.buf.subarray(s, s + n));
+    return out;
   }
 
   /** Argument i as a view (valid only while the command runs). */
@@ -114,6 +121,23 @@ function findCR(buf: Uint8Array, from: number, end: number): number {
   return i < 0 || i >= end ? -1 : i;
 }
 
+/**
+ * Whether buf[from..to) holds a NUL byte. Redis finds line ends with strchr, which stops at
+ * a NUL: a line with a NUL before its terminator is, to Redis, a line not terminated yet.
+ * Only lines that failed to parse are checked, so valid requests pay nothing for it.
+ */
+function hasNul(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] === 0) return true;
+  return false;
+}
+
+/** An unterminated header line: wait for more bytes, or fail once it is over the limit. */
+function needLine(state: ParseState, lineStart: number, end: number, tooBig: string): number {
+  if (end - lineStart > PROTO_INLINE_MAX_SIZE) return fail(state, tooBig);
+  state.wantEnd = end + 1;
+  return NEED_MORE;
+}
+
 /** Redis's string2ll over a header: digits with an optional '-', no leading zeros. NaN when invalid. */
 function headerInt(buf: Uint8Array, start: number, end: number): number {
   let i = start;
@@ -137,17 +161,16 @@ function headerInt(buf: Uint8Array, start: number, end: number): number {
 
 function parseMultibulk(buf: Uint8Array, cmdStart: number, end: number, argv: Argv, state: ParseState): number {
   const cr = findCR(buf, cmdStart, end);
-  if (cr < 0) {
-    if (end - cmdStart > PROTO_INLINE_MAX_SIZE) return fail(state, "Protocol error: too big mbulk count string");
-    state.wantEnd = end + 1;
-    return NEED_MORE;
-  }
+  if (cr < 0) return needLine(state, cmdStart, end, TOO_BIG_MBULK);
   if (cr + 1 >= end) {
     state.wantEnd = cr + 2;
     return NEED_MORE;
   }
   const count = headerInt(buf, cmdStart + 1, cr);
-  if (!(count <= MULTIBULK_MAX)) return fail(state, "Protocol error: invalid multibulk length");
+  if (!(count <= MULTIBULK_MAX)) {
+    if (hasNul(buf, cmdStart, cr)) return needLine(state, cmdStart, end, TOO_BIG_MBULK);
+    return fail(state, "Protocol error: invalid multibulk length");
+  }
   if (count > 10 && state.authRequired) return fail(state, "Protocol error: unauthenticated multibulk length");
   let pos = cr + 2;
   if (count <= 0) return pos;
@@ -157,20 +180,20 @@ function parseMultibulk(buf: Uint8Array, cmdStart: number, end: number, argv: Ar
       return NEED_MORE;
     }
     const hcr = findCR(buf, pos, end);
-    if (hcr < 0) {
-      if (end - pos > PROTO_INLINE_MAX_SIZE) return fail(state, "Protocol error: too big bulk count string");
-      state.wantEnd = end + 1;
-      return NEED_MORE;
-    }
+    if (hcr < 0) return needLine(state, pos, end, TOO_BIG_BULK);
     if (hcr + 1 >= end) {
       state.wantEnd = hcr + 2;
       return NEED_MORE;
     }
     if (buf[pos] !== DOLLAR) {
+      if (hasNul(buf, pos, hcr)) return needLine(state, pos, end, TOO_BIG_BULK);
       return fail(state, `Protocol error: expected '$', got '${String.fromCharCode(buf[pos]!)}'`);
     }
     const len = headerInt(buf, pos + 1, hcr);
-    if (!(len >= 0) || len > state.maxBulkLen) return fail(state, "Protocol error: invalid bulk length");
+    if (!(len >= 0) || len > state.maxBulkLen) {
+      if (hasNul(buf, pos, hcr)) return needLine(state, pos, end, TOO_BIG_BULK);
+      return fail(state, "Protocol error: invalid bulk length");
+    }
     if (len > 16384 && state.authRequired) return fail(state, "Protocol error: unauthenticated bulk length");
     const dataStart = hcr + 2;
     // Like Redis, the two bytes after the payload are skipped without being checked.
@@ -192,10 +215,9 @@ function fail(state: ParseState, message: string): number {
 
 function parseInline(buf: Uint8Array, start: number, end: number, argv: Argv, state: ParseState): number {
   const lf = buf.indexOf(LF, start);
-  if (lf < 0 || lf >= end) {
-    if (end - start > PROTO_INLINE_MAX_SIZE) return fail(state, "Protocol error: too big inline request");
-    state.wantEnd = end + 1;
-    return NEED_MORE;
+  // Inline requests are rare (telnet, scripts), so every line is checked for a NUL.
+  if (lf < 0 || lf >= end || hasNul(buf, start, lf)) {
+    return needLine(state, start, end, "Protocol error: too big inline request");
   }
   let lineEnd = lf;
   if (lineEnd > start && buf[lineEnd - 1] === CR) lineEnd--;
@@ -203,9 +225,17 @@ function parseInline(buf: Uint8Array, start: number, end: number, argv: Argv, st
   return lf + 1;
 }
 
-/** Redis's isspace() set, used by sdssplitargs. */
+/** Redis's isspace() set, used by sdssplitargs between arguments and after a closing quote. */
 function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
+}
+
+/**
+ * The bytes that end an unquoted argument in sdssplitargs: a narrower set than isspace(),
+ * so '\v' and '\f' stay inside an argument (`ECHO a\vb` echoes three bytes).
+ */
+function endsBareArg(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
 function hexValue(c: number): number {
@@ -266,7 +296,7 @@ function splitArgs(buf: Uint8Array, start: number, end: number, argv: Argv): boo
       } else {
         if (p >= end) break;
         const c = buf[p]!;
-        if (isSpace(c)) break;
+        if (endsBareArg(c)) break;
         if (c === 34) inDouble = true;
         else if (c === 39) inSingle = true;
         else out[o++] = c;

@@ -3,7 +3,7 @@
 // RESP3-only types degrade to their RESP2 shapes as Redis does, so handlers never branch
 // on the protocol version.
 
-const formatDouble = (v: number) => String(v); // TEMPORARY
+import { formatDouble } from "../util/numbers.ts";
 
 const encoder = new TextEncoder();
 /** Encode a constant reply once, at start-up. */
@@ -28,6 +28,9 @@ for (let i = 0; i <= SMALL_INT_MAX; i++) smallInts.push(encode(`:${i}\r\n`));
 
 const write = Buffer.prototype.write;
 
+/** Scratch for setDeferredLen: a header is a type byte, up to 20 digits and CRLF. */
+const deferredHeader = new Uint8Array(24);
+
 export class ReplyWriter {
   buf: Buffer;
   len = 0;
@@ -44,7 +47,8 @@ export class ReplyWriter {
   ensure(n: number): void {
     const need = this.len + n;
     if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    // At least 64 bytes, so that a writer created empty still doubles its way up.
+    let size = Math.max(this.buf.length * 2, 64);
     while (size < need) size *= 2;
     const bigger = Buffer.allocUnsafe(size);
     bigger.set(this.buf.subarray(0, this.len));
@@ -116,6 +120,8 @@ export class ReplyWriter {
 
   addInteger(v: number): void {
     if (v >= 0 && v <= SMALL_INT_MAX && v === Math.floor(v)) return this.addRaw(smallInts[v]!);
+    // Beyond 2^53 the digit loop's float division loses digits; such doubles are integers.
+    if (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER) return this.addBigInt(BigInt(v));
     this.header(58 /* ':' */, v);
   }
 
@@ -290,8 +296,9 @@ export class ReplyWriter {
     else this.addArrayLen(n);
     const headerLen = this.len - mark;
     const b = this.buf;
-    const header = b.slice(mark, this.len);
+    // Park the header in a scratch array: moving the items overwrites where it was written.
+    for (let k = 0; k < headerLen; k++) deferredHeader[k] = b[mark + k]!;
     b.copyWithin(at + headerLen, at, at + tail);
-    b.set(header, at);
+    for (let k = 0; k < headerLen; k++) b[at + k] = deferredHeader[k]!;
   }
 }

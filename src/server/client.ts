@@ -7,6 +7,7 @@ import type { ReplyWriter } from "../resp/writer.ts";
 import type { Command } from "../commands/table.ts";
 import type { Db } from "../store/db.ts";
 import type { Server } from "./server.ts";
+import { isLocalAddress } from "./address.ts";
 
 /** CLIENT REPLY modes. */
 export const enum ReplyMode {
@@ -43,6 +44,17 @@ export class Client {
   lastCommand: Command | null = null;
   readonly addr: string;
   readonly laddr: string;
+  /** The socket's file descriptor (CLIENT LIST fd=), -1 for clients without a socket. */
+  readonly fd: number;
+  /** Pub/sub subscriptions by kind (SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE); null until the first. */
+  channels: Set<string> | null = null;
+  patterns: Set<string> | null = null;
+  shardChannels: Set<string> | null = null;
+  /**
+   * Set while the client waits in a blocking command: CLIENT UNBLOCK calls it to end the wait
+   * with the command's timeout reply, or with the UNBLOCKED error when `withError` is true.
+   */
+  unblock: ((withError: boolean) => void) | null = null;
 
   /** Bytes of an incomplete command, kept between reads. */
   qbuf: Uint8Array | null = null;
@@ -68,6 +80,13 @@ export class Client {
     this.lastInteractionMs = this.createdMs;
     this.addr = addr;
     this.laddr = laddr;
+    // Bun's sockets carry their descriptor at run time, though its types do not declare it.
+    this.fd = (socket as { fd?: number } | null)?.fd ?? -1;
+  }
+
+  /** Whether the peer is on this machine (Redis's islocalClient), for protected configs. */
+  isLocal(): boolean {
+    return isLocalAddress(this.addr);
   }
 
   /** Keep bytes that could not be written, behind any already pending. */

@@ -12,9 +12,15 @@ import { allCommands } from "../commands/index.ts";
 import { Db, KeyspaceStats } from "../store/db.ts";
 import { Client, ReplyMode } from "./client.ts";
 import { ServerStats } from "./stats.ts";
-import type { Config } from "../config/config.ts";
+import type { Config } from "../config/params.ts";
 import type { Logger } from "../log/log.ts";
 import { activeExpireCycle } from "../cache/expire.ts";
+import { isLocalAddress } from "./address.ts";
+
+function randomHex(chars: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(chars / 2));
+  return Buffer.from(bytes).toString("hex");
+}
 
 /** Reading from a client pauses while this much of its output is still unwritten. */
 const OUTPUT_PAUSE_BYTES = 4 * 1024 * 1024;
@@ -38,8 +44,23 @@ export class Server {
   /** The database the next active expiry cycle starts with. */
   expireNextDb = 0;
   readonly startedMs = Date.now();
+  /** Random 40-hex identity of this run (INFO run_id). */
+  readonly runId = randomHex(40);
+  /** Replication ID (INFO master_replid); replication arrives later. */
+  replId = randomHex(40);
+  /** Path of the config file the server started with, or "" (INFO config_file). */
+  configFile = "";
+  /** When the dataset was last saved (LASTSAVE); start-up until persistence exists. */
+  lastSaveMs = Date.now();
+  /** Writes since the last save (INFO rdb_changes_since_last_save). */
+  dirty = 0;
+  /** Memory in use once started, and the highest seen (INFO used_memory_startup/peak). */
+  readonly startupMemory: number;
+  peakMemory: number;
   /** Called once the server has stopped because of SHUTDOWN or a signal. */
   onShutdown: ((exitCode: number) => void) | null = null;
+  /** DEBUG SET-ACTIVE-EXPIRE. */
+  activeExpireEnabled = true;
   shuttingDown = false;
 
   constructor(config: Config, log: Logger) {
@@ -49,6 +70,8 @@ export class Server {
     this.dbs = [];
     for (let i = 0; i < config.databases; i++) this.dbs.push(new Db(i, this.keyspaceStats));
     this.writer.onError = (message) => this.stats.countError(message);
+    const mem = process.memoryUsage();
+    this.startupMemory = this.peakMemory = mem.heapUsed + mem.external;
   }
 
   authRequired(): boolean {
@@ -229,7 +252,8 @@ export class Server {
     w.resp = c.resp;
     let cmd = this.commands.lookup(argv.buf, argv.start[0]!, argv.len[0]!);
     if (cmd === undefined) return this.rejectUnknown(c);
-    if (cmd.subcommands !== null) {
+    // A container that has a handler of its own (COMMAND) runs it when called bare.
+    if (cmd.subcommands !== null && (argv.count > 1 || cmd.handler === null)) {
       if (argv.count === 1) return this.reject(cmd, wrongArity(cmd.fullName));
       const sub = cmd.subcommands.get(argv.lower(1));
       if (sub === undefined) {
@@ -240,6 +264,12 @@ export class Server {
     const arity = cmd.arity;
     if ((arity > 0 && argv.count !== arity) || argv.count < -arity) {
       return this.reject(cmd, wrongArity(cmd.fullName));
+    }
+    if (cmd.flags & CMD.protected && !this.protectedAllowed(c)) {
+      return this.reject(
+        cmd,
+        `ERR ${cmd.name.toUpperCase()} command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`,
+      );
     }
     if (!c.authenticated && !(cmd.flags & CMD.no_auth)) {
       cmd.rejectedCalls++;
@@ -257,6 +287,12 @@ export class Server {
     c.lastCommand = cmd;
     this.stats.commandsProcessed++;
     this.afterCommand(c, mark);
+  }
+
+  /** Whether `enable-debug-command` lets this client run DEBUG (Redis's allowProtectedAction). */
+  private protectedAllowed(c: Client): boolean {
+    const setting = this.config.enableDebugCommand;
+    return setting === "yes" || (setting === "local" && isLocalAddress(c.addr));
   }
 
   /** Apply CLIENT REPLY: drop the reply when the client asked not to get it. */
@@ -325,7 +361,7 @@ export class Server {
   /** Redis's serverCron: background work done `hz` times a second. */
   private cron(): void {
     const now = Date.now();
-    activeExpireCycle(this, now);
+    if (this.activeExpireEnabled) activeExpireCycle(this, now);
     this.stats.opsPerSec.track(this.stats.commandsProcessed, now);
     this.stats.inputKbps.track(this.stats.netInputBytes / 1024, now);
     this.stats.outputKbps.track(this.stats.netOutputBytes / 1024, now);
@@ -341,6 +377,15 @@ export class Server {
         this.closeClient(c);
       }
     }
+  }
+
+  /** CONFIG RESETSTAT: zero INFO's counters, command stats and error stats. */
+  resetStats(): void {
+    this.stats.reset();
+    const ks = this.keyspaceStats;
+    ks.hits = ks.misses = ks.expiredKeys = ks.evictedKeys = ks.expiredTimeCapReachedCount = 0;
+    ks.expiredStalePerc = 0;
+    for (const cmd of this.commands.all()) cmd.resetStats();
   }
 
   /** Stop listening and disconnect everyone. */

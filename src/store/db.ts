@@ -22,6 +22,8 @@ export interface KeyspaceEvents {
   keyModified(db: Db, key: string): void;
   /** A key was removed because its time to live passed (propagated as DEL). */
   keyExpired(db: Db, key: string): void;
+  /** Every key of the database is about to go (FLUSHDB, FLUSHALL): WATCH treats the keys as touched. */
+  dbFlushed?(db: Db): void;
 }
 
 export class Db {
@@ -77,6 +79,18 @@ export class Db {
     }
     this.stats.hits++;
     o.lru = lruClock(nowMs);
+    return o;
+  }
+
+  /**
+   * Lookup that counts a keyspace hit or miss but leaves the LRU clock alone (Redis's
+   * LOOKUP_NOTOUCH), for commands that inspect a key without using its value: EXISTS,
+   * TYPE, TTL, OBJECT.
+   */
+  lookupReadNoTouch(key: string, nowMs = Date.now()): RObj | undefined {
+    const o = this.peek(key, nowMs);
+    if (o === undefined) this.stats.misses++;
+    else this.stats.hits++;
     return o;
   }
 
@@ -138,6 +152,12 @@ export class Db {
     this.expires = new Dict<number>();
     this.avgTtl = 0;
     return n;
+  }
+
+  /** FLUSHDB: tell the watchers, then remove every key. Returns how many there were. */
+  flush(): number {
+    if (this.events !== null && this.events.dbFlushed !== undefined) this.events.dbFlushed(this);
+    return this.clear();
   }
 
   /** A random key that is not expired, or undefined (Redis's dbRandomKey). */

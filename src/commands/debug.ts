@@ -1,0 +1,185 @@
+// DEBUG: the introspection and fault hooks Redis's own test suite and tools rely on. Gated
+// by `enable-debug-command` exactly as Redis 7.0 gates it (default: refused).
+
+import type { Client } from "../server/client.ts";
+import type { CommandDef } from "./table.ts";
+import { OK } from "../resp/writer.ts";
+import { ERR } from "../resp/errors.ts";
+import { datasetDigest, valueDigest } from "../store/digest.ts";
+import { encodingName, ObjType, type RObj } from "../store/object.ts";
+import { stringBytes } from "../store/string.ts";
+import { parseDouble } from "../util/numbers.ts";
+
+const HELP = [
+  "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "DIGEST",
+  "    Output a hex signature representing the current DB content.",
+  "DIGEST-VALUE <key> [<key> ...]",
+  "    Output a hex signature of the values of all the specified keys.",
+  "ERROR <string>",
+  "    Return a Redis protocol error with <string> as message. Useful for clients",
+  "    unit tests to simulate Redis errors.",
+  "LOG <message>",
+  "    Write <message> to the server log.",
+  "OBJECT <key>",
+  "    Show low level info about `key` and associated value.",
+  "PROTOCOL <type>",
+  "    Reply with a test value of the specified type. <type> can be: string,",
+  "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+  "    true, false.",
+  "SET-ACTIVE-EXPIRE <0|1>",
+  "    Setting it to 0 disables expiring keys in background when they are not",
+  "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+  "    default.",
+  "SLEEP <seconds>",
+  "    Stop the server for <seconds>. Decimals allowed.",
+  "HELP",
+  "    Prints this help.",
+];
+
+/** DEBUG subcommand [arg ...]; `enable-debug-command` is checked at dispatch (flag protected). */
+function debugCommand(c: Client): void {
+  const argv = c.argv;
+  const n = argv.count;
+  const sub = argv.lower(1);
+  if (sub === "help" && n === 2) return addHelp(c);
+  if (sub === "digest" && n === 2) return c.w.addSimple(datasetDigest(c.server.dbs));
+  if (sub === "digest-value" && n >= 2) return digestValues(c);
+  if (sub === "object" && n === 3) return debugObject(c);
+  if (sub === "protocol" && n === 3) return debugProtocol(c, argv.lower(2));
+  if (sub === "sleep" && n === 3) return debugSleep(c);
+  if (sub === "set-active-expire" && n === 3) {
+    c.server.activeExpireEnabled = argv.str(2) !== "0";
+    return c.w.addRaw(OK);
+  }
+  if (sub === "error" && n === 3) return c.w.addError(argv.str(2));
+  if (sub === "log" && n === 3) {
+    c.server.log.warning(`DEBUG LOG: ${argv.str(2)}`);
+    return c.w.addRaw(OK);
+  }
+  c.w.addError(`ERR unknown subcommand or wrong number of arguments for '${argv.str(1)}'. Try DEBUG HELP.`);
+}
+
+function addHelp(c: Client): void {
+  c.w.addArrayLen(HELP.length);
+  for (const line of HELP) c.w.addSimple(line);
+}
+
+function digestValues(c: Client): void {
+  const argv = c.argv;
+  c.w.addArrayLen(argv.count - 2);
+  for (let i = 2; i < argv.count; i++) {
+    const key = argv.str(i);
+    c.w.addSimple(valueDigest(c.db, key, c.db.peek(key)));
+  }
+}
+
+function debugObject(c: Client): void {
+  const key = c.argv.str(2);
+  const o = c.db.peek(key);
+  if (o === undefined) return c.w.addErrorBytes(ERR.noSuchKey);
+  // Redis prints the value's address; an object has none here, so a stable fake one stands in.
+  const line =
+    `Value at:0x${(0x7f0000000000 + (o.lru & 0xffff) * 16).toString(16)} refcount:1 encoding:${encodingName(o.enc)}` +
+    ` serializedlength:${serializedLength(o)} lru:${o.lru} lru_seconds_idle:${idleSeconds(o)}`;
+  c.w.addSimple(line);
+}
+
+function idleSeconds(o: RObj): number {
+  const now = Math.floor(Date.now() / 1000) & 0xffffff;
+  return now >= o.lru ? now - o.lru : now + 0x1000000 - o.lru;
+}
+
+/**
+ * The bytes the value takes in an RDB file (Redis's rdbSavedObjectLen), for strings: small
+ * integers in 2, 3 or 5 bytes, others as a length prefix plus the bytes. Redis also counts
+ * LZF compression of strings over 20 bytes; that arrives with the RDB writer.
+ */
+function serializedLength(o: RObj): number {
+  if (o.type !== ObjType.String) return 0;
+  const bytes = stringBytes(o);
+  const n = bytes.length;
+  if (n <= 11) {
+    const v = Number(Buffer.from(bytes).toString("latin1"));
+    if (String(v) === Buffer.from(bytes).toString("latin1")) {
+      if (v >= -128 && v <= 127) return 2;
+      if (v >= -32768 && v <= 32767) return 3;
+      if (v >= -2147483648 && v <= 2147483647) return 5;
+    }
+  }
+  const prefix = n < 64 ? 1 : n < 16384 ? 2 : n <= 0xffffffff ? 5 : 9;
+  return prefix + n;
+}
+
+/** DEBUG SLEEP seconds: block the whole server, as Redis does, for tests of timeouts. */
+function debugSleep(c: Client): void {
+  const argv = c.argv;
+  const seconds = parseDouble(argv.buf, argv.start[2]!, argv.len[2]!);
+  const ms = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+  if (ms > 0) Bun.sleepSync(ms);
+  c.w.addRaw(OK);
+}
+
+/** DEBUG PROTOCOL type: one sample of each reply type, in the client's protocol. */
+function debugProtocol(c: Client, type: string): void {
+  const w = c.w;
+  switch (type) {
+    case "string":
+      return w.addBulkLatin1("Hello World");
+    case "integer":
+      return w.addInteger(12345);
+    case "double":
+      return w.addDouble(3.141);
+    case "bignum":
+      return w.addBigNumber("1234567999999999999999999999999999999");
+    case "null":
+      return w.addNull();
+    case "array":
+    case "set":
+      if (type === "array") w.addArrayLen(3);
+      else w.addSetLen(3);
+      for (let j = 0; j < 3; j++) w.addInteger(j);
+      return;
+    case "map":
+      w.addMapLen(3);
+      for (let j = 0; j < 3; j++) {
+        w.addInteger(j);
+        w.addBool(j === 1);
+      }
+      return;
+    case "attrib":
+      if (c.resp >= 3) {
+        w.addAttributeLen(1);
+        w.addBulkLatin1("key-popularity");
+        w.addArrayLen(2);
+        w.addBulkLatin1("key:123");
+        w.addInteger(90);
+      }
+      return w.addBulkLatin1("Some real reply following the attribute");
+    case "push":
+      if (c.resp < 3) return w.addError("ERR RESP2 is not supported by this command");
+      w.addPushLen(2);
+      w.addBulkLatin1("server-cpu-usage");
+      w.addInteger(42);
+      return w.addBulkLatin1("Some real reply following the push reply");
+    case "true":
+      return w.addBool(true);
+    case "false":
+      return w.addBool(false);
+    case "verbatim":
+      return w.addVerbatim("This is a verbatim\nstring");
+    default:
+      w.addError(
+        "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+      );
+  }
+}
+
+export const debugCommands: CommandDef[] = [
+  {
+    name: "debug", arity: -2, flags: "admin noscript loading stale protected", group: "server", since: "1.0.0",
+    summary: "A container for debugging commands", complexity: "Depends on subcommand.",
+    docFlags: ["syscmd"],
+    handler: debugCommand,
+  },
+];

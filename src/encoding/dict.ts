@@ -1,0 +1,491 @@
+/**
+ * Dict: the chained hash table behind every database keyspace and the `hashtable`
+ * encoding of hashes and sets, after the semantics of Redis's dict.c.
+ *
+ * Keys are latin1 strings: each char code 0..255 stands for one byte of a binary-safe
+ * Redis key, so a key is compared and hashed by its char codes alone.
+ *
+ * Layout. Entries live in parallel arrays indexed by a slot number instead of one JS
+ * object per entry, which keeps the heap small and the garbage collector idle:
+ *
+ *   slotKeys[s], slotValues[s]   the entry itself (plain JS arrays, length == size)
+ *   slotHash[s]                  the cached hash, so rehashing never rehashes a string
+ *   slotNext[s]                  the next slot in the same bucket's chain, or NONE
+ *   buckets[b]                   the first slot of bucket b's chain, or NONE
+ *
+ * Slots are always dense: the live entries occupy slots 0..size-1. Deleting an entry
+ * moves the last entry into the hole (and repoints the one link that named it), so
+ * there is no free list, memory shrinks with the table, and a uniformly random entry is
+ * one random slot away (randomKey is exactly fair, unlike Redis's bucket sampling).
+ *
+ * Sizing follows Redis: the bucket count is a power of two, at least MIN_BUCKETS; the
+ * table doubles when an insert would push the load factor above 1 and shrinks to fit
+ * when it drops below 1/MIN_FILL_DIVISOR. The slot arrays share the bucket count as
+ * their capacity. Resizing rehashes in one go rather than incrementally; the SCAN
+ * cursor below keeps its guarantee across resizes regardless.
+ */
+
+/** The smallest table, like Redis's DICT_HT_INITIAL_SIZE. */
+const MIN_BUCKETS = 4;
+/** Shrink when fewer than 1/8 of the buckets would be used, like Redis's HASHTABLE_MIN_FILL. */
+const MIN_FILL_DIVISOR = 8;
+/** Slot numbers live in Int32Arrays, so the table stops doubling here. */
+const MAX_BUCKETS = 2 ** 30;
+/** The end of a chain or an empty bucket. */
+const NONE = -1;
+
+// ---------------------------------------------------------------------------------------
+// Hashing
+// ---------------------------------------------------------------------------------------
+
+/*
+ * The hash is HalfSipHash-1-3 (the 32-bit SipHash variant Linux uses as hsiphash) keyed
+ * with a random 64-bit seed per process. A keyed PRF is what actually resists hash
+ * flooding: seeded Murmur3 and FNV have seed-independent multicollisions, so a client
+ * could still pile every field of a hash into one chain. Redis uses SipHash for the same
+ * reason. It costs roughly twice a Murmur3 step on short keys, which is still a few tens
+ * of nanoseconds against a command's microseconds.
+ */
+const seed = crypto.getRandomValues(new Int32Array(2));
+const K0 = seed[0]! | 0;
+const K1 = seed[1]! | 0;
+
+/**
+ * The seeded hash of a latin1 string, as a signed 32-bit integer (apply `>>> 0` for the
+ * unsigned value). Chars above 255 are still hashed deterministically, just with more
+ * collisions, because they overlap their neighbours' bits when packed.
+ */
+export function hashString(s: string): number {
+  let v0 = K0;
+  let v1 = K1;
+  let v2 = 0x6c796765 ^ K0;
+  let v3 = 0x74656462 ^ K1;
+  const length = s.length;
+  const blocksEnd = length & ~3;
+  let i = 0;
+  // Every round is written out inline: a helper would need the four words in shared
+  // state, and that measured twice as slow as locals.
+  for (; i < blocksEnd; i += 4) {
+    const m =
+      s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
+    v3 ^= m;
+    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+    v0 ^= m;
+  }
+  // The last block carries the length in its top byte, so "a" and "a\0" differ.
+  let last = length << 24;
+  for (let shift = 0; i < length; i++, shift += 8) last |= s.charCodeAt(i) << shift;
+  v3 ^= last;
+  // Round 0 compresses the last block; rounds 1..3 are the finalization, which begins by
+  // absorbing the block into v0 and marking v2, as the SipHash construction specifies.
+  for (let round = 0; round < 4; round++) {
+    if (round === 1) {
+      v0 ^= last;
+      v2 ^= 0xff;
+    }
+    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+  }
+  return v1 ^ v3;
+}
+
+// ---------------------------------------------------------------------------------------
+// Dict
+// ---------------------------------------------------------------------------------------
+
+/**
+ * A chained hash table from latin1 string keys to values of type V.
+ *
+ * Iteration (forEach, keys, values, entries) walks the slots from the last to the first.
+ * Because a delete only ever moves an entry from the top slot down into a hole, every
+ * entry present for the whole iteration is visited at least once whatever the callback
+ * or the loop body does. Deleting the current key or any visited key is exact: nothing is
+ * visited twice. Deleting a key not yet visited may make one already-visited entry be
+ * visited again (it moves into the hole). Keys inserted during iteration may or may not be
+ * visited. Overwriting a value is seen if that entry has not been visited yet. Resizes and
+ * clear() are safe; clear() ends the iteration.
+ */
+export class Dict<V> {
+  private count = 0;
+  private mask = MIN_BUCKETS - 1;
+  private buckets = newBuckets(MIN_BUCKETS);
+  private meta = new Int32Array(2 * MIN_BUCKETS);
+  private pairs: (string | V)[] = [];
+  /**
+   * Scratch arrays that scan() borrows to snapshot a bucket, so a scan allocates nothing.
+   * They are null while borrowed, which makes a nested scan allocate its own.
+   */
+  private scanKeys: (string | undefined)[] | null = [];
+  private scanValues: (V | undefined)[] | null = [];
+
+  /** `sizeHint` pre-sizes the table, like dictExpand before loading a known count. */
+  constructor(sizeHint = 0) {
+    if (sizeHint > MIN_BUCKETS) this.reserve(sizeHint);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The current number of buckets; for DEBUG HTSTATS-style reporting and tests. */
+  get bucketCount(): number {
+    return this.mask + 1;
+  }
+
+  get(key: string): V | undefined {
+    const slot = this.find(key, hashString(key));
+    return slot === NONE ? undefined : (this.pairs[2 * slot + 1] as V);
+  }
+
+  has(key: string): boolean {
+    return this.find(key, hashString(key)) !== NONE;
+  }
+
+  /** Insert or overwrite. Returns true when the key was new. */
+  set(key: string, value: V): boolean {
+    const hash = hashString(key);
+    const slot = this.find(key, hash);
+    if (slot !== NONE) {
+      this.pairs[2 * slot + 1] = value;
+      return false;
+    }
+    // The table is full: one more entry would take the load factor above 1.
+    if (this.count > this.mask) this.grow();
+    this.append(key, value, hash);
+    return true;
+  }
+
+  /** Returns true when the key existed. */
+  delete(key: string): boolean {
+    const slot = this.unlink(key, hashString(key));
+    if (slot === NONE) return false;
+    this.fillHole(slot);
+    if (this.count * MIN_FILL_DIVISOR < this.mask + 1 && this.mask + 1 > MIN_BUCKETS) {
+      this.resize(bucketsFor(this.count));
+    }
+    return true;
+  }
+
+  clear(): void {
+    this.count = 0;
+    this.mask = MIN_BUCKETS - 1;
+    this.buckets = newBuckets(MIN_BUCKETS);
+    this.meta = new Int32Array(2 * MIN_BUCKETS);
+    this.pairs = [];
+  }
+
+  /** Grow the table so that `size` entries fit without another resize. Never shrinks. */
+  reserve(size: number): void {
+    const wanted = bucketsFor(size);
+    if (wanted > this.mask + 1) this.resize(wanted);
+  }
+
+  /**
+   * One step of Redis SCAN over buckets with the reverse-binary cursor: calls fn for every
+   * entry of the bucket at `cursor` and returns the next cursor, 0 when the scan is done.
+   *
+   * The cursor counts up with its bits reversed, so it walks the buckets high bit first.
+   * Doubling the table splits bucket b into b and b + size, and halving it merges them; in
+   * both cases every bucket before the cursor in reversed order maps onto buckets that are
+   * also before it, so a key present for the whole scan is returned at least once (keys
+   * may repeat after a shrink). Only the low 32 bits of the cursor matter: bits above the
+   * mask are ignored on the way in and come back as zero, as in Redis. A cursor above
+   * 2^53 should therefore be reduced modulo 2^32 by the caller before it becomes a number.
+   *
+   * The bucket is copied before fn runs, so fn may delete the current key, or anything
+   * else, and the scan stays correct. If fn deletes another key of the same bucket that
+   * has not been passed to it yet, fn still receives it.
+   */
+  scan(cursor: number, fn: (key: string, value: V) => void): number {
+    if (this.count === 0) return 0;
+    const mask = this.mask;
+    const at = cursor >>> 0;
+    const keys = this.scanKeys ?? [];
+    const values = this.scanValues ?? [];
+    this.scanKeys = null;
+    this.scanValues = null;
+    const n = this.snapshotBucket(at & mask, keys, values);
+    for (let j = 0; j < n; j++) fn(keys[j]!, values[j]!);
+    // Drop the references so a deleted value is not kept alive by the scratch arrays.
+    for (let j = 0; j < n; j++) {
+      keys[j] = undefined;
+      values[j] = undefined;
+    }
+    // If fn threw, the scratch arrays are simply lost and the next scan makes new ones.
+    this.scanKeys = keys;
+    this.scanValues = values;
+    return nextCursor(at, mask);
+  }
+
+  /** A uniformly random key (fairer than dictGetFairRandomKey), or undefined when empty. */
+  randomKey(): string | undefined {
+    return this.count === 0 ? undefined : this.keyAt(randomBelow(this.count));
+  }
+
+  /**
+   * Up to `count` distinct keys from random positions, like dictGetSomeKeys, pushed into
+   * `out`; returns how many. The positions form a stride with a random start and a random
+   * step coprime with the size, so they never repeat and need no bookkeeping. Slot order
+   * roughly follows insertion order, which a step rather than a contiguous run keeps from
+   * biasing eviction towards keys written together.
+   */
+  sample(count: number, out: string[]): number {
+    const size = this.count;
+    const n = Math.min(Math.floor(count), size);
+    if (!(n > 0)) return 0;
+    if (n === size) {
+      for (let slot = 0; slot < size; slot++) out.push(this.keyAt(slot));
+      return n;
+    }
+    const step = coprimeStep(size);
+    let slot = randomBelow(size);
+    for (let k = 0; k < n; k++) {
+      out.push(this.keyAt(slot));
+      slot += step;
+      if (slot >= size) slot -= size;
+    }
+    return n;
+  }
+
+  /** Calls fn for every entry; see the class comment for what mutation from fn does. */
+  forEach(fn: (value: V, key: string) => void): void {
+    // After each visit, resume below both the current slot and the (possibly shrunk) top.
+    for (let slot = this.count - 1; slot >= 0; slot = Math.min(slot, this.count) - 1) {
+      fn(this.valueAt(slot), this.keyAt(slot));
+    }
+  }
+
+  *keys(): IterableIterator<string> {
+    for (let slot = this.count - 1; slot >= 0; slot = Math.min(slot, this.count) - 1) {
+      yield this.keyAt(slot);
+    }
+  }
+
+  *values(): IterableIterator<V> {
+    for (let slot = this.count - 1; slot >= 0; slot = Math.min(slot, this.count) - 1) {
+      yield this.valueAt(slot);
+    }
+  }
+
+  *entries(): IterableIterator<[string, V]> {
+    for (let slot = this.count - 1; slot >= 0; slot = Math.min(slot, this.count) - 1) {
+      yield [this.keyAt(slot), this.valueAt(slot)];
+    }
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, V]> {
+    return this.entries();
+  }
+
+  /**
+   * Checks every structural invariant and throws on the first broken one. It walks the
+   * whole table, so tests and DEBUG commands call it, never the hot path.
+   */
+  validate(): void {
+    const bucketCount = this.mask + 1;
+    check((bucketCount & this.mask) === 0 && bucketCount >= MIN_BUCKETS, "bucket count is a power of two >= 4");
+    check(this.buckets.length === bucketCount, "buckets length matches mask");
+    check(this.meta.length === 2 * bucketCount, "slot capacity matches bucket count");
+    check(this.pairs.length === 2 * this.count, "slots are dense");
+    check(this.count <= bucketCount, "load factor <= 1");
+    const seen = new Uint8Array(this.count);
+    let linked = 0;
+    for (let b = 0; b < bucketCount; b++) {
+      for (let slot = this.buckets[b]!; slot !== NONE; slot = this.meta[2 * slot + 1]!) {
+        check(slot >= 0 && slot < this.count, `slot ${slot} in bucket ${b} is live`);
+        check(seen[slot] === 0, `slot ${slot} is linked once`);
+        seen[slot] = 1;
+        linked++;
+        const hash = this.meta[2 * slot]!;
+        check(typeof this.pairs[2 * slot] === "string", `slot ${slot} holds a string key`);
+        check(hash === hashString(this.keyAt(slot)), `slot ${slot} caches its hash`);
+        check((hash & this.mask) === b, `slot ${slot} sits in its bucket`);
+      }
+    }
+    check(linked === this.count, "every slot is linked");
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Internals
+  // -------------------------------------------------------------------------------------
+
+  private keyAt(slot: number): string {
+    return this.pairs[2 * slot] as string;
+  }
+
+  private valueAt(slot: number): V {
+    return this.pairs[2 * slot + 1] as V;
+  }
+
+  /** The slot holding key, or NONE. */
+  private find(key: string, hash: number): number {
+    const meta = this.meta;
+    const pairs = this.pairs;
+    let slot = this.buckets[hash & this.mask]!;
+    // Comparing the cached hash first skips most string comparisons, and with them the
+    // cache misses of reaching into other keys' characters.
+    while (slot !== NONE) {
+      if (meta[2 * slot] === hash && pairs[2 * slot] === key) return slot;
+      slot = meta[2 * slot + 1]!;
+    }
+    return NONE;
+  }
+
+  /** Removes key's slot from its chain and returns it, or NONE when absent. */
+  private unlink(key: string, hash: number): number {
+    const meta = this.meta;
+    const pairs = this.pairs;
+    const bucket = hash & this.mask;
+    let previous = NONE;
+    let slot = this.buckets[bucket]!;
+    while (slot !== NONE && !(meta[2 * slot] === hash && pairs[2 * slot] === key)) {
+      previous = slot;
+      slot = meta[2 * slot + 1]!;
+    }
+    if (slot === NONE) return NONE;
+    if (previous === NONE) this.buckets[bucket] = meta[2 * slot + 1]!;
+    else meta[2 * previous + 1] = meta[2 * slot + 1]!;
+    return slot;
+  }
+
+  /** Puts a new entry in the next free slot, at the head of its chain. */
+  private append(key: string, value: V, hash: number): void {
+    const slot = this.count;
+    const bucket = hash & this.mask;
+    this.pairs.push(key, value);
+    this.meta[2 * slot] = hash;
+    this.meta[2 * slot + 1] = this.buckets[bucket]!;
+    this.buckets[bucket] = slot;
+    this.count = slot + 1;
+  }
+
+  /** Keeps the slots dense after `hole` was unlinked, by moving the last entry into it. */
+  private fillHole(hole: number): void {
+    const last = this.count - 1;
+    if (hole !== last) this.moveSlot(last, hole);
+    // Shortening drops the array's references to the deleted (or just moved) entry.
+    this.pairs.length = 2 * last;
+    this.count = last;
+  }
+
+  /** Moves a linked entry to another slot and repoints the one link that named it. */
+  private moveSlot(from: number, to: number): void {
+    const meta = this.meta;
+    const hash = meta[2 * from]!;
+    const bucket = hash & this.mask;
+    if (this.buckets[bucket] === from) {
+      this.buckets[bucket] = to;
+    } else {
+      let previous = this.buckets[bucket]!;
+      while (meta[2 * previous + 1] !== from) previous = meta[2 * previous + 1]!;
+      meta[2 * previous + 1] = to;
+    }
+    meta[2 * to] = hash;
+    meta[2 * to + 1] = meta[2 * from + 1]!;
+    this.pairs[2 * to] = this.pairs[2 * from]!;
+    this.pairs[2 * to + 1] = this.pairs[2 * from + 1]!;
+  }
+
+  private grow(): void {
+    const bucketCount = this.mask + 1;
+    if (bucketCount >= MAX_BUCKETS) throw new RangeError(`Dict cannot hold more than ${MAX_BUCKETS} entries`);
+    this.resize(bucketCount * 2);
+  }
+
+  /** Rebuilds the table with `bucketCount` buckets (and slot capacity) from the cached hashes. */
+  private resize(bucketCount: number): void {
+    const shrinking = bucketCount < this.mask + 1;
+    const mask = bucketCount - 1;
+    const buckets = newBuckets(bucketCount);
+    const meta = new Int32Array(2 * bucketCount);
+    for (let slot = 0; slot < this.count; slot++) {
+      const hash = this.meta[2 * slot]!;
+      const bucket = hash & mask;
+      meta[2 * slot] = hash;
+      meta[2 * slot + 1] = buckets[bucket]!;
+      buckets[bucket] = slot;
+    }
+    this.mask = mask;
+    this.buckets = buckets;
+    this.meta = meta;
+    // A JS array keeps its backing store when shortened; copying releases it once the
+    // table is much smaller.
+    if (shrinking) this.pairs = this.pairs.slice();
+  }
+
+  /** Copies bucket's entries into the scratch arrays and returns how many there are. */
+  private snapshotBucket(bucket: number, keys: (string | undefined)[], values: (V | undefined)[]): number {
+    let n = 0;
+    for (let slot = this.buckets[bucket]!; slot !== NONE; slot = this.meta[2 * slot + 1]!) {
+      keys[n] = this.keyAt(slot);
+      values[n] = this.valueAt(slot);
+      n++;
+    }
+    return n;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------
+
+function newBuckets(bucketCount: number): Int32Array {
+  return new Int32Array(bucketCount).fill(NONE);
+}
+
+/** The bucket count Redis would pick for `size` entries: the next power of two, at least 4. */
+function bucketsFor(size: number): number {
+  let bucketCount = MIN_BUCKETS;
+  while (bucketCount < size && bucketCount < MAX_BUCKETS) bucketCount *= 2;
+  return bucketCount;
+}
+
+/**
+ * The cursor after `cursor` for a table with this mask. Setting the bits above the mask
+ * first makes the increment of the reversed cursor carry straight into the masked bits,
+ * which also clears those high bits; overflowing 32 bits wraps to 0, meaning "done".
+ */
+function nextCursor(cursor: number, mask: number): number {
+  const reversed = reverseBits(cursor | ~mask);
+  return reverseBits((reversed + 1) | 0);
+}
+
+/** The 32 bits of v in reverse order, as an unsigned number. */
+function reverseBits(v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  return ((v >>> 16) | (v << 16)) >>> 0;
+}
+
+/** A uniform integer in [0, n) for n < 2^31. */
+function randomBelow(n: number): number {
+  return Math.floor(Math.random() * n);
+}
+
+/** A random step in [1, size) sharing no factor with size, so a stride visits distinct slots. */
+function coprimeStep(size: number): number {
+  let step = 1 + randomBelow(size - 1);
+  // Step 1 is always coprime, so walking up (and wrapping to 1) terminates quickly.
+  while (gcd(step, size) !== 1) step = step + 1 < size ? step + 1 : 1;
+  return step;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
+}
+
+function check(condition: boolean, invariant: string): void {
+  if (!condition) throw new Error(`Dict invariant broken: ${invariant}`);
+}

@@ -1,0 +1,270 @@
+// INFO's text (Redis's genRedisInfoString): the sections and field names of Redis 7.0, so
+// that dashboards and exporters that parse INFO keep working.
+
+import { totalmem, release, arch } from "node:os";
+import type { Server } from "../server/server.ts";
+import { REDIS_VERSION } from "../version.ts";
+import { lruClock } from "../store/object.ts";
+import { formatBytesHuman } from "../util/human.ts";
+
+type Section = (s: Server) => string[];
+
+/** Sections in Redis's order; `all` and `everything` add commandstats to the default ones. */
+const SECTIONS: [name: string, title: string, build: Section, inDefault: boolean][] = [
+  ["server", "Server", serverSection, true],
+  ["clients", "Clients", clientsSection, true],
+  ["memory", "Memory", memorySection, true],
+  ["persistence", "Persistence", persistenceSection, true],
+  ["stats", "Stats", statsSection, true],
+  ["replication", "Replication", replicationSection, true],
+  ["cpu", "CPU", cpuSection, true],
+  ["modules", "Modules", () => [], true],
+  ["commandstats", "Commandstats", commandstatsSection, false],
+  ["errorstats", "Errorstats", errorstatsSection, true],
+  ["cluster", "Cluster", () => ["cluster_enabled:0"], true],
+  ["keyspace", "Keyspace", keyspaceSection, true],
+];
+
+/** The INFO reply for the requested section names (lower-cased), as Redis 7.0 selects them. */
+export function infoText(server: Server, requested: string[]): string {
+  const wanted = new Set<string>();
+  let all = false;
+  let everything = false;
+  if (requested.length === 0) requested = ["default"];
+  for (const name of requested) {
+    if (name === "all") all = true;
+    else if (name === "everything") everything = true;
+    else if (name === "default") for (const [n, , , d] of SECTIONS) d && wanted.add(n);
+    else wanted.add(name);
+  }
+  let out = "";
+  let count = 0;
+  for (const [name, title, build] of SECTIONS) {
+    if (!all && !everything && !wanted.has(name)) continue;
+    if (count++ > 0) out += "\r\n";
+    out += `# ${title}\r\n`;
+    for (const line of build(server)) out += line + "\r\n";
+  }
+  return out;
+}
+
+function serverSection(s: Server): string[] {
+  const nowMs = Date.now();
+  const uptimeS = Math.floor((nowMs - s.startedMs) / 1000);
+  return [
+    `redis_version:${REDIS_VERSION}`,
+    "redis_git_sha1:00000000",
+    "redis_git_dirty:0",
+    "redis_build_id:0",
+    "redis_mode:standalone",
+    `os:Linux ${release()} ${arch() === "x64" ? "x86_64" : arch()}`,
+    "arch_bits:64",
+    "monotonic_clock:POSIX clock_gettime",
+    "multiplexing_api:epoll",
+    "atomicvar_api:c11-builtin",
+    "gcc_version:0.0.0",
+    `process_id:${process.pid}`,
+    "process_supervised:no",
+    `run_id:${s.runId}`,
+    `tcp_port:${s.port}`,
+    `server_time_usec:${nowMs * 1000}`,
+    `uptime_in_seconds:${uptimeS}`,
+    `uptime_in_days:${Math.floor(uptimeS / 86400)}`,
+    `hz:${s.config.hz}`,
+    `configured_hz:${s.config.hz}`,
+    `lru_clock:${lruClock(nowMs)}`,
+    `executable:${process.execPath}`,
+    `config_file:${s.configFile}`,
+    "io_threads_active:0",
+  ];
+}
+
+function clientsSection(s: Server): string[] {
+  let maxIn = 0;
+  let maxOut = 0;
+  for (const c of s.clients.values()) {
+    maxIn = Math.max(maxIn, c.qlen);
+    maxOut = Math.max(maxOut, c.pendingLen);
+  }
+  return [
+    `connected_clients:${s.clients.size}`,
+    "cluster_connections:0",
+    `maxclients:${s.config.maxclients}`,
+    `client_recent_max_input_buffer:${maxIn}`,
+    `client_recent_max_output_buffer:${maxOut}`,
+    "blocked_clients:0",
+    "tracking_clients:0",
+    "clients_in_timeout_table:0",
+  ];
+}
+
+function memorySection(s: Server): string[] {
+  const mem = process.memoryUsage();
+  const used = mem.heapUsed + mem.external;
+  s.peakMemory = Math.max(s.peakMemory, used);
+  const peak = s.peakMemory;
+  const startup = s.startupMemory;
+  const total = totalmem();
+  const maxmemory = s.config.maxmemory;
+  return [
+    `used_memory:${used}`,
+    `used_memory_human:${formatBytesHuman(used)}`,
+    `used_memory_rss:${mem.rss}`,
+    `used_memory_rss_human:${formatBytesHuman(mem.rss)}`,
+    `used_memory_peak:${peak}`,
+    `used_memory_peak_human:${formatBytesHuman(peak)}`,
+    `used_memory_peak_perc:${((used * 100) / peak).toFixed(2)}%`,
+    `used_memory_overhead:${startup}`,
+    `used_memory_startup:${startup}`,
+    `used_memory_dataset:${Math.max(0, used - startup)}`,
+    `used_memory_dataset_perc:${used > startup ? (((used - startup) * 100) / used).toFixed(2) : "0.00"}%`,
+    `total_system_memory:${total}`,
+    `total_system_memory_human:${formatBytesHuman(total)}`,
+    `maxmemory:${maxmemory}`,
+    `maxmemory_human:${formatBytesHuman(maxmemory)}`,
+    `maxmemory_policy:${s.config.maxmemoryPolicy}`,
+    `mem_fragmentation_ratio:${(mem.rss / Math.max(used, 1)).toFixed(2)}`,
+    `mem_fragmentation_bytes:${mem.rss - used}`,
+    "mem_allocator:bun",
+    "lazyfree_pending_objects:0",
+    "lazyfreed_objects:0",
+  ];
+}
+
+function persistenceSection(s: Server): string[] {
+  return [
+    "loading:0",
+    "async_loading:0",
+    `rdb_changes_since_last_save:${s.dirty}`,
+    "rdb_bgsave_in_progress:0",
+    `rdb_last_save_time:${Math.floor(s.startedMs / 1000)}`,
+    "rdb_last_bgsave_status:ok",
+    "rdb_last_bgsave_time_sec:-1",
+    "rdb_current_bgsave_time_sec:-1",
+    "rdb_saves:0",
+    "aof_enabled:0",
+    "aof_rewrite_in_progress:0",
+    "aof_rewrite_scheduled:0",
+    "aof_last_rewrite_time_sec:-1",
+    "aof_current_rewrite_time_sec:-1",
+    "aof_last_bgrewrite_status:ok",
+    "aof_rewrites:0",
+    "aof_last_write_status:ok",
+  ];
+}
+
+function statsSection(s: Server): string[] {
+  const st = s.stats;
+  const ks = s.keyspaceStats;
+  return [
+    `total_connections_received:${st.connectionsReceived}`,
+    `total_commands_processed:${st.commandsProcessed}`,
+    `instantaneous_ops_per_sec:${Math.round(st.opsPerSec.value)}`,
+    `total_net_input_bytes:${st.netInputBytes}`,
+    `total_net_output_bytes:${st.netOutputBytes}`,
+    "total_net_repl_input_bytes:0",
+    "total_net_repl_output_bytes:0",
+    `instantaneous_input_kbps:${st.inputKbps.value.toFixed(2)}`,
+    `instantaneous_output_kbps:${st.outputKbps.value.toFixed(2)}`,
+    "instantaneous_input_repl_kbps:0.00",
+    "instantaneous_output_repl_kbps:0.00",
+    `rejected_connections:${st.rejectedConnections}`,
+    "sync_full:0",
+    "sync_partial_ok:0",
+    "sync_partial_err:0",
+    `expired_keys:${ks.expiredKeys}`,
+    `expired_stale_perc:${(ks.expiredStalePerc * 100).toFixed(2)}`,
+    `expired_time_cap_reached_count:${ks.expiredTimeCapReachedCount}`,
+    "expire_cycle_cpu_milliseconds:0",
+    `evicted_keys:${ks.evictedKeys}`,
+    "evicted_clients:0",
+    "total_eviction_exceeded_time:0",
+    "current_eviction_exceeded_time:0",
+    `keyspace_hits:${ks.hits}`,
+    `keyspace_misses:${ks.misses}`,
+    "pubsub_channels:0",
+    "pubsub_patterns:0",
+    "pubsubshard_channels:0",
+    "latest_fork_usec:0",
+    "total_forks:0",
+    "migrate_cached_sockets:0",
+    "slave_expires_tracked_keys:0",
+    "active_defrag_hits:0",
+    "active_defrag_misses:0",
+    "active_defrag_key_hits:0",
+    "active_defrag_key_misses:0",
+    "total_active_defrag_time:0",
+    "current_active_defrag_time:0",
+    "tracking_total_keys:0",
+    "tracking_total_items:0",
+    "tracking_total_prefixes:0",
+    `unexpected_error_replies:${st.unexpectedErrorReplies}`,
+    `total_error_replies:${st.errorReplies}`,
+    "dump_payload_sanitizations:0",
+    `total_reads_processed:${st.readsProcessed}`,
+    `total_writes_processed:${st.writesProcessed}`,
+    "io_threaded_reads_processed:0",
+    "io_threaded_writes_processed:0",
+  ];
+}
+
+function replicationSection(s: Server): string[] {
+  return [
+    "role:master",
+    "connected_slaves:0",
+    "master_failover_state:no-failover",
+    `master_replid:${s.replId}`,
+    "master_replid2:0000000000000000000000000000000000000000",
+    "master_repl_offset:0",
+    "second_repl_offset:-1",
+    "repl_backlog_active:0",
+    "repl_backlog_size:1048576",
+    "repl_backlog_first_byte_offset:0",
+    "repl_backlog_histlen:0",
+  ];
+}
+
+function cpuSection(): string[] {
+  const u = process.cpuUsage();
+  const sys = (u.system / 1e6).toFixed(6);
+  const user = (u.user / 1e6).toFixed(6);
+  return [
+    `used_cpu_sys:${sys}`,
+    `used_cpu_user:${user}`,
+    "used_cpu_sys_children:0.000000",
+    "used_cpu_user_children:0.000000",
+    `used_cpu_sys_main_thread:${sys}`,
+    `used_cpu_user_main_thread:${user}`,
+  ];
+}
+
+function commandstatsSection(s: Server): string[] {
+  const lines: string[] = [];
+  for (const cmd of s.commands.all()) {
+    const list = cmd.subcommands === null ? [cmd] : [cmd, ...cmd.subcommands.values()];
+    for (const c of list) {
+      if (c.calls === 0 && c.rejectedCalls === 0 && c.failedCalls === 0) continue;
+      const usec = Math.round(c.usec);
+      const perCall = c.calls === 0 ? 0 : usec / c.calls;
+      lines.push(
+        `cmdstat_${c.fullName}:calls=${c.calls},usec=${usec},usec_per_call=${perCall.toFixed(2)},rejected_calls=${c.rejectedCalls},failed_calls=${c.failedCalls}`,
+      );
+    }
+  }
+  return lines;
+}
+
+function errorstatsSection(s: Server): string[] {
+  const lines: string[] = [];
+  for (const [code, count] of s.stats.errorCodes) lines.push(`errorstat_${code}:count=${count}`);
+  return lines;
+}
+
+function keyspaceSection(s: Server): string[] {
+  const lines: string[] = [];
+  for (const db of s.dbs) {
+    if (db.size === 0) continue;
+    lines.push(`db${db.id}:keys=${db.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}`);
+  }
+  return lines;
+}
