@@ -320,7 +320,7 @@ const REPLY_BUFFER_BYTES = 16 * 1024;
  * Memory figures describe redbun's buffers in Redis's terms.
  */
 function clientInfoLine(c: Client, caller: Client, running: string): string {
-  const now = Date.now();
+  const now = c.server.clock.nowMs;
   const self = c === caller;
   let argvBytes = 0;
   if (self) for (let i = 0; i < c.argv.count; i++) argvBytes += c.argv.len[i]!;

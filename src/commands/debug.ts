@@ -81,12 +81,12 @@ function debugObject(c: Client): void {
   // Redis prints the value's address; an object has none here, so a stable fake one stands in.
   const line =
     `Value at:0x${(0x7f0000000000 + (o.lru & 0xffff) * 16).toString(16)} refcount:1 encoding:${encodingName(o.enc)}` +
-    ` serializedlength:${serializedLength(o)} lru:${o.lru} lru_seconds_idle:${idleSeconds(o)}`;
+    ` serializedlength:${serializedLength(o)} lru:${o.lru} lru_seconds_idle:${idleSeconds(o, c.server.clock.nowMs)}`;
   c.w.addSimple(line);
 }
 
-function idleSeconds(o: RObj): number {
-  const now = Math.floor(Date.now() / 1000) & 0xffffff;
+function idleSeconds(o: RObj, nowMs: number): number {
+  const now = Math.floor(nowMs / 1000) & 0xffffff;
   return now >= o.lru ? now - o.lru : now + 0x1000000 - o.lru;
 }
 

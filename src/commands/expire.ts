@@ -10,8 +10,9 @@
 import type { Client } from "../server/client.ts";
 import { keyRange, type CommandDef } from "./table.ts";
 import { encode } from "../resp/writer.ts";
-import { ERR, invalidExpireTime, unsupportedOption } from "../resp/errors.ts";
-import { parseLongLong, parsedInt64, INT64_MAX, INT64_MIN } from "../util/numbers.ts";
+import { invalidExpireTime, unsupportedOption } from "../resp/errors.ts";
+import { type Int64, INT64_MAX, INT64_MIN } from "../util/numbers.ts";
+import { parseInt64Arg } from "./args.ts";
 
 const NX_INCOMPATIBLE = encode("-ERR NX and XX, GT or LT options at the same time are not compatible\r\n");
 const GT_LT_INCOMPATIBLE = encode("-ERR GT and LT options at the same time are not compatible\r\n");
@@ -32,12 +33,12 @@ const MIN_SECONDS = INT64_MIN / 1000n;
 
 /** EXPIRE key seconds [NX | XX | GT | LT] */
 function expireCommand(c: Client): void {
-  expireGeneric(c, Date.now(), true);
+  expireGeneric(c, c.server.clock.nowMs, true);
 }
 
 /** PEXPIRE key milliseconds [NX | XX | GT | LT] */
 function pexpireCommand(c: Client): void {
-  expireGeneric(c, Date.now(), false);
+  expireGeneric(c, c.server.clock.nowMs, false);
 }
 
 /** EXPIREAT key unix-time-seconds [NX | XX | GT | LT] */
@@ -58,13 +59,13 @@ function pexpireatCommand(c: Client): void {
 function expireGeneric(c: Client, basetimeMs: number, seconds: boolean): void {
   const conditions = parseConditions(c);
   if (conditions < 0) return;
-  const argv = c.argv;
-  if (!parseLongLong(argv.buf, argv.start[2]!, argv.len[2]!)) return c.w.addErrorBytes(ERR.notInteger);
-  const when = absoluteTime(parsedInt64.value, parsedInt64.safe ? null : parsedInt64.big, basetimeMs, seconds);
+  const time = parseInt64Arg(c, 2);
+  if (time === null) return;
+  const when = absoluteTime(time, basetimeMs, seconds);
   if (when === null) return c.w.addError(invalidExpireTime(c.argv.lower(0)));
   const db = c.db;
-  const key = argv.str(1);
-  const now = Date.now();
+  const key = c.argv.str(1);
+  const now = c.server.clock.nowMs;
   if (db.lookupWrite(key, now) === undefined) return c.w.addInteger(0);
   if (conditions !== 0 && !conditionsHold(conditions, db.getExpire(key), when)) return c.w.addInteger(0);
   if (when <= now) {
@@ -116,16 +117,16 @@ function conditionsHold(conditions: number, current: number, when: number): bool
 
 /**
  * basetime + the argument (times 1000 for seconds) in ms, or null when Redis finds that it
- * overflows int64. `big` is the exact argument when it lies beyond the safe integers.
+ * overflows int64.
  */
-function absoluteTime(value: number, big: bigint | null, basetimeMs: number, seconds: boolean): number | null {
-  if (big === null) {
-    const ms = seconds ? value * 1000 : value;
+function absoluteTime(time: Int64, basetimeMs: number, seconds: boolean): number | null {
+  if (typeof time === "number") {
+    const ms = seconds ? time * 1000 : time;
     const when = ms + basetimeMs;
     // Both steps are exact while the results stay safe integers, far inside int64.
     if (Number.isSafeInteger(ms) && Number.isSafeInteger(when)) return when;
   }
-  let exact = big ?? BigInt(value);
+  let exact = BigInt(time);
   if (seconds) {
     if (exact > MAX_SECONDS || exact < MIN_SECONDS) return null;
     exact *= 1000n;
@@ -167,7 +168,7 @@ function pexpiretimeCommand(c: Client): void {
 function ttlGeneric(c: Client, milliseconds: boolean, absolute: boolean): void {
   const db = c.db;
   const key = c.argv.str(1);
-  const now = Date.now();
+  const now = c.server.clock.nowMs;
   if (db.lookupReadNoTouch(key, now) === undefined) return c.w.addInteger(-2);
   const when = db.getExpire(key);
   if (when === -1) return c.w.addInteger(-1);

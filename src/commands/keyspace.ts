@@ -10,6 +10,7 @@ import { ERR } from "../resp/errors.ts";
 import { parseInt32Arg, parseIntArg } from "./args.ts";
 import { Enc, ObjType, RObj, encodingName, lruClock, typeName } from "../store/object.ts";
 import { globMatch, isMatchAll } from "../util/glob.ts";
+import { dupString } from "../store/string.ts";
 
 // ---------------------------------------------------------------------------------------
 // Deleting and testing keys
@@ -19,7 +20,7 @@ import { globMatch, isMatchAll } from "../util/glob.ts";
 function delCommand(c: Client): void {
   const argv = c.argv;
   const db = c.db;
-  const now = Date.now();
+  const now = c.server.clock.nowMs;
   let deleted = 0;
   for (let i = 1; i < argv.count; i++) {
     const key = argv.str(i);
@@ -33,24 +34,26 @@ function delCommand(c: Client): void {
 
 /** EXISTS key [key ...]: a key named twice counts twice. */
 function existsCommand(c: Client): void {
-  const argv = c.argv;
-  const now = Date.now();
-  let found = 0;
-  for (let i = 1; i < argv.count; i++) {
-    if (c.db.lookupReadNoTouch(argv.str(i), now) !== undefined) found++;
-  }
-  c.w.addInteger(found);
+  c.w.addInteger(countExisting(c, false));
 }
 
-/** TOUCH key [key ...]: a read that updates each key's access time. */
+/** TOUCH key [key ...]: EXISTS that also updates each key's access time. */
 function touchCommand(c: Client): void {
+  c.w.addInteger(countExisting(c, true));
+}
+
+/** How many of the key arguments exist, each looked up as a read (hit/miss stats). */
+function countExisting(c: Client, touch: boolean): number {
   const argv = c.argv;
-  const now = Date.now();
+  const db = c.db;
+  const now = c.server.clock.nowMs;
   let found = 0;
   for (let i = 1; i < argv.count; i++) {
-    if (c.db.lookupRead(argv.str(i), now) !== undefined) found++;
+    const key = argv.str(i);
+    const o = touch ? db.lookupRead(key, now) : db.lookupReadNoTouch(key, now);
+    if (o !== undefined) found++;
   }
-  c.w.addInteger(found);
+  return found;
 }
 
 /** TYPE key */
@@ -80,23 +83,17 @@ function keysCommand(c: Client): void {
   const pattern = c.argv.str(1);
   const all = isMatchAll(pattern);
   const db = c.db;
-  const now = Date.now();
+  const now = c.server.clock.nowMs;
   const w = c.w;
   const at = w.deferLen();
   let n = 0;
   for (const key of db.dict.keys()) {
     if (!all && !globMatch(pattern, key, false)) continue;
-    if (isPastExpiry(db, key, now)) continue;
+    if (db.isExpired(key, now)) continue;
     w.addBulkLatin1(key);
     n++;
   }
   w.setDeferredLen(at, "array", n);
-}
-
-function isPastExpiry(db: Db, key: string, nowMs: number): boolean {
-  if (db.expires.size === 0) return false;
-  const when = db.expires.get(key);
-  return when !== undefined && when <= nowMs;
 }
 
 /** SCAN's default COUNT. */
@@ -145,7 +142,7 @@ function scanCommand(c: Client): void {
 /** Filter the gathered keys in Redis's order (pattern, type, expiry) and reply. */
 function replyScanKeys(c: Client, cursor: number, pattern: string | null, type: string | null): void {
   const db = c.db;
-  const now = Date.now();
+  const now = c.server.clock.nowMs;
   const w = c.w;
   w.addArrayLen(2);
   w.addBulkInteger(cursor);
@@ -187,9 +184,9 @@ export function parseScanCursor(c: Client, i: number): number {
   const argv = c.argv;
   const buf = argv.buf;
   let p = argv.start[i]!;
-  let end = p + argv.len[i]!;
-  const nul = buf.indexOf(0, p);
-  if (nul >= 0 && nul < end) end = nul;
+  let end = p;
+  const limit = p + argv.len[i]!;
+  while (end < limit && buf[end] !== 0) end++;
   if (p === end) return 0;
   const negative = buf[p] === 45; // '-'
   if (negative || buf[p] === 43 /* '+' */) p++;
@@ -230,7 +227,7 @@ function renameGeneric(c: Client, nx: boolean): void {
   const db = c.db;
   const from = c.argv.str(1);
   const to = c.argv.str(2);
-  const now = Date.now();
+  const now = c.server.clock.nowMs;
   const o = db.lookupWrite(from, now);
   if (o === undefined) return c.w.addErrorBytes(ERR.noSuchKey);
   // Renaming a key onto itself succeeds without doing anything, once the key is known to exist.
@@ -268,7 +265,7 @@ function copyCommand(c: Client): void {
   const key = argv.str(1);
   const newkey = argv.str(2);
   if (source === target && key === newkey) return c.w.addErrorBytes(ERR.sameObject);
-  const now = Date.now();
+  const now = c.server.clock.nowMs;
   const o = source.lookupRead(key, now);
   if (o === undefined) return c.w.addInteger(0);
   const when = source.getExpire(key);
@@ -289,7 +286,7 @@ function moveCommand(c: Client): void {
   const source = c.db;
   if (source === target) return c.w.addErrorBytes(ERR.sameObject);
   const key = c.argv.str(1);
-  const now = Date.now();
+  const now = c.server.clock.nowMs;
   const o = source.lookupWrite(key, now);
   if (o === undefined) return c.w.addInteger(0);
   const when = source.getExpire(key);
@@ -320,22 +317,22 @@ export interface Duplicable {
 }
 
 /**
- * Int-encoded strings that COPY made. Redis shares one object per integer 0..9999 between
- * keys, and OBJECT REFCOUNT shows it; a copy is a private object of its own (refcount 1)
- * until a command replaces the value. Values are plain RObjs here, so the copies are
- * remembered instead; the set holds them weakly, so deleted keys are not kept alive.
+ * Int-encoded strings that COPY made, with the value they were made with. Redis shares
+ * one object per integer 0..9999 between keys, and OBJECT REFCOUNT shows it; a copy is a
+ * private object (refcount 1) until a command gives the key another value, which in Redis
+ * means another object. Here INCR changes the object in place, so a copy counts as private
+ * only while it still holds its first value. The map holds the objects weakly.
  */
-const privateIntegers = new WeakSet<RObj>();
+const privateIntegers = new WeakMap<RObj, unknown>();
 
 /** A copy of a value in the same encoding, with a fresh access time (Redis's *Dup functions). */
 function duplicateObject(o: RObj, nowMs: number): RObj {
-  let ptr: unknown;
-  if (o.ptr instanceof Uint8Array) ptr = o.ptr.slice();
-  else if (o.type === ObjType.String) ptr = o.ptr; // An int-encoded string: number or bigint.
-  else ptr = (o.ptr as Duplicable).dup();
-  const copy = new RObj(o.type, o.enc, ptr, lruClock(nowMs));
-  if (o.enc === Enc.Int) privateIntegers.add(copy);
-  return copy;
+  if (o.type === ObjType.String) {
+    const copy = dupString(o, nowMs);
+    if (copy.enc === Enc.Int) privateIntegers.set(copy, copy.ptr);
+    return copy;
+  }
+  return new RObj(o.type, o.enc, (o.ptr as Duplicable).dup(), lruClock(nowMs));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -366,8 +363,7 @@ function flushallCommand(c: Client): void {
   if (!parseFlushMode(c)) return;
   let removed = 0;
   for (const db of c.server.dbs) removed += db.flush();
-  // Redis counts one more change for the flush itself, after the save a flush triggers.
-  c.server.dirty += removed + 1;
+  c.server.dirty += removed;
   c.w.addRaw(OK);
 }
 
@@ -436,8 +432,9 @@ function objectRefcountCommand(c: Client): void {
  * because those need a per-key access time a shared object cannot carry.
  */
 function isSharedInteger(c: Client, o: RObj): boolean {
-  if (o.type !== ObjType.String || o.enc !== Enc.Int || privateIntegers.has(o)) return false;
+  if (o.type !== ObjType.String || o.enc !== Enc.Int) return false;
   const v = o.ptr;
+  if (privateIntegers.get(o) === v) return false;
   if (typeof v !== "number" || v < 0 || v >= SHARED_INTEGERS) return false;
   const config = c.server.config;
   return config.maxmemory === 0 || !isLruOrLfu(config.maxmemoryPolicy);
@@ -452,7 +449,7 @@ function objectIdletimeCommand(c: Client): void {
   const o = objectLookup(c);
   if (o === undefined) return;
   if (c.server.config.maxmemoryPolicy.endsWith("-lfu")) return c.w.addError(LFU_SELECTED);
-  const now = lruClock(Date.now());
+  const now = lruClock(c.server.clock.nowMs);
   c.w.addInteger(now >= o.lru ? now - o.lru : now + (LRU_CLOCK_MAX - o.lru));
 }
 
@@ -462,7 +459,7 @@ function objectFreqCommand(c: Client): void {
   if (o === undefined) return;
   const config = c.server.config;
   if (!config.maxmemoryPolicy.endsWith("-lfu")) return c.w.addError(LFU_NOT_SELECTED);
-  c.w.addInteger(lfuDecayedCounter(o.lru, Date.now(), config.lfuDecayTime));
+  c.w.addInteger(lfuDecayedCounter(o.lru, c.server.clock.nowMs, config.lfuDecayTime));
 }
 
 /**

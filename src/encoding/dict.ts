@@ -5,13 +5,17 @@
  * Keys are latin1 strings: each char code 0..255 stands for one byte of a binary-safe
  * Redis key, so a key is compared and hashed by its char codes alone.
  *
- * Layout. Entries live in parallel arrays indexed by a slot number instead of one JS
- * object per entry, which keeps the heap small and the garbage collector idle:
+ * Layout. Entries live in flat arrays indexed by a slot number instead of one JS object
+ * per entry, which keeps the heap small and the garbage collector idle:
  *
- *   slotKeys[s], slotValues[s]   the entry itself (plain JS arrays, length == size)
- *   slotHash[s]                  the cached hash, so rehashing never rehashes a string
- *   slotNext[s]                  the next slot in the same bucket's chain, or NONE
- *   buckets[b]                   the first slot of bucket b's chain, or NONE
+ *   pairs[2s], pairs[2s+1]   slot s's key and value (a plain JS array, length 2 * size)
+ *   meta[2s]                 slot s's cached hash, so a resize never rehashes a string
+ *   meta[2s+1]               the next slot in the same bucket's chain, or NONE
+ *   buckets[b]               the first slot of bucket b's chain, or NONE
+ *
+ * Each pair sits side by side rather than in parallel arrays because a lookup in a big
+ * table is a chain of cache misses: this way a hit costs one miss for the hash and link
+ * and one for the key and value, instead of one each.
  *
  * Slots are always dense: the live entries occupy slots 0..size-1. Deleting an entry
  * moves the last entry into the hole (and repoints the one link that named it), so
@@ -20,9 +24,10 @@
  *
  * Sizing follows Redis: the bucket count is a power of two, at least MIN_BUCKETS; the
  * table doubles when an insert would push the load factor above 1 and shrinks to fit
- * when it drops below 1/MIN_FILL_DIVISOR. The slot arrays share the bucket count as
- * their capacity. Resizing rehashes in one go rather than incrementally; the SCAN
- * cursor below keeps its guarantee across resizes regardless.
+ * when it drops below 1/MIN_FILL_DIVISOR. `meta` has room for as many slots as there are
+ * buckets, so it is reallocated only with them. Resizing rehashes in one go rather than
+ * incrementally (it reads only `meta`, never a key); the SCAN cursor below keeps its
+ * guarantee across resizes regardless.
  */
 
 /** The smallest table, like Redis's DICT_HT_INITIAL_SIZE. */
@@ -139,7 +144,7 @@ export class Dict<V> {
 
   get(key: string): V | undefined {
     const slot = this.find(key, hashString(key));
-    return slot === NONE ? undefined : (this.pairs[2 * slot + 1] as V);
+    return slot === NONE ? undefined : this.valueAt(slot);
   }
 
   has(key: string): boolean {
@@ -368,8 +373,10 @@ export class Dict<V> {
   private fillHole(hole: number): void {
     const last = this.count - 1;
     if (hole !== last) this.moveSlot(last, hole);
-    // Shortening drops the array's references to the deleted (or just moved) entry.
-    this.pairs.length = 2 * last;
+    // Popping drops the array's references to the deleted (or just moved) entry; pop is
+    // a JIT intrinsic, where assigning length is a runtime call.
+    this.pairs.pop();
+    this.pairs.pop();
     this.count = last;
   }
 
@@ -403,8 +410,10 @@ export class Dict<V> {
     const mask = bucketCount - 1;
     const buckets = newBuckets(bucketCount);
     const meta = new Int32Array(2 * bucketCount);
-    for (let slot = 0; slot < this.count; slot++) {
-      const hash = this.meta[2 * slot]!;
+    const oldMeta = this.meta;
+    const count = this.count;
+    for (let slot = 0; slot < count; slot++) {
+      const hash = oldMeta[2 * slot]!;
       const bucket = hash & mask;
       meta[2 * slot] = hash;
       meta[2 * slot + 1] = buckets[bucket]!;

@@ -99,15 +99,23 @@ export class ReplyWriter {
       b[this.len++] = 48 + v;
       return;
     }
-    let n = 0;
-    for (let t = v; t >= 1; t = Math.floor(t / 10)) n++;
+    let n = 1;
+    for (let t = v; t >= 10; n++) t = v < 2147483648 ? ((t / 10) | 0) : Math.floor(t / 10);
     let o = this.len + n;
     this.len = o;
-    while (v >= 1) {
+    // Integer division by `| 0` is far cheaper than Math.floor, and exact below 2^31.
+    while (v >= 2147483648) {
       const q = Math.floor(v / 10);
       b[--o] = 48 + (v - q * 10);
       v = q;
     }
+    let small = v | 0;
+    while (small >= 10) {
+      const q = (small / 10) | 0;
+      b[--o] = 48 + (small - q * 10);
+      small = q;
+    }
+    b[--o] = 48 + small;
   }
 
   /** A type byte, a length and CRLF: `*3\r\n`, `$5\r\n`. */

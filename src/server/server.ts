@@ -9,7 +9,7 @@ import { ReplyWriter } from "../resp/writer.ts";
 import { ERR, unknownCommand, unknownSubcommand, wrongArity } from "../resp/errors.ts";
 import { CMD, CommandTable, type Command } from "../commands/table.ts";
 import { allCommands } from "../commands/index.ts";
-import { Db, KeyspaceStats } from "../store/db.ts";
+import { Clock, Db, KeyspaceStats } from "../store/db.ts";
 import { Client, ReplyMode } from "./client.ts";
 import { ServerStats } from "./stats.ts";
 import type { Config } from "../config/params.ts";
@@ -31,6 +31,8 @@ export class Server {
   readonly commands: CommandTable;
   readonly dbs: Db[];
   readonly keyspaceStats = new KeyspaceStats();
+  /** The time commands see, advanced once per command. */
+  readonly clock = new Clock();
   readonly stats = new ServerStats();
   readonly clients = new Map<number, Client>();
   readonly argv = new Argv();
@@ -68,7 +70,7 @@ export class Server {
     this.log = log;
     this.commands = new CommandTable(allCommands);
     this.dbs = [];
-    for (let i = 0; i < config.databases; i++) this.dbs.push(new Db(i, this.keyspaceStats));
+    for (let i = 0; i < config.databases; i++) this.dbs.push(new Db(i, this.keyspaceStats, this.clock));
     this.writer.onError = (message) => this.stats.countError(message);
     const mem = process.memoryUsage();
     this.startupMemory = this.peakMemory = mem.heapUsed + mem.external;
@@ -163,7 +165,8 @@ export class Server {
     if (c.socket === null || c.closeAfterReply) return;
     this.stats.netInputBytes += chunk.length;
     this.stats.readsProcessed++;
-    c.lastInteractionMs = Date.now();
+    this.clock.tick();
+    c.lastInteractionMs = this.clock.nowMs;
     let buf: Uint8Array;
     let end: number;
     if (c.qlen === 0) {
@@ -278,7 +281,7 @@ export class Server {
     }
     const mark = w.len;
     const errorsBefore = this.stats.errorReplies;
-    const t0 = performance.now();
+    const t0 = this.clock.tick();
     cmd.handler!(c);
     const dt = performance.now() - t0;
     cmd.calls++;
@@ -360,7 +363,8 @@ export class Server {
 
   /** Redis's serverCron: background work done `hz` times a second. */
   private cron(): void {
-    const now = Date.now();
+    this.clock.resync();
+    const now = this.clock.nowMs;
     if (this.activeExpireEnabled) activeExpireCycle(this, now);
     this.stats.opsPerSec.track(this.stats.commandsProcessed, now);
     this.stats.inputKbps.track(this.stats.netInputBytes / 1024, now);

@@ -16,6 +16,28 @@ export class KeyspaceStats {
   evictedKeys = 0;
 }
 
+/**
+ * The time commands see (Redis's cached mstime): read once per command by the dispatcher,
+ * from the cheap monotonic clock, and re-anchored to the wall clock by the cron.
+ */
+export class Clock {
+  nowMs = Date.now();
+  private originMs = Date.now() - performance.now();
+
+  /** Advance to now; returns the monotonic reading for callers that time things. */
+  tick(): number {
+    const t = performance.now();
+    this.nowMs = Math.floor(this.originMs + t);
+    return t;
+  }
+
+  /** Follow wall-clock adjustments (NTP), as Redis's mstime() would. */
+  resync(): void {
+    this.originMs = Date.now() - performance.now();
+    this.tick();
+  }
+}
+
 /** Hooks the server hangs side channels on (WATCH, notifications, propagation). */
 export interface KeyspaceEvents {
   /** A key was written, deleted or expired (Redis's signalModifiedKey). */
@@ -34,15 +56,24 @@ export class Db {
   /** Average TTL of keys sampled by the active cycle (INFO keyspace avg_ttl). */
   avgTtl = 0;
   readonly stats: KeyspaceStats;
+  readonly clock: Clock;
   events: KeyspaceEvents | null = null;
 
-  constructor(id: number, stats: KeyspaceStats) {
+  constructor(id: number, stats: KeyspaceStats, clock: Clock) {
     this.id = id;
     this.stats = stats;
+    this.clock = clock;
   }
 
   get size(): number {
     return this.dict.size;
+  }
+
+  /** Whether the key's time has come, without removing it (Redis's keyIsExpired: KEYS). */
+  isExpired(key: string, nowMs: number): boolean {
+    if (this.expires.size === 0) return false;
+    const when = this.expires.get(key);
+    return when !== undefined && when <= nowMs;
   }
 
   /** Delete the key if its time has come. Returns true when it is (now) gone. */
@@ -65,13 +96,13 @@ export class Db {
   }
 
   /** Lookup without side effects on stats or LRU (Redis's LOOKUP_NOTOUCH | LOOKUP_NOSTATS). */
-  peek(key: string, nowMs = Date.now()): RObj | undefined {
+  peek(key: string, nowMs = this.clock.nowMs): RObj | undefined {
     if (this.expireIfNeeded(key, nowMs)) return undefined;
     return this.dict.get(key);
   }
 
   /** Lookup for a read: counts a keyspace hit or miss and touches the LRU clock. */
-  lookupRead(key: string, nowMs = Date.now()): RObj | undefined {
+  lookupRead(key: string, nowMs = this.clock.nowMs): RObj | undefined {
     const o = this.peek(key, nowMs);
     if (o === undefined) {
       this.stats.misses++;
@@ -87,7 +118,7 @@ export class Db {
    * LOOKUP_NOTOUCH), for commands that inspect a key without using its value: EXISTS,
    * TYPE, TTL, OBJECT.
    */
-  lookupReadNoTouch(key: string, nowMs = Date.now()): RObj | undefined {
+  lookupReadNoTouch(key: string, nowMs = this.clock.nowMs): RObj | undefined {
     const o = this.peek(key, nowMs);
     if (o === undefined) this.stats.misses++;
     else this.stats.hits++;
@@ -95,7 +126,7 @@ export class Db {
   }
 
   /** Lookup for a write: touches the LRU clock, no hit/miss stats. */
-  lookupWrite(key: string, nowMs = Date.now()): RObj | undefined {
+  lookupWrite(key: string, nowMs = this.clock.nowMs): RObj | undefined {
     const o = this.peek(key, nowMs);
     if (o !== undefined) o.lru = lruClock(nowMs);
     return o;
@@ -161,13 +192,13 @@ export class Db {
   }
 
   /** A random key that is not expired, or undefined (Redis's dbRandomKey). */
-  randomKey(nowMs = Date.now()): string | undefined {
-    // Redis gives up after many expired picks when every key has a TTL, to bound the work.
-    for (let tries = 0; this.dict.size > 0; tries++) {
+  randomKey(nowMs = this.clock.nowMs): string | undefined {
+    // A master deletes every expired key it picks until it finds a live one (Redis gives
+    // up after 100 picks only on replicas, which must not delete keys themselves).
+    while (this.dict.size > 0) {
       const key = this.dict.randomKey();
       if (key === undefined) return undefined;
       if (!this.expires.has(key)) return key;
-      if (tries >= 100 && this.expires.size === this.dict.size) return key;
       if (!this.expireIfNeeded(key, nowMs)) return key;
     }
     return undefined;

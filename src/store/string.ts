@@ -86,6 +86,13 @@ export function createRawString(bytes: Uint8Array, nowMs: number): RObj {
   return new RObj(ObjType.String, Enc.Raw, bytes, lruClock(nowMs));
 }
 
+/** The bytes of ASCII text (formatted numbers), one per char. */
+export function asciiBytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let k = 0; k < text.length; k++) out[k] = text.charCodeAt(k);
+  return out;
+}
+
 /** Redis's createStringObjectFromLongLongForValue: always `int` (INCR, DECRBY ...). */
 export function createStringFromInt64(v: Int64, nowMs: number): RObj {
   return new RObj(ObjType.String, Enc.Int, v, lruClock(nowMs));

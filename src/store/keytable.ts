@@ -1,0 +1,1195 @@
+/**
+ * KeyTable: the keyspace's compact table of keys and small values, kept outside the
+ * garbage-collected heap so that a million small keys cost tens of bytes each and the
+ * hot commands (GET, SET, INCR) allocate nothing.
+ *
+ * Entries are named by an integer id, stable while the entry lives and recycled after
+ * delete. Everything about an entry lives in typed arrays:
+ *
+ *   ent[4*id + HASH]     the key's hash (so deletes and checks never rehash)
+ *   ent[4*id + REC]      the address of the entry's record in the slab, or NO_ADDR when free
+ *   ent[4*id + META]     32 bits the owner uses freely (type, encoding, LRU/LFU clock);
+ *                        for a free id, the next free id
+ *   ent[4*id + VOL]      1 + the id's position in the volatile list, or 0 without a TTL
+ *
+ * The four words share one 16-byte cell, so reaching an entry is one cache miss, not one
+ * per field; that is why `meta` is behind getMeta/setMeta rather than an array of its own.
+ *
+ * Index. Open addressing with linear probing over a power-of-two number of slots, load
+ * at most 3/4. Slot s holds the pair (hash, id + 1) in `slots[2s]`, `slots[2s+1]`, 0 meaning
+ * empty, so a probe compares hashes without touching the entry and a resize reads nothing
+ * else. Deletion shifts the following entries of the cluster back (no tombstones), which
+ * keeps the invariant that every slot between an entry's home slot (hash & mask) and its
+ * actual slot is occupied. Resizing rebuilds the index in one go.
+ *
+ * Slab. Records live in 1 MiB pages (`Uint8Array`s never copied to grow), 4-byte aligned,
+ * in size-classed blocks: every multiple of 4 from 8 to 256 bytes, then 8 classes per
+ * doubling up to 64 KiB. A freed block goes on its class's free list and is reused by the
+ * next allocation of that class, so churn with a steady live set stops growing the slab.
+ * A record larger than 64 KiB (only a key that long) gets a dedicated page of its own,
+ * released on delete. Free blocks are neither split nor merged, and shared pages are only
+ * given back by clear(). A record's address packs the page number (14 bits) and the
+ * offset in 4-byte units (18 bits) into 32 bits, so the slab holds at most 16384 pages.
+ *
+ * Record layout (little-endian):
+ *
+ *   +0  u8   size class of the block (DEDICATED_CLASS for a dedicated page)
+ *   +1  u8   value kind: BYTES, NUMBER or OBJECT (FREE_BLOCK on a free list)
+ *   +2  u8   value length (bytes for BYTES, 8 for NUMBER, 4 for OBJECT)
+ *   +3  u8   key length, or LONG_KEY when it is held as a u32 at +4
+ *   +4 or +8 key bytes, then the value: the bytes, a float64 (at any alignment, read
+ *            through a DataView), or the u32 index of the object in `objs`
+ *
+ * A free block keeps its class at +0, FREE_BLOCK at +1 and the next free address at +4.
+ */
+
+import { latin1 } from "../resp/parser.ts";
+
+/** Values up to this many bytes are kept inline in the record (the length fits in a byte). */
+export const INLINE_MAX = 255;
+
+/** What an entry's value is, as valueKind() reports it. */
+export const enum ValueKind {
+  Bytes = 0,
+  Number = 1,
+  Object = 2,
+}
+
+/** The kind byte of a block on a free list; never a live record's. */
+const FREE_BLOCK = 3;
+
+// Entry cell fields.
+const HASH = 0;
+const REC = 1;
+const META = 2;
+const VOL = 3;
+const CELL = 4;
+
+/** The REC of a free id. It cannot be a block address: no 8-byte block starts 4 bytes before a page ends. */
+const NO_ADDR = -1;
+const NONE = -1;
+
+const PAGE_BYTES = 1 << 20;
+const OFFSET_BITS = 18;
+const OFFSET_MASK = (1 << OFFSET_BITS) - 1;
+const MAX_PAGES = 1 << (32 - OFFSET_BITS);
+
+// Record header.
+const H_CLASS = 0;
+const H_KIND = 1;
+const H_VLEN = 2;
+const H_KLEN = 3;
+const SHORT_HEADER = 4;
+const LONG_HEADER = 8;
+const LONG_KEY = 255;
+const DEDICATED_CLASS = 255;
+/** A free block needs its class, its marker and a 4-byte next pointer. */
+const MIN_BLOCK = 8;
+const SMALL_CLASS_LIMIT = 256;
+/** The largest block a shared page serves; bigger records get a dedicated page. */
+const MAX_SHARED_BLOCK = 1 << 16;
+
+const MIN_INDEX_SLOTS = 16;
+const MAX_INDEX_SLOTS = 1 << 29;
+const MIN_IDS = 16;
+/** The largest id count whose cells still fit one Int32Array. */
+const MAX_IDS = 1 << 28;
+const MIN_VOLATILE = 16;
+/** Rejection sampling in randomId gives up after this many empty slots and walks instead. */
+const RANDOM_TRIES = 64;
+
+/** Block sizes by class: 8, 12, .., 256, then 8 classes per doubling up to 64 KiB. */
+const CLASS_SIZE = buildClassSizes();
+const SMALL_CLASSES = (SMALL_CLASS_LIMIT - MIN_BLOCK) / 4 + 1;
+
+function buildClassSizes(): Uint32Array {
+  const sizes: number[] = [];
+  for (let size = MIN_BLOCK; size <= SMALL_CLASS_LIMIT; size += 4) sizes.push(size);
+  for (let power = 8; 1 << power < MAX_SHARED_BLOCK; power++) {
+    for (let step = 1; step <= 8; step++) sizes.push((1 << power) + step * (1 << (power - 3)));
+  }
+  return Uint32Array.from(sizes);
+}
+
+/** The smallest class whose blocks hold `size` bytes (size <= MAX_SHARED_BLOCK). */
+function classOf(size: number): number {
+  if (size <= SMALL_CLASS_LIMIT) return size <= MIN_BLOCK ? 0 : ((size + 3) >> 2) - 2;
+  const power = 31 - Math.clz32(size - 1);
+  const stepShift = power - 3;
+  const step = ((size - (1 << power) + (1 << stepShift) - 1) >> stepShift) - 1;
+  return SMALL_CLASSES + (power - 8) * 8 + step;
+}
+
+/** The largest class whose blocks fit in `size` bytes (size >= MIN_BLOCK). */
+function classAtMost(size: number): number {
+  const c = classOf(Math.min(size, MAX_SHARED_BLOCK));
+  return CLASS_SIZE[c]! > size ? c - 1 : c;
+}
+
+// ---------------------------------------------------------------------------------------
+// Hashing
+// ---------------------------------------------------------------------------------------
+
+/*
+ * HalfSipHash-1-3 keyed with a random 64-bit seed per process: clients choose the keys, and
+ * linear probing degrades badly if they can build colliding clusters, so the hash must be
+ * a keyed PRF rather than a seeded mixer. It is the same construction Dict uses for latin1
+ * strings, here over bytes.
+ */
+const seedWords = crypto.getRandomValues(new Int32Array(2));
+const K0 = seedWords[0]! | 0;
+const K1 = seedWords[1]! | 0;
+
+/** The seeded hash of `len` bytes of buf from start, as a signed 32-bit integer. */
+export function hashBytes(buf: Uint8Array, start: number, len: number): number {
+  let v0 = K0;
+  let v1 = K1;
+  let v2 = 0x6c796765 ^ K0;
+  let v3 = 0x74656462 ^ K1;
+  const end = start + len;
+  const blocksEnd = start + (len & ~3);
+  let i = start;
+  // The rounds are written out: a helper would need the four words in shared state,
+  // which is much slower than locals.
+  for (; i < blocksEnd; i += 4) {
+    const m = buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
+    v3 ^= m;
+    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+    v0 ^= m;
+  }
+  // The last block carries the length in its top byte, so "a" and "a\0" differ.
+  let last = len << 24;
+  for (let shift = 0; i < end; i++, shift += 8) last |= buf[i]! << shift;
+  v3 ^= last;
+  // Round 0 compresses the last block; rounds 1..3 are the finalization.
+  for (let round = 0; round < 4; round++) {
+    if (round === 1) {
+      v0 ^= last;
+      v2 ^= 0xff;
+    }
+    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+  }
+  return v1 ^ v3;
+}
+
+// ---------------------------------------------------------------------------------------
+// KeyTable
+// ---------------------------------------------------------------------------------------
+
+/** Memory figures for INFO and tests; every field in bytes except `pages`. */
+export interface KeyTableMemory {
+  /** Pages allocated (shared and dedicated), released ones excluded. */
+  pages: number;
+  /** Bytes of all pages. */
+  pageBytes: number;
+  /** Bytes of blocks holding live records. */
+  liveBytes: number;
+  /** Bytes of blocks on free lists. */
+  freeBytes: number;
+  /** Page tails too small for any block. */
+  wastedBytes: number;
+  /** The entry cells, index, volatile list and object slots. */
+  arrayBytes: number;
+}
+
+/** The empty stand-in for a released page, so `pages` only ever holds Uint8Arrays. */
+const RELEASED_PAGE = new Uint8Array(0);
+const RELEASED_VIEW = new DataView(RELEASED_PAGE.buffer);
+
+export class KeyTable {
+  /** Live entries. */
+  size = 0;
+  /** Entries with an expiry time. */
+  volatileCount = 0;
+
+  private ent = new Int32Array(MIN_IDS * CELL);
+  /** Ids handed out so far; ids below it are live or on the free list. */
+  private idLimitCount = 0;
+  private freeIdHead = NONE;
+
+  private slots = new Int32Array(2 * MIN_INDEX_SLOTS);
+  private mask = MIN_INDEX_SLOTS - 1;
+
+  private pages: Uint8Array[] = [];
+  private views: DataView[] = [];
+  private releasedPages: number[] = [];
+  private freeHeads = new Int32Array(CLASS_SIZE.length).fill(NO_ADDR);
+  /** The page new blocks are carved from, or NONE before the first allocation. */
+  private bumpPage = NONE;
+  private bumpOffset = PAGE_BYTES;
+  private sharedPages = 0;
+  private dedicatedBytes = 0;
+  private liveBytes = 0;
+  private freeBytes = 0;
+  private wastedBytes = 0;
+
+  private volIds = new Int32Array(MIN_VOLATILE);
+  private volWhen = new Float64Array(MIN_VOLATILE);
+
+  /** Values that are JS objects, by the slot their record names. */
+  private objs: unknown[] = [];
+  private objFree: number[] = [];
+
+  /** Where findString and insertString put a key's bytes. */
+  private keyScratch = new Uint8Array(64);
+  /** Borrowed by scan() for the bucket's ids; null while borrowed, so a nested scan makes its own. */
+  private scanScratch: Int32Array | null = new Int32Array(16);
+
+  /** Pre-sizes the index and the entry cells for `sizeHint` entries, like dictExpand. */
+  constructor(sizeHint = 0) {
+    if (sizeHint > 0) this.reserve(sizeHint);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Lookup and insert
+  // -------------------------------------------------------------------------------------
+
+  /** The id of the key made of `len` bytes of buf from start, or -1. Allocates nothing. */
+  find(buf: Uint8Array, start: number, len: number): number {
+    return this.findHashed(hashBytes(buf, start, len), buf, start, len);
+  }
+
+  /** find() with the hash already computed by hashBytes, for callers that also insert. */
+  findHashed(hash: number, buf: Uint8Array, start: number, len: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let s = hash & mask; ; s = (s + 1) & mask) {
+      const idPlusOne = slots[2 * s + 1]!;
+      if (idPlusOne === 0) return NONE;
+      if (slots[2 * s] === hash && this.keyEquals(idPlusOne - 1, buf, start, len)) return idPlusOne - 1;
+    }
+  }
+
+  /** The id of a key held as a latin1 string (one char per byte), or -1. */
+  findString(key: string): number {
+    const len = this.encodeKey(key);
+    return len < 0 ? NONE : this.find(this.keyScratch, 0, len);
+  }
+
+  /**
+   * Adds a key that the caller knows is absent and returns its id. The value is empty
+   * bytes; `valueReserve` bytes of room are kept for it, so that setting a value of up to
+   * that size right after moves nothing.
+   */
+  insert(buf: Uint8Array, start: number, len: number, valueReserve = 0): number {
+    return this.insertHashed(hashBytes(buf, start, len), buf, start, len, valueReserve);
+  }
+
+  /** insert() with the hash already computed by hashBytes. */
+  insertHashed(hash: number, buf: Uint8Array, start: number, len: number, valueReserve = 0): number {
+    if ((this.size + 1) * 4 > (this.mask + 1) * 3) this.resizeIndex((this.mask + 1) * 2);
+    const header = len < LONG_KEY ? SHORT_HEADER : LONG_HEADER;
+    const addr = this.allocBlock(header + len + Math.min(Math.max(valueReserve, 0), INLINE_MAX));
+    const page = this.pages[addr >>> OFFSET_BITS]!;
+    const offset = (addr & OFFSET_MASK) << 2;
+    page[offset + H_KIND] = ValueKind.Bytes;
+    page[offset + H_VLEN] = 0;
+    if (header === SHORT_HEADER) {
+      page[offset + H_KLEN] = len;
+    } else {
+      page[offset + H_KLEN] = LONG_KEY;
+      this.views[addr >>> OFFSET_BITS]!.setUint32(offset + SHORT_HEADER, len, true);
+    }
+    copyBytes(buf, start, page, offset + header, len);
+    const id = this.allocId();
+    const cell = id * CELL;
+    this.ent[cell + HASH] = hash;
+    this.ent[cell + REC] = addr;
+    this.ent[cell + META] = 0;
+    this.ent[cell + VOL] = 0;
+    this.placeInIndex(hash, id);
+    this.size++;
+    return id;
+  }
+
+  /** Adds a key held as a latin1 string; see insert(). Throws on a char above 255. */
+  insertString(key: string, valueReserve = 0): number {
+    const len = this.encodeKey(key);
+    if (len < 0) throw new RangeError("KeyTable keys are latin1: one char per byte");
+    return this.insert(this.keyScratch, 0, len, valueReserve);
+  }
+
+  /** Removes a live entry, its value, its object reference and its expiry. The id becomes free. */
+  delete(id: number): void {
+    const cell = this.liveCell(id);
+    this.removeFromIndex(id, this.ent[cell + HASH]!);
+    const addr = this.ent[cell + REC]!;
+    if (this.kindAt(addr) === ValueKind.Object) this.releaseObject(this.objectSlotAt(addr));
+    this.freeBlock(addr);
+    if (this.ent[cell + VOL] !== 0) this.removeVolatile(id);
+    this.ent[cell + REC] = NO_ADDR;
+    this.ent[cell + META] = this.freeIdHead;
+    this.freeIdHead = id;
+    this.size--;
+    const slotCount = this.mask + 1;
+    if (this.size * 8 < slotCount && slotCount > MIN_INDEX_SLOTS) this.resizeIndex(slotsFor(this.size));
+  }
+
+  /** Removes every entry and gives all memory back. */
+  clear(): void {
+    this.size = 0;
+    this.volatileCount = 0;
+    this.ent = new Int32Array(MIN_IDS * CELL);
+    this.idLimitCount = 0;
+    this.freeIdHead = NONE;
+    this.slots = new Int32Array(2 * MIN_INDEX_SLOTS);
+    this.mask = MIN_INDEX_SLOTS - 1;
+    this.pages = [];
+    this.views = [];
+    this.releasedPages = [];
+    this.freeHeads.fill(NO_ADDR);
+    this.bumpPage = NONE;
+    this.bumpOffset = PAGE_BYTES;
+    this.sharedPages = 0;
+    this.dedicatedBytes = this.liveBytes = this.freeBytes = this.wastedBytes = 0;
+    this.volIds = new Int32Array(MIN_VOLATILE);
+    this.volWhen = new Float64Array(MIN_VOLATILE);
+    this.objs = [];
+    this.objFree = [];
+  }
+
+  /** Grows the index and the entry cells so that `count` entries fit without a resize. */
+  reserve(count: number): void {
+    const slotCount = slotsFor(Math.ceil((count * 2) / 3));
+    if (slotCount > this.mask + 1) this.resizeIndex(slotCount);
+    if (count > this.ent.length / CELL) this.resizeCells(idsFor(count));
+  }
+
+  /** True when the key of `id` is the `len` bytes of buf from start. */
+  keyEquals(id: number, buf: Uint8Array, start: number, len: number): boolean {
+    const addr = this.ent[id * CELL + REC]!;
+    const page = this.pages[addr >>> OFFSET_BITS]!;
+    const offset = (addr & OFFSET_MASK) << 2;
+    let keyLen = page[offset + H_KLEN]!;
+    let keyStart = offset + SHORT_HEADER;
+    if (keyLen === LONG_KEY) {
+      keyLen = this.views[addr >>> OFFSET_BITS]!.getUint32(keyStart, true);
+      keyStart = offset + LONG_HEADER;
+    }
+    if (keyLen !== len) return false;
+    for (let i = 0; i < len; i++) if (page[keyStart + i] !== buf[start + i]) return false;
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Per-entry fields
+  // -------------------------------------------------------------------------------------
+
+  /** The owner's 32 bits of `id` (as an unsigned number). */
+  getMeta(id: number): number {
+    return this.ent[id * CELL + META]! >>> 0;
+  }
+
+  setMeta(id: number, bits: number): void {
+    this.ent[id * CELL + META] = bits;
+  }
+
+  /** The cached hash of the key of `id`, as hashBytes returned it. */
+  hashOf(id: number): number {
+    return this.ent[id * CELL + HASH]!;
+  }
+
+  /** True when `id` names a live entry (ids at or above idLimit never do). */
+  isLive(id: number): boolean {
+    return id >= 0 && id < this.idLimitCount && this.ent[id * CELL + REC] !== NO_ADDR;
+  }
+
+  /** Every live id is below this; `for (id < idLimit) if (isLive(id))` visits them all. */
+  get idLimit(): number {
+    return this.idLimitCount;
+  }
+
+  /** The number of index slots; for resize reporting and tests. */
+  get indexSlots(): number {
+    return this.mask + 1;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Zero-copy access to key and value bytes
+  // -------------------------------------------------------------------------------------
+
+  /** The page holding the record of `id`: its key, and its value when inline. */
+  keyPage(id: number): Uint8Array {
+    return this.pages[this.ent[id * CELL + REC]! >>> OFFSET_BITS]!;
+  }
+
+  keyOffset(id: number): number {
+    const addr = this.ent[id * CELL + REC]!;
+    const offset = (addr & OFFSET_MASK) << 2;
+    return this.pages[addr >>> OFFSET_BITS]![offset + H_KLEN] === LONG_KEY ? offset + LONG_HEADER : offset + SHORT_HEADER;
+  }
+
+  keyLength(id: number): number {
+    const addr = this.ent[id * CELL + REC]!;
+    const offset = (addr & OFFSET_MASK) << 2;
+    const keyLen = this.pages[addr >>> OFFSET_BITS]![offset + H_KLEN]!;
+    return keyLen === LONG_KEY ? this.views[addr >>> OFFSET_BITS]!.getUint32(offset + SHORT_HEADER, true) : keyLen;
+  }
+
+  /** The same page as keyPage: the value follows the key in the record. */
+  valuePage(id: number): Uint8Array {
+    return this.keyPage(id);
+  }
+
+  /** Where the value starts in valuePage(id). */
+  valueOffset(id: number): number {
+    return this.keyOffset(id) + this.keyLength(id);
+  }
+
+  /** The inline value's length in bytes: its bytes, 8 for a number, 4 for an object slot. */
+  valueLength(id: number): number {
+    const addr = this.ent[id * CELL + REC]!;
+    return this.pages[addr >>> OFFSET_BITS]![((addr & OFFSET_MASK) << 2) + H_VLEN]!;
+  }
+
+  /** The key as a latin1 string (one char per byte). */
+  keyString(id: number): string {
+    return latin1(this.keyPage(id), this.keyOffset(id), this.keyLength(id));
+  }
+
+  /** A copy of the key's bytes. */
+  keyBytes(id: number): Uint8Array {
+    const offset = this.keyOffset(id);
+    return this.keyPage(id).slice(offset, offset + this.keyLength(id));
+  }
+
+  /** A copy of a BYTES value. */
+  valueBytes(id: number): Uint8Array {
+    this.expectKind(id, ValueKind.Bytes);
+    const offset = this.valueOffset(id);
+    return this.keyPage(id).slice(offset, offset + this.valueLength(id));
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Values
+  // -------------------------------------------------------------------------------------
+
+  valueKind(id: number): ValueKind {
+    return this.kindAt(this.ent[this.liveCell(id) + REC]!) as ValueKind;
+  }
+
+  /**
+   * Makes the value `len` bytes of buf from start (len <= INLINE_MAX; bigger values go
+   * through setObject). The record moves when it has no room or would waste over half its
+   * block; its page and offsets then change, its id does not. buf may be any page of this
+   * table, this entry's own value included.
+   */
+  setBytes(id: number, buf: Uint8Array, start: number, len: number): void {
+    if (!(len >= 0 && len <= INLINE_MAX)) throw new RangeError(`inline values hold at most ${INLINE_MAX} bytes`);
+    const oldAddr = this.prepareValue(id, len);
+    const addr = this.ent[id * CELL + REC]!;
+    const page = this.pages[addr >>> OFFSET_BITS]!;
+    const offset = (addr & OFFSET_MASK) << 2;
+    page[offset + H_KIND] = ValueKind.Bytes;
+    page[offset + H_VLEN] = len;
+    copyBytes(buf, start, page, this.valueOffset(id), len);
+    // Freed only now, because buf may have been the old record itself.
+    if (oldAddr !== addr) this.freeBlock(oldAddr);
+  }
+
+  /** Makes the value a number kept as a float64 in the record; INCR rewrites it in place. */
+  setNumber(id: number, value: number): void {
+    const oldAddr = this.prepareValue(id, 8);
+    const addr = this.ent[id * CELL + REC]!;
+    const offset = (addr & OFFSET_MASK) << 2;
+    const page = this.pages[addr >>> OFFSET_BITS]!;
+    page[offset + H_KIND] = ValueKind.Number;
+    page[offset + H_VLEN] = 8;
+    this.views[addr >>> OFFSET_BITS]!.setFloat64(this.valueOffset(id), value, true);
+    if (oldAddr !== addr) this.freeBlock(oldAddr);
+  }
+
+  getNumber(id: number): number {
+    this.expectKind(id, ValueKind.Number);
+    return this.views[this.ent[id * CELL + REC]! >>> OFFSET_BITS]!.getFloat64(this.valueOffset(id), true);
+  }
+
+  /** Makes the value a JS object (a collection, a large string); the table only holds it. */
+  setObject(id: number, value: unknown): void {
+    const cell = this.liveCell(id);
+    const currentAddr = this.ent[cell + REC]!;
+    if (this.kindAt(currentAddr) === ValueKind.Object) {
+      this.objs[this.objectSlotAt(currentAddr)] = value;
+      return;
+    }
+    const oldAddr = this.prepareValue(id, 4);
+    const addr = this.ent[cell + REC]!;
+    const offset = (addr & OFFSET_MASK) << 2;
+    const page = this.pages[addr >>> OFFSET_BITS]!;
+    page[offset + H_KIND] = ValueKind.Object;
+    page[offset + H_VLEN] = 4;
+    this.views[addr >>> OFFSET_BITS]!.setUint32(this.valueOffset(id), this.holdObject(value), true);
+    if (oldAddr !== addr) this.freeBlock(oldAddr);
+  }
+
+  getObject(id: number): unknown {
+    this.expectKind(id, ValueKind.Object);
+    return this.objs[this.objectSlotAt(this.ent[id * CELL + REC]!)];
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Expiry
+  // -------------------------------------------------------------------------------------
+
+  /** The absolute expiry time of `id` in ms, or -1 when it has none. */
+  expireAt(id: number): number {
+    const position = this.ent[id * CELL + VOL]!;
+    return position === 0 ? -1 : this.volWhen[position - 1]!;
+  }
+
+  /** Sets or replaces the absolute expiry time of `id`, in ms. */
+  setExpire(id: number, whenMs: number): void {
+    const cell = this.liveCell(id);
+    const position = this.ent[cell + VOL]!;
+    if (position !== 0) {
+      this.volWhen[position - 1] = whenMs;
+      return;
+    }
+    if (this.volatileCount === this.volIds.length) this.resizeVolatile(this.volIds.length * 2);
+    const at = this.volatileCount++;
+    this.volIds[at] = id;
+    this.volWhen[at] = whenMs;
+    this.ent[cell + VOL] = at + 1;
+  }
+
+  /** Removes the expiry of `id`; returns true when it had one. */
+  clearExpire(id: number): boolean {
+    if (this.ent[this.liveCell(id) + VOL] === 0) return false;
+    this.removeVolatile(id);
+    return true;
+  }
+
+  /**
+   * Up to `count` distinct random ids that have an expiry, written to out from index 0;
+   * returns how many. The positions form a stride with a random start and a random step
+   * coprime with the count: distinct without bookkeeping, and not biased towards keys
+   * given a TTL together the way a contiguous run of the list would be.
+   */
+  sampleVolatile(count: number, out: Int32Array): number {
+    const total = this.volatileCount;
+    const n = Math.min(Math.floor(count), total, out.length);
+    if (!(n > 0)) return 0;
+    const step = total === 1 ? 1 : coprimeStep(total);
+    let position = randomBelow(total);
+    for (let k = 0; k < n; k++) {
+      out[k] = this.volIds[position]!;
+      position += step;
+      if (position >= total) position -= total;
+    }
+    return n;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Iteration and sampling
+  // -------------------------------------------------------------------------------------
+
+  /**
+   * One step of Redis SCAN with the reverse-binary cursor: calls fn with the id of every
+   * entry whose home slot is `cursor & mask` (they lie in the probe cluster starting at
+   * that slot) and returns the next cursor, 0 when the scan is done.
+   *
+   * Home slots are hash & mask, exactly the buckets of a chained table, so the usual
+   * argument holds: doubling splits home slot h into h and h + size, halving merges them,
+   * and every home slot before the cursor in reversed-bit order maps onto slots also before
+   * it. A key present for the whole scan is returned at least once across any number of
+   * resizes (more than once after a shrink). Only the low 32 bits of the cursor count.
+   *
+   * The ids are collected before fn runs, so fn may delete or insert anything. An id
+   * deleted by fn before its turn is skipped; if fn also inserts, a recycled id may name a
+   * key added during the scan, which SCAN allows.
+   */
+  scan(cursor: number, fn: (id: number) => void): number {
+    if (this.size === 0) return 0;
+    const mask = this.mask;
+    const at = cursor >>> 0;
+    let ids = this.scanScratch ?? new Int32Array(16);
+    this.scanScratch = null;
+    let n = 0;
+    const slots = this.slots;
+    const home = at & mask;
+    for (let s = home; slots[2 * s + 1] !== 0; s = (s + 1) & mask) {
+      if ((slots[2 * s]! & mask) !== home) continue;
+      if (n === ids.length) ids = growInt32(ids, n * 2);
+      ids[n++] = slots[2 * s + 1]! - 1;
+    }
+    for (let k = 0; k < n; k++) if (this.ent[ids[k]! * CELL + REC] !== NO_ADDR) fn(ids[k]!);
+    // If fn threw, the scratch array is simply lost and the next scan makes a new one.
+    this.scanScratch = ids;
+    return nextCursor(at, mask);
+  }
+
+  /** A uniformly random live id, or -1 when the table is empty. */
+  randomId(): number {
+    if (this.size === 0) return NONE;
+    const slots = this.slots;
+    const mask = this.mask;
+    // Drawing slots until one is occupied picks every entry with the same probability; the
+    // load never falls below 1/8 outside the smallest table, so few draws are needed.
+    for (let tries = 0; tries < RANDOM_TRIES; tries++) {
+      const s = randomBelow(mask + 1);
+      if (slots[2 * s + 1] !== 0) return slots[2 * s + 1]! - 1;
+    }
+    let s = randomBelow(mask + 1);
+    while (slots[2 * s + 1] === 0) s = (s + 1) & mask;
+    return slots[2 * s + 1]! - 1;
+  }
+
+  /**
+   * Up to `count` distinct live ids for eviction sampling, written to out from index 0;
+   * returns how many. Like Redis's dictGetSomeKeys, they are a run of the index from a
+   * random slot: hashing already scatters keys, and the run reads memory in order.
+   */
+  sample(count: number, out: Int32Array): number {
+    const n = Math.min(Math.floor(count), this.size, out.length);
+    if (!(n > 0)) return 0;
+    const slots = this.slots;
+    const mask = this.mask;
+    let s = randomBelow(mask + 1);
+    for (let k = 0; k < n; s = (s + 1) & mask) {
+      if (slots[2 * s + 1] !== 0) out[k++] = slots[2 * s + 1]! - 1;
+    }
+    return n;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Memory
+  // -------------------------------------------------------------------------------------
+
+  /** Bytes held for live data: live record blocks plus the per-entry and index arrays. */
+  bytesUsed(): number {
+    return this.liveBytes + this.arrayBytes();
+  }
+
+  memory(): KeyTableMemory {
+    return {
+      pages: this.pages.length - this.releasedPages.length,
+      pageBytes: this.sharedPages * PAGE_BYTES + this.dedicatedBytes,
+      liveBytes: this.liveBytes,
+      freeBytes: this.freeBytes,
+      wastedBytes: this.wastedBytes,
+      arrayBytes: this.arrayBytes(),
+    };
+  }
+
+  private arrayBytes(): number {
+    return this.ent.byteLength + this.slots.byteLength + this.volIds.byteLength + this.volWhen.byteLength + 8 * (this.objs.length + this.objFree.length);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Internals: entries and values
+  // -------------------------------------------------------------------------------------
+
+  /** The cell of a live id; throws on a free or out-of-range one, which is a caller's bug. */
+  private liveCell(id: number): number {
+    if (!this.isLive(id)) throw new RangeError(`KeyTable: id ${id} is not live`);
+    return id * CELL;
+  }
+
+  private expectKind(id: number, kind: ValueKind): void {
+    if (this.valueKind(id) !== kind) throw new TypeError(`KeyTable: the value of id ${id} is not of kind ${kind}`);
+  }
+
+  private kindAt(addr: number): number {
+    return this.pages[addr >>> OFFSET_BITS]![((addr & OFFSET_MASK) << 2) + H_KIND]!;
+  }
+
+  private objectSlotAt(addr: number): number {
+    const offset = (addr & OFFSET_MASK) << 2;
+    const page = this.pages[addr >>> OFFSET_BITS]!;
+    const keyLen = page[offset + H_KLEN]!;
+    const view = this.views[addr >>> OFFSET_BITS]!;
+    const valueStart = keyLen === LONG_KEY ? offset + LONG_HEADER + view.getUint32(offset + SHORT_HEADER, true) : offset + SHORT_HEADER + keyLen;
+    return view.getUint32(valueStart, true);
+  }
+
+  /**
+   * Readies the record of `id` for a value of `valueLen` bytes: drops an object value and,
+   * if the block is too small or much too big, copies header and key to a new block and
+   * points the id at it. Returns the old address, which the caller frees after writing.
+   */
+  private prepareValue(id: number, valueLen: number): number {
+    const cell = this.liveCell(id);
+    const addr = this.ent[cell + REC]!;
+    if (this.kindAt(addr) === ValueKind.Object) this.releaseObject(this.objectSlotAt(addr));
+    const keyEnd = this.valueOffset(id) - ((addr & OFFSET_MASK) << 2);
+    const needed = keyEnd + valueLen;
+    const block = this.blockSize(addr);
+    if (needed <= block && !wastesHalf(needed, block)) return addr;
+    const moved = this.allocBlock(needed);
+    const from = this.pages[addr >>> OFFSET_BITS]!;
+    const fromOffset = (addr & OFFSET_MASK) << 2;
+    // Byte 0 is the new block's own class, which allocBlock wrote.
+    copyBytes(from, fromOffset + 1, this.pages[moved >>> OFFSET_BITS]!, ((moved & OFFSET_MASK) << 2) + 1, keyEnd - 1);
+    this.ent[cell + REC] = moved;
+    return addr;
+  }
+
+  private holdObject(value: unknown): number {
+    const slot = this.objFree.length > 0 ? this.objFree.pop()! : this.objs.length;
+    if (slot === this.objs.length) this.objs.push(value);
+    else this.objs[slot] = value;
+    return slot;
+  }
+
+  private releaseObject(slot: number): void {
+    this.objs[slot] = undefined;
+    this.objFree.push(slot);
+  }
+
+  private allocId(): number {
+    if (this.freeIdHead !== NONE) {
+      const id = this.freeIdHead;
+      this.freeIdHead = this.ent[id * CELL + META]!;
+      return id;
+    }
+    const capacity = this.ent.length / CELL;
+    if (this.idLimitCount === capacity) {
+      if (capacity >= MAX_IDS) throw new RangeError(`KeyTable cannot hold more than ${MAX_IDS} entries`);
+      this.resizeCells(capacity * 2);
+    }
+    return this.idLimitCount++;
+  }
+
+  private resizeCells(capacity: number): void {
+    const ent = new Int32Array(capacity * CELL);
+    ent.set(this.ent);
+    this.ent = ent;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Internals: index
+  // -------------------------------------------------------------------------------------
+
+  private placeInIndex(hash: number, id: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let s = hash & mask;
+    while (slots[2 * s + 1] !== 0) s = (s + 1) & mask;
+    slots[2 * s] = hash;
+    slots[2 * s + 1] = id + 1;
+  }
+
+  /** Removes id's slot and shifts the rest of its cluster back over the hole. */
+  private removeFromIndex(id: number, hash: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let hole = hash & mask;
+    while (slots[2 * hole + 1] !== id + 1) {
+      if (slots[2 * hole + 1] === 0) throw new Error(`KeyTable invariant broken: id ${id} is missing from the index`);
+      hole = (hole + 1) & mask;
+    }
+    for (let s = (hole + 1) & mask; slots[2 * s + 1] !== 0; s = (s + 1) & mask) {
+      // The entry at s may fill the hole when the hole lies between its home slot and s.
+      const home = slots[2 * s]! & mask;
+      if (((s - home) & mask) >= ((s - hole) & mask)) {
+        slots[2 * hole] = slots[2 * s]!;
+        slots[2 * hole + 1] = slots[2 * s + 1]!;
+        hole = s;
+      }
+    }
+    slots[2 * hole] = 0;
+    slots[2 * hole + 1] = 0;
+  }
+
+  private resizeIndex(slotCount: number): void {
+    if (slotCount > MAX_INDEX_SLOTS) throw new RangeError(`KeyTable cannot hold more than ${(MAX_INDEX_SLOTS / 4) * 3} entries`);
+    const old = this.slots;
+    this.slots = new Int32Array(2 * slotCount);
+    this.mask = slotCount - 1;
+    for (let s = 0; s < old.length; s += 2) {
+      if (old[s + 1] !== 0) this.placeInIndex(old[s]!, old[s + 1]! - 1);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Internals: volatile list
+  // -------------------------------------------------------------------------------------
+
+  /** Swap-removes id from the volatile list. */
+  private removeVolatile(id: number): void {
+    const at = this.ent[id * CELL + VOL]! - 1;
+    const last = --this.volatileCount;
+    if (at !== last) {
+      const moved = this.volIds[last]!;
+      this.volIds[at] = moved;
+      this.volWhen[at] = this.volWhen[last]!;
+      this.ent[moved * CELL + VOL] = at + 1;
+    }
+    this.ent[id * CELL + VOL] = 0;
+    const capacity = this.volIds.length;
+    if (this.volatileCount * 4 < capacity && capacity > MIN_VOLATILE) this.resizeVolatile(capacity / 2);
+  }
+
+  private resizeVolatile(capacity: number): void {
+    const ids = new Int32Array(capacity);
+    const when = new Float64Array(capacity);
+    ids.set(this.volIds.subarray(0, this.volatileCount));
+    when.set(this.volWhen.subarray(0, this.volatileCount));
+    this.volIds = ids;
+    this.volWhen = when;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Internals: slab
+  // -------------------------------------------------------------------------------------
+
+  private blockSize(addr: number): number {
+    const page = this.pages[addr >>> OFFSET_BITS]!;
+    const sizeClass = page[(addr & OFFSET_MASK) << 2]!;
+    return sizeClass === DEDICATED_CLASS ? page.length : CLASS_SIZE[sizeClass]!;
+  }
+
+  /** A block of at least `size` bytes with its class byte written; returns its address. */
+  private allocBlock(size: number): number {
+    // A dedicated page keeps room for the largest inline value, so values never move it.
+    if (size > MAX_SHARED_BLOCK) return this.allocDedicated(size + INLINE_MAX);
+    const sizeClass = classOf(size);
+    const blockBytes = CLASS_SIZE[sizeClass]!;
+    let addr = this.freeHeads[sizeClass]!;
+    if (addr !== NO_ADDR) {
+      const offset = (addr & OFFSET_MASK) << 2;
+      this.freeHeads[sizeClass] = this.views[addr >>> OFFSET_BITS]!.getInt32(offset + 4, true);
+      this.freeBytes -= blockBytes;
+    } else {
+      if (this.bumpOffset + blockBytes > PAGE_BYTES) this.startBumpPage();
+      addr = (this.bumpPage << OFFSET_BITS) | (this.bumpOffset >> 2);
+      this.bumpOffset += blockBytes;
+    }
+    this.liveBytes += blockBytes;
+    this.pages[addr >>> OFFSET_BITS]![(addr & OFFSET_MASK) << 2] = sizeClass;
+    return addr;
+  }
+
+  private allocDedicated(size: number): number {
+    const bytes = (size + 3) & ~3;
+    const page = this.addPage(bytes);
+    this.dedicatedBytes += bytes;
+    this.liveBytes += bytes;
+    this.pages[page]![H_CLASS] = DEDICATED_CLASS;
+    return page << OFFSET_BITS;
+  }
+
+  private freeBlock(addr: number): void {
+    const pageNumber = addr >>> OFFSET_BITS;
+    const page = this.pages[pageNumber]!;
+    const offset = (addr & OFFSET_MASK) << 2;
+    const sizeClass = page[offset + H_CLASS]!;
+    if (sizeClass === DEDICATED_CLASS) {
+      this.dedicatedBytes -= page.length;
+      this.liveBytes -= page.length;
+      this.pages[pageNumber] = RELEASED_PAGE;
+      this.views[pageNumber] = RELEASED_VIEW;
+      this.releasedPages.push(pageNumber);
+      return;
+    }
+    this.liveBytes -= CLASS_SIZE[sizeClass]!;
+    this.pushFree(addr, sizeClass);
+  }
+
+  private pushFree(addr: number, sizeClass: number): void {
+    const offset = (addr & OFFSET_MASK) << 2;
+    this.pages[addr >>> OFFSET_BITS]![offset + H_CLASS] = sizeClass;
+    this.pages[addr >>> OFFSET_BITS]![offset + H_KIND] = FREE_BLOCK;
+    this.views[addr >>> OFFSET_BITS]!.setInt32(offset + 4, this.freeHeads[sizeClass]!, true);
+    this.freeHeads[sizeClass] = addr;
+    this.freeBytes += CLASS_SIZE[sizeClass]!;
+  }
+
+  /** Gives the rest of the bump page to the free lists and starts a fresh page. */
+  private startBumpPage(): void {
+    if (this.bumpPage !== NONE) {
+      let remaining = PAGE_BYTES - this.bumpOffset;
+      while (remaining >= MIN_BLOCK) {
+        const sizeClass = classAtMost(remaining);
+        this.pushFree((this.bumpPage << OFFSET_BITS) | (this.bumpOffset >> 2), sizeClass);
+        this.bumpOffset += CLASS_SIZE[sizeClass]!;
+        remaining -= CLASS_SIZE[sizeClass]!;
+      }
+      this.wastedBytes += remaining;
+    }
+    this.bumpPage = this.addPage(PAGE_BYTES);
+    this.bumpOffset = 0;
+    this.sharedPages++;
+  }
+
+  /** A new page of `bytes`, in a released page number when there is one. */
+  private addPage(bytes: number): number {
+    const page = new Uint8Array(bytes);
+    const view = new DataView(page.buffer);
+    const reused = this.releasedPages.pop();
+    if (reused !== undefined) {
+      this.pages[reused] = page;
+      this.views[reused] = view;
+      return reused;
+    }
+    if (this.pages.length >= MAX_PAGES) throw new RangeError(`KeyTable slab is full (${MAX_PAGES} pages)`);
+    this.pages.push(page);
+    this.views.push(view);
+    return this.pages.length - 1;
+  }
+
+  /** Writes key's chars as bytes into keyScratch; returns the length, or -1 on a char above 255. */
+  private encodeKey(key: string): number {
+    const len = key.length;
+    if (len > this.keyScratch.length) this.keyScratch = new Uint8Array(Math.max(len, this.keyScratch.length * 2));
+    const scratch = this.keyScratch;
+    for (let i = 0; i < len; i++) {
+      const code = key.charCodeAt(i);
+      if (code > 255) return NONE;
+      scratch[i] = code;
+    }
+    return len;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Validation
+  // -------------------------------------------------------------------------------------
+
+  /**
+   * Checks every invariant and throws on the first broken one: index against ids and
+   * hashes, the probing invariant, free ids, every record and free block (no overlaps,
+   * byte accounting), object slots and the volatile list. It walks everything, so tests
+   * and DEBUG commands call it, never the hot path.
+   */
+  validate(): void {
+    const live = this.validateIndex();
+    this.validateIds(live);
+    this.validateSlab();
+    this.validateVolatile();
+  }
+
+  /** Returns a map of the ids the index names; checks slots, hashes and probing. */
+  private validateIndex(): Uint8Array {
+    const slotCount = this.mask + 1;
+    check((slotCount & this.mask) === 0 && slotCount >= MIN_INDEX_SLOTS, "slot count is a power of two");
+    check(this.slots.length === 2 * slotCount, "slots length matches mask");
+    check(this.size * 4 <= slotCount * 3, "load factor <= 3/4");
+    const seen = new Uint8Array(this.idLimitCount);
+    let empty = NONE;
+    let occupied = 0;
+    for (let s = 0; s < slotCount; s++) {
+      if (this.slots[2 * s + 1] === 0) {
+        check(this.slots[2 * s] === 0, `empty slot ${s} is zeroed`);
+        if (empty === NONE) empty = s;
+        continue;
+      }
+      occupied++;
+      const id = this.slots[2 * s + 1]! - 1;
+      check(id < this.idLimitCount && this.ent[id * CELL + REC] !== NO_ADDR, `slot ${s} names live id ${id}`);
+      check(seen[id] === 0, `id ${id} is in the index once`);
+      seen[id] = 1;
+      check(this.slots[2 * s] === this.ent[id * CELL + HASH], `slot ${s} caches id ${id}'s hash`);
+      check(this.ent[id * CELL + HASH] === hashBytes(this.keyPage(id), this.keyOffset(id), this.keyLength(id)), `id ${id}'s hash matches its key`);
+    }
+    check(occupied === this.size, "index holds size entries");
+    check(empty !== NONE, "the index has an empty slot");
+    // Walking once around from an empty slot, every entry must sit within the run of
+    // occupied slots that contains its home slot.
+    let runStart = (empty + 1) & this.mask;
+    for (let k = 1; k <= slotCount; k++) {
+      const s = (empty + k) & this.mask;
+      if (this.slots[2 * s + 1] === 0) {
+        runStart = (s + 1) & this.mask;
+        continue;
+      }
+      const distance = (s - (this.slots[2 * s]! & this.mask)) & this.mask;
+      check(distance <= ((s - runStart) & this.mask), `slot ${s} is reachable from its home slot`);
+    }
+    this.validateUniqueKeys();
+    return seen;
+  }
+
+  private validateUniqueKeys(): void {
+    const keys = new Set<string>();
+    for (let id = 0; id < this.idLimitCount; id++) {
+      if (this.ent[id * CELL + REC] === NO_ADDR) continue;
+      const key = this.keyString(id);
+      check(!keys.has(key), `key of id ${id} is unique`);
+      keys.add(key);
+    }
+  }
+
+  private validateIds(indexed: Uint8Array): void {
+    check(this.idLimitCount <= this.ent.length / CELL, "ids fit the cells");
+    let liveIds = 0;
+    for (let id = 0; id < this.idLimitCount; id++) {
+      if (this.ent[id * CELL + REC] === NO_ADDR) continue;
+      liveIds++;
+      check(indexed[id] === 1, `live id ${id} is indexed`);
+    }
+    check(liveIds === this.size, "live ids count size");
+    let freeIds = 0;
+    for (let id = this.freeIdHead; id !== NONE; id = this.ent[id * CELL + META]!) {
+      check(id >= 0 && id < this.idLimitCount && this.ent[id * CELL + REC] === NO_ADDR, `free id ${id} is free`);
+      check(++freeIds <= this.idLimitCount - this.size, "the free id list has no cycle");
+      check(this.ent[id * CELL + VOL] === 0, `free id ${id} has no expiry`);
+    }
+    check(freeIds === this.idLimitCount - this.size, "every dead id is on the free list");
+  }
+
+  private validateSlab(): void {
+    const coverage = this.pages.map((page) => new Uint8Array(page.length >> 2));
+    const objectOwners = new Uint8Array(this.objs.length);
+    let live = 0;
+    for (let id = 0; id < this.idLimitCount; id++) {
+      const addr = this.ent[id * CELL + REC]!;
+      if (addr === NO_ADDR) continue;
+      live += this.validateBlock(addr, coverage);
+      this.validateRecord(id, addr, objectOwners);
+    }
+    check(live === this.liveBytes, "live bytes add up");
+    let free = 0;
+    for (let sizeClass = 0; sizeClass < CLASS_SIZE.length; sizeClass++) {
+      for (let addr = this.freeHeads[sizeClass]!; addr !== NO_ADDR; ) {
+        const page = this.pages[addr >>> OFFSET_BITS]!;
+        const offset = (addr & OFFSET_MASK) << 2;
+        check(page[offset + H_CLASS] === sizeClass && page[offset + H_KIND] === FREE_BLOCK, `free block ${addr} is marked free in class ${sizeClass}`);
+        free += this.validateBlock(addr, coverage);
+        addr = this.views[addr >>> OFFSET_BITS]!.getInt32(offset + 4, true);
+      }
+    }
+    check(free === this.freeBytes, "free bytes add up");
+    const unbumped = this.bumpPage === NONE ? 0 : PAGE_BYTES - this.bumpOffset;
+    check(live + free + this.wastedBytes + unbumped === this.sharedPages * PAGE_BYTES + this.dedicatedBytes, "every page byte is live, free, wasted or unbumped");
+    for (let slot = 0; slot < this.objs.length; slot++) {
+      check(objectOwners[slot] === 1 || this.objs[slot] === undefined, `object slot ${slot} is owned or empty`);
+    }
+    check(new Set(this.objFree).size === this.objFree.length, "free object slots are distinct");
+    for (const slot of this.objFree) check(objectOwners[slot] === 0, `free object slot ${slot} is unowned`);
+  }
+
+  /** Checks a block's bounds and marks its 4-byte units; returns its size. */
+  private validateBlock(addr: number, coverage: Uint8Array[]): number {
+    const pageNumber = addr >>> OFFSET_BITS;
+    check(pageNumber < this.pages.length && this.pages[pageNumber] !== RELEASED_PAGE, `block ${addr} is on a live page`);
+    const offset = (addr & OFFSET_MASK) << 2;
+    const size = this.blockSize(addr);
+    check(offset + size <= this.pages[pageNumber]!.length, `block ${addr} fits its page`);
+    const units = coverage[pageNumber]!;
+    for (let u = offset >> 2; u < (offset + size) >> 2; u++) {
+      check(units[u] === 0, `block ${addr} overlaps no other block`);
+      units[u] = 1;
+    }
+    return size;
+  }
+
+  private validateRecord(id: number, addr: number, objectOwners: Uint8Array): void {
+    const page = this.pages[addr >>> OFFSET_BITS]!;
+    const offset = (addr & OFFSET_MASK) << 2;
+    const kind = page[offset + H_KIND]!;
+    const valueLen = page[offset + H_VLEN]!;
+    check(kind <= ValueKind.Object, `id ${id} has a value kind`);
+    if (kind === ValueKind.Number) check(valueLen === 8, `id ${id}'s number is 8 bytes`);
+    if (page[offset + H_KLEN] === LONG_KEY) check(this.keyLength(id) >= LONG_KEY, `id ${id}'s long key length is long`);
+    const recordEnd = this.valueOffset(id) + valueLen - offset;
+    check(recordEnd <= this.blockSize(addr), `id ${id}'s record fits its block`);
+    if (kind !== ValueKind.Object) return;
+    check(valueLen === 4, `id ${id}'s object slot is 4 bytes`);
+    const slot = this.objectSlotAt(addr);
+    check(slot < this.objs.length && objectOwners[slot] === 0, `id ${id} owns object slot ${slot} alone`);
+    objectOwners[slot] = 1;
+  }
+
+  private validateVolatile(): void {
+    check(this.volatileCount <= this.volIds.length, "volatile list fits");
+    for (let at = 0; at < this.volatileCount; at++) {
+      const id = this.volIds[at]!;
+      check(this.isLive(id) && this.ent[id * CELL + VOL] === at + 1, `volatile entry ${at} names live id ${id} back`);
+    }
+    let withExpiry = 0;
+    for (let id = 0; id < this.idLimitCount; id++) if (this.ent[id * CELL + VOL] !== 0) withExpiry++;
+    check(withExpiry === this.volatileCount, "every id with an expiry is in the volatile list");
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Copies bytes without allocating a subarray for the short copies of the hot path. The
+ * ranges may overlap (a value set from its own record), so a copy to a later position in
+ * the same page runs backwards.
+ */
+function copyBytes(from: Uint8Array, fromStart: number, to: Uint8Array, toStart: number, len: number): void {
+  if (len > 32) {
+    to.set(from.subarray(fromStart, fromStart + len), toStart);
+  } else if (from === to && fromStart < toStart) {
+    for (let i = len - 1; i >= 0; i--) to[toStart + i] = from[fromStart + i]!;
+  } else {
+    for (let i = 0; i < len; i++) to[toStart + i] = from[fromStart + i]!;
+  }
+}
+
+/** True when a block would waste half its bytes on a record of `needed` bytes, however it is rounded. */
+function wastesHalf(needed: number, block: number): boolean {
+  return Math.max(MIN_BLOCK, (needed + 3) & ~3) * 2 <= block;
+}
+
+function growInt32(array: Int32Array, length: number): Int32Array {
+  const grown = new Int32Array(length);
+  grown.set(array);
+  return grown;
+}
+
+/** The index size for `count` entries at load at most 1/2 (so growth is not imminent). */
+function slotsFor(count: number): number {
+  let slotCount = MIN_INDEX_SLOTS;
+  while (slotCount < count * 2) slotCount *= 2;
+  return slotCount;
+}
+
+function idsFor(count: number): number {
+  let ids = MIN_IDS;
+  while (ids < count) ids *= 2;
+  return ids;
+}
+
+/**
+ * The cursor after `cursor` for a table with this mask. Setting the bits above the mask
+ * makes the increment of the reversed cursor carry straight into the masked bits, which
+ * also clears the high bits; overflowing 32 bits wraps to 0, meaning "done".
+ */
+function nextCursor(cursor: number, mask: number): number {
+  return reverseBits((reverseBits(cursor | ~mask) + 1) | 0);
+}
+
+/** The 32 bits of v in reverse order, as an unsigned number. */
+function reverseBits(v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  return ((v >>> 16) | (v << 16)) >>> 0;
+}
+
+/** A uniform integer in [0, n) for n < 2^31. */
+function randomBelow(n: number): number {
+  return Math.floor(Math.random() * n);
+}
+
+/** A random step in [1, total) sharing no factor with total (> 1). */
+function coprimeStep(total: number): number {
+  let step = 1 + randomBelow(total - 1);
+  while (gcd(step, total) !== 1) step = step + 1 < total ? step + 1 : 1;
+  return step;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
+}
+
+function check(condition: boolean, invariant: string): void {
+  if (!condition) throw new Error(`KeyTable invariant broken: ${invariant}`);
+}
