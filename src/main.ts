@@ -12,14 +12,12 @@ function main(): void {
   const log = new Logger(config);
   log.startupBanner(VERSION, { noArguments: argv.length === 0 });
   const server = new Server(config, log);
-  let port: number;
-  try {
-    port = server.listen();
-  } catch (e) {
-    log.warning((e as Error).message);
-    process.exit(1);
-  }
+  server.configFile = config.configFile ?? "";
+  // Redis logs as the master from here on: its server state exists before it listens.
   log.role = "M";
+  // Bun's timers and performance.now() read CLOCK_MONOTONIC through clock_gettime.
+  log.notice("monotonic clock: POSIX clock_gettime");
+  const port = listenOrExit(server, log);
   log.logoOrRunningMode(VERSION, port);
   log.serverInitialized();
   log.readyToAcceptConnections();
@@ -30,6 +28,25 @@ function main(): void {
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
+}
+
+/**
+ * Opens the listeners or exits with status 1 after the lines redis-server logs: port 0 means
+ * "no TCP listener", and redbun has no unix socket or TLS listener to fall back on.
+ */
+function listenOrExit(server: Server, log: Logger): number {
+  const port = server.config.port;
+  if (port === 0) {
+    log.warning("Configured to not listen anywhere, exiting.");
+    process.exit(1);
+  }
+  try {
+    return server.listen();
+  } catch (e) {
+    log.warning(`Warning: ${(e as Error).message}`);
+    log.warning(`Failed listening on port ${port} (TCP), aborting.`);
+    process.exit(1);
+  }
 }
 
 main();

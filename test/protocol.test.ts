@@ -239,11 +239,15 @@ describe("protocol errors", () => {
 });
 
 describe("limits set in the configuration", () => {
+  // A separate pair of servers, so that the password cannot leak into other tests. The
+  // limits are set at run time: the harness waits for +PONG, which a password would deny.
   let limited: Oracle;
   beforeAll(async () => {
-    limited = await Oracle.start(["--proto-max-bulk-len", "1mb", "--requirepass", "secret"]);
+    limited = await Oracle.start();
+    await limited.same("CONFIG", "SET", "proto-max-bulk-len", "1mb");
+    await limited.same("CONFIG", "SET", "requirepass", "secret");
   });
-  afterAll(() => limited.stop());
+  afterAll(() => limited?.stop());
 
   test("a bulk over proto-max-bulk-len", async () => {
     await sameUntilClosed(limited, "AUTH secret\r\n*1\r\n$1048577\r\n");
@@ -254,7 +258,7 @@ describe("limits set in the configuration", () => {
   test("unauthenticated clients may send at most 10 arguments", async () => {
     const reply = await sameUntilClosed(limited, "*11\r\n");
     expect(reply).toBe("-ERR Protocol error: unauthenticated multibulk length\r\n");
-    expect(await sameUntilClosed(limited, encodeCommand(Array(10).fill("x")))).toMatch(/^-NOAUTH/);
+    expect(await sameForPieces(limited, [encodeCommand(["MSET", "a", "1", "b", "2", "c", "3", "d", "4", "e"])], 1)).toBe("-NOAUTH Authentication required.\r\n");
   });
 
   test("unauthenticated clients may send bulks of at most 16384 bytes", async () => {
@@ -306,12 +310,13 @@ describe("large and binary payloads", () => {
     }
   }
 
-  async function bigRoundTrip(request: Uint8Array, replyBytes: number): Promise<void> {
+  async function bigRoundTrip(request: Uint8Array, replies: number): Promise<string> {
     const [r, b] = await Promise.all([RawConn.connect(o.redis.port), RawConn.connect(o.redbun.port)]);
     try {
       await Promise.all([writeInPieces(r, request), writeInPieces(b, request)]);
-      const [want, got] = await Promise.all([r.readBytes(replyBytes), b.readBytes(replyBytes)]);
-      expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
+      const [want, got] = await Promise.all([r.readReplies(replies, 60000), b.readReplies(replies, 60000)]);
+      expectSameLongText(got, want);
+      return want;
     } finally {
       r.close();
       b.close();
@@ -319,16 +324,15 @@ describe("large and binary payloads", () => {
   }
 
   test("ECHO of a 10 MB value sent in many small writes", async () => {
-    const value = bigValue();
-    const header = `$${TEN_MB}\r\n`;
-    await bigRoundTrip(encodeCommand(["ECHO", value]), header.length + TEN_MB + 2);
-  });
+    const reply = await bigRoundTrip(encodeCommand(["ECHO", bigValue()]), 1);
+    expect(reply.length).toBe(`$${TEN_MB}\r\n`.length + TEN_MB + 2);
+  }, 60000);
 
   test("SET then GET of a 10 MB value sent in many small writes", async () => {
-    const value = bigValue();
-    const request = concat([encodeCommand(["SET", "big:\x00\xff", value]), encodeCommand(["GET", "big:\x00\xff"])]);
-    await bigRoundTrip(request, "+OK\r\n".length + `$${TEN_MB}\r\n`.length + TEN_MB + 2);
-  });
+    const request = concat([encodeCommand(["SET", "big:\x00\xff", bigValue()]), encodeCommand(["GET", "big:\x00\xff"]), encodeCommand(["DEL", "big:\x00\xff"])]);
+    const reply = await bigRoundTrip(request, 3);
+    expect(reply.length).toBe("+OK\r\n".length + `$${TEN_MB}\r\n`.length + TEN_MB + 2 + ":1\r\n".length);
+  }, 60000);
 
   test("binary keys and values: NUL, 0xff, CR and LF", async () => {
     const key = "bin:\x00\r\n\xff";
@@ -398,7 +402,7 @@ describe("garbage", () => {
     const fresh = await RespConn.connect(o.redbun.port);
     expect(await fresh.call("PING")).toBe("+PONG\r\n");
     fresh.close();
-  });
+  }, 30000);
 });
 
 describe("slow readers", () => {
@@ -428,14 +432,12 @@ describe("slow readers", () => {
       await tick();
     }
     c.resume();
-    const got = await c.readReplies(replies.length, 60000);
-    expect(got.length).toBe(expected.length);
-    expect(got === expected).toBe(true);
+    expectSameLongText(await c.readReplies(replies.length, 60000), expected);
     // The connection is still usable afterwards.
     c.write(encodeCommand(["PING"]));
     expect(await c.readReplies(1)).toBe("+PONG\r\n");
     c.close();
-  });
+  }, 60000);
 
   test("pausing and resuming several times while commands keep arriving", async () => {
     const [request, replies] = echoes(120);
@@ -448,10 +450,9 @@ describe("slow readers", () => {
       c.resume();
       await tick();
     }
-    const got = await c.readReplies(replies.length, 60000);
-    expect(got === replies.join("")).toBe(true);
+    expectSameLongText(await c.readReplies(replies.length, 60000), replies.join(""));
     c.close();
-  });
+  }, 60000);
 
   test("the same pipeline against Redis gives the same bytes", async () => {
     const [request, replies] = echoes(80);
@@ -464,11 +465,20 @@ describe("slow readers", () => {
     r.resume();
     b.resume();
     const [want, got] = await Promise.all([r.readReplies(replies.length, 60000), b.readReplies(replies.length, 60000)]);
-    expect(got === want).toBe(true);
+    expectSameLongText(got, want);
     r.close();
     b.close();
-  });
+  }, 60000);
 });
+
+/** Compare megabytes of text, reporting the first difference instead of both texts. */
+function expectSameLongText(got: string, want: string): void {
+  if (got === want) return;
+  let i = 0;
+  while (i < got.length && i < want.length && got[i] === want[i]) i++;
+  const around = (t: string) => JSON.stringify(t.slice(Math.max(0, i - 20), i + 40));
+  expect({ length: got.length, firstDifference: i, got: around(got) }).toEqual({ length: want.length, firstDifference: i, got: around(want) });
+}
 
 function randomBytes(rand: () => number, n: number): Uint8Array {
   const b = new Uint8Array(n);

@@ -10,6 +10,7 @@ import type { ReplyWriter } from "../resp/writer.ts";
 import { ERR } from "../resp/errors.ts";
 import { CMD, type Command, type CommandDef, type CommandTable, type KeySpec } from "./table.ts";
 import { globMatch } from "../util/glob.ts";
+import { parseLongLong, parsedInt64 } from "../util/numbers.ts";
 
 // ---------------------------------------------------------------------------------------
 // Flags, in the order Redis prints them
@@ -84,7 +85,7 @@ interface KeyFacts {
 
 const keyFactsCache = new WeakMap<Command, KeyFacts>();
 
-export function keyFacts(cmd: Command): KeyFacts {
+function keyFacts(cmd: Command): KeyFacts {
   let facts = keyFactsCache.get(cmd);
   if (facts === undefined) {
     facts = deriveKeyFacts(cmd.def.keySpecs ?? []);
@@ -103,7 +104,6 @@ const isIndexRange = (s: KeySpec): boolean => "index" in s.begin && "lastkey" in
 function deriveKeyFacts(specs: KeySpec[]): KeyFacts {
   const specFlags = specs.map(keySpecFlagBits);
   const facts: KeyFacts = { specs, specFlags, first: 0, last: 0, step: 0, movable: 0 };
-  if (specs.length === 0) return facts;
   if (specs.length === 1 && isIndexRange(specs[0]!)) {
     const begin = specs[0]!.begin as { index: number };
     const find = specs[0]!.find as { lastkey: number; keystep: number };
@@ -111,24 +111,26 @@ function deriveKeyFacts(specs: KeySpec[]): KeyFacts {
     facts.last = find.lastkey >= 0 ? find.lastkey + begin.index : find.lastkey;
     facts.step = find.keystep;
     if (specFlags[0]! & KEY_INCOMPLETE) facts.movable = CMD.movablekeys;
-    return facts;
+  } else if (specs.length > 0) {
+    mergeRanges(facts);
   }
+  return facts;
+}
+
+/** The legacy range of several specs: the plain ranges that follow one another, merged. */
+function mergeRanges(facts: KeyFacts): void {
   let first = Infinity;
   let last = 0;
   let prevLast = 0;
-  for (let i = 0; i < specs.length; i++) {
-    const spec = specs[i]!;
-    if (!isIndexRange(spec)) {
-      facts.movable = CMD.movablekeys;
-      continue;
-    }
+  for (let i = 0; i < facts.specs.length; i++) {
+    const spec = facts.specs[i]!;
     const begin = spec.begin as { index: number };
     const find = spec.find as { lastkey: number; keystep: number };
-    if (find.keystep !== 1 || (prevLast !== 0 && prevLast !== begin.index - 1)) {
+    if (!isIndexRange(spec) || find.keystep !== 1 || (prevLast !== 0 && prevLast !== begin.index - 1)) {
       facts.movable = CMD.movablekeys;
       continue;
     }
-    if (specFlags[i]! & KEY_INCOMPLETE) facts.movable = CMD.movablekeys;
+    if (facts.specFlags[i]! & KEY_INCOMPLETE) facts.movable = CMD.movablekeys;
     first = Math.min(first, begin.index);
     const specLast = find.lastkey >= 0 ? find.lastkey + begin.index : find.lastkey;
     // Redis compares as unsigned, so a negative (count from the end) lastkey wins.
@@ -137,12 +139,11 @@ function deriveKeyFacts(specs: KeySpec[]): KeyFacts {
   }
   if (first === Infinity) {
     facts.movable = CMD.movablekeys;
-    return facts;
+    return;
   }
   facts.first = first;
   facts.last = last;
   facts.step = 1;
-  return facts;
 }
 
 function unsignedMax(a: number, b: number): number {
@@ -160,7 +161,7 @@ function hasKeys(cmd: Command): boolean {
 
 /** One command as COMMAND INFO and COMMAND describe it: a ten-item array, or nil. */
 export function addCommandInfo(w: ReplyWriter, cmd: Command | undefined): void {
-  if (cmd === undefined) return w.addNullArray();
+  if (cmd === undefined) return w.addNull();
   const facts = keyFacts(cmd);
   w.addArrayLen(10);
   w.addBulkLatin1(cmd.fullName);
@@ -464,10 +465,8 @@ function findKeys(spec: KeySpec, argv: Argv, base: number, argc: number, first: 
 
 /** A non-negative key count as Redis's string2ll reads it, or null. */
 function parseCount(argv: Argv, i: number): number | null {
-  const s = argv.str(i);
-  if (!/^(0|-?[1-9][0-9]{0,18})$/.test(s)) return null;
-  const n = Number(s);
-  return n < 0 ? null : n;
+  if (!parseLongLong(argv.buf, argv.start[i]!, argv.len[i]!) || parsedInt64.value < 0) return null;
+  return parsedInt64.value;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Client } from "../server/client.ts";
 import type { CommandDef } from "./table.ts";
 import { OK } from "../resp/writer.ts";
 import { configGet, configSetArgs } from "../config/parse.ts";
+import { resetCommandLatency } from "../metrics/latency.ts";
 
 const HELP = [
   "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -45,6 +46,7 @@ function configSetCommand(c: Client): void {
 /** CONFIG RESETSTAT */
 function configResetstatCommand(c: Client): void {
   c.server.resetStats();
+  resetCommandLatency(c.server.commands.all());
   c.w.addRaw(OK);
 }
 
@@ -69,7 +71,9 @@ export const configCommands: CommandDef[] = [
         summary: "Get the values of configuration parameters",
         complexity: "O(N) when N is the number of configuration parameters provided",
         history: [["7.0.0", "Added the ability to pass multiple pattern parameters in one call"]],
-        arguments: [{ name: "parameter", type: "string", flags: ["multiple"] }],
+        arguments: [
+          { name: "parameter", type: "block", flags: ["multiple"], arguments: [{ name: "parameter", type: "string" }] },
+        ],
         handler: configGetCommand,
       },
       {

@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Client } from "../server/client.ts";
 import { ReplyMode } from "../server/client.ts";
 import type { CommandDef } from "./table.ts";
+import type { Db } from "../store/db.ts";
 import { OK, PONG, encode } from "../resp/writer.ts";
 import { ERR, cString, subcommandSyntaxError, wrongArity } from "../resp/errors.ts";
 import { parseInt32Arg, parseIntArg, parseRangeArgOr } from "./args.ts";
@@ -74,11 +75,20 @@ function swapdbCommand(c: Client): void {
   }
   const a = dbs[first]!;
   const b = dbs[second]!;
+  // A watched key is touched when it exists on either side of the swap (Redis's
+  // touchAllWatchedKeysInDb), so the watchers hear of both databases before and after.
+  announceReplaced(a, b);
   [a.dict, b.dict] = [b.dict, a.dict];
   [a.expires, b.expires] = [b.expires, a.expires];
   [a.avgTtl, b.avgTtl] = [b.avgTtl, a.avgTtl];
+  announceReplaced(a, b);
   c.server.dirty++;
   c.w.addRaw(OK);
+}
+
+function announceReplaced(a: Db, b: Db): void {
+  a.events?.dbFlushed?.(a);
+  b.events?.dbFlushed?.(b);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -118,7 +128,11 @@ function authCommand(c: Client): void {
   else c.w.addErrorBytes(WRONGPASS);
 }
 
-/** HELLO [protover [AUTH username password] [SETNAME clientname]] */
+/**
+ * HELLO [protover [AUTH username password] [SETNAME clientname]]. As in Redis 7.0, each
+ * option takes effect as it is read, so an error part-way leaves the earlier ones applied
+ * (a name set before a failed AUTH stays); the protocol switches only once all succeeded.
+ */
 function helloCommand(c: Client): void {
   const argv = c.argv;
   const w = c.w;
@@ -130,27 +144,23 @@ function helloCommand(c: Client): void {
     protocol = parsedInt64.value;
     if (protocol < 2 || protocol > 3) return w.addError("NOPROTO unsupported protocol version");
   }
-  let authAt = 0;
-  let nameAt = 0;
   for (let i = 2; i < argv.count; i++) {
     const more = argv.count - 1 - i;
     if (argv.is(i, "auth") && more >= 2) {
-      authAt = i + 1;
+      if (!authenticate(c, argv.str(i + 1), argv.str(i + 2))) return w.addErrorBytes(WRONGPASS);
       i += 2;
     } else if (argv.is(i, "setname") && more >= 1) {
-      nameAt = i + 1;
+      if (!setClientName(c, i + 1)) return;
       i++;
     } else {
       return w.addError(`ERR Syntax error in HELLO option '${cString(argv.str(i), Infinity)}'`);
     }
   }
-  if (authAt !== 0 && !authenticate(c, argv.str(authAt), argv.str(authAt + 1))) return w.addErrorBytes(WRONGPASS);
   if (!c.authenticated) {
     return w.addError(
       "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
     );
   }
-  if (nameAt !== 0 && !setClientName(c, nameAt)) return;
   if (protocol !== 0) {
     c.resp = protocol;
     // The reply itself already speaks the new protocol.
@@ -181,16 +191,15 @@ function addHelloMap(c: Client): void {
 
 /**
  * RESET: the connection as if it had just connected (Redis's clearClientConnectionState):
- * database 0, RESP2, no name, replies on, not evictable, and authenticated only when the
- * default user needs no password. Transactions, subscriptions, MONITOR and tracking are
- * left to their own modules to clear here as they arrive.
+ * database 0, RESP2, no name, replies on, and authenticated only when the default user
+ * needs no password. Redis 7.0 keeps CLIENT NO-EVICT. Transactions, subscriptions, MONITOR
+ * and tracking are left to their own modules to clear here as they arrive.
  */
 function resetCommand(c: Client): void {
   c.db = c.server.dbs[0]!;
   c.resp = 2;
   c.w.resp = 2;
   c.name = "";
-  c.noEvict = false;
   c.user = "default";
   c.authenticated = !c.server.authRequired();
   // Redis clears "replies off" and "skip the next reply", but a skip already under way
@@ -316,10 +325,10 @@ const REPLY_BUFFER_BYTES = 16 * 1024;
 
 /**
  * One CLIENT LIST line, fields in Redis 7.0's order. `caller` is the client running CLIENT
- * LIST/INFO and `running` that command's name: the caller's own argv and command are live.
- * Memory figures describe redbun's buffers in Redis's terms.
+ * LIST/INFO, whose arguments are still live. Memory figures describe redbun's buffers in
+ * Redis's terms.
  */
-function clientInfoLine(c: Client, caller: Client, running: string): string {
+function clientInfoLine(c: Client, caller: Client): string {
   const now = c.server.clock.nowMs;
   const self = c === caller;
   let argvBytes = 0;
@@ -327,7 +336,6 @@ function clientInfoLine(c: Client, caller: Client, running: string): string {
   const qbufSize = c.qbuf?.length ?? 0;
   const omem = c.pendingLen;
   const totMem = CLIENT_STRUCT_BYTES + REPLY_BUFFER_BYTES + qbufSize + argvBytes + omem;
-  const cmd = self ? running : (c.lastCommand?.fullName ?? "NULL");
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name}` +
     ` age=${Math.floor((now - c.createdMs) / 1000)} idle=${Math.floor((now - c.lastInteractionMs) / 1000)}` +
@@ -335,7 +343,7 @@ function clientInfoLine(c: Client, caller: Client, running: string): string {
     ` ssub=${c.shardChannels?.size ?? 0} multi=-1 qbuf=${c.qlen} qbuf-free=${qbufSize - c.qlen}` +
     ` argv-mem=${argvBytes} multi-mem=0 rbs=${REPLY_BUFFER_BYTES} rbp=${self ? REPLY_BUFFER_BYTES : 0}` +
     ` obl=0 oll=${omem > 0 ? 1 : 0} omem=${omem} tot-mem=${totMem} events=r${omem > 0 ? "w" : ""}` +
-    ` cmd=${cmd} user=${c.user} redir=-1 resp=${c.resp}\n`
+    ` cmd=${c.lastCommand?.fullName ?? "NULL"} user=${c.user} redir=-1 resp=${c.resp}\n`
   );
 }
 
@@ -347,7 +355,7 @@ function clientListCommand(c: Client): void {
   if (argv.count === 4 && argv.is(2, "type")) {
     const type = clientTypeByName(argv.str(3));
     if (type === -1) return c.w.addError(`ERR Unknown client type '${cString(argv.str(3), Infinity)}'`);
-    for (const other of clients.values()) if (clientType(other) === type) text += clientInfoLine(other, c, "client|list");
+    for (const other of clients.values()) if (clientType(other) === type) text += clientInfoLine(other, c);
   } else if (argv.count > 3 && argv.is(2, "id")) {
     // Every id is checked before any is listed; ids that name no client are skipped.
     const ids: number[] = [];
@@ -357,19 +365,19 @@ function clientListCommand(c: Client): void {
     }
     for (const id of ids) {
       const other = clients.get(id);
-      if (other !== undefined) text += clientInfoLine(other, c, "client|list");
+      if (other !== undefined) text += clientInfoLine(other, c);
     }
   } else if (argv.count !== 2) {
     return c.w.addErrorBytes(ERR.syntax);
   } else {
-    for (const other of clients.values()) text += clientInfoLine(other, c, "client|list");
+    for (const other of clients.values()) text += clientInfoLine(other, c);
   }
   c.w.addVerbatim(text);
 }
 
 /** CLIENT INFO */
 function clientInfoCommand(c: Client): void {
-  c.w.addVerbatim(clientInfoLine(c, c, "client|info"));
+  c.w.addVerbatim(clientInfoLine(c, c));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -594,13 +602,7 @@ const clientSubcommands: CommandDef[] = [
               { name: "username", type: "string", token: "USER", flags: ["optional"] },
               { name: "ip:port", type: "string", token: "ADDR", flags: ["optional"] },
               { name: "ip:port", type: "string", token: "LADDR", since: "6.2.0", flags: ["optional"] },
-              {
-                name: "yes/no", type: "oneof", token: "SKIPME", flags: ["optional"],
-                arguments: [
-                  { name: "yes", type: "pure-token", token: "YES" },
-                  { name: "no", type: "pure-token", token: "NO" },
-                ],
-              },
+              { name: "yes/no", type: "string", token: "SKIPME", flags: ["optional"] },
             ],
           },
         ],

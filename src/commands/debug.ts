@@ -8,7 +8,6 @@ import { ERR } from "../resp/errors.ts";
 import { datasetDigest, valueDigest } from "../store/digest.ts";
 import { encodingName, ObjType, type RObj } from "../store/object.ts";
 import { stringBytes } from "../store/string.ts";
-import { parseDouble } from "../util/numbers.ts";
 
 const HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -49,7 +48,7 @@ function debugCommand(c: Client): void {
   if (sub === "protocol" && n === 3) return debugProtocol(c, argv.lower(2));
   if (sub === "sleep" && n === 3) return debugSleep(c);
   if (sub === "set-active-expire" && n === 3) {
-    c.server.activeExpireEnabled = argv.str(2) !== "0";
+    c.server.activeExpireEnabled = atoi(argv.str(2)) !== 0;
     return c.w.addRaw(OK);
   }
   if (sub === "error" && n === 3) return c.w.addError(argv.str(2));
@@ -113,11 +112,26 @@ function serializedLength(o: RObj): number {
 
 /** DEBUG SLEEP seconds: block the whole server, as Redis does, for tests of timeouts. */
 function debugSleep(c: Client): void {
-  const argv = c.argv;
-  const seconds = parseDouble(argv.buf, argv.start[2]!, argv.len[2]!);
-  const ms = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+  const seconds = strtodPrefix(c.argv.str(2));
+  // Redis sleeps whole microseconds; a negative or unreadable time does not sleep.
+  const ms = Math.floor(seconds * 1e6) / 1000;
   if (ms > 0) Bun.sleepSync(ms);
   c.w.addRaw(OK);
+}
+
+/**
+ * C's atoi, as Redis reads DEBUG's integer flags: optional blanks and sign, then digits up
+ * to the first other byte; 0 when there are none ("x" is 0, "1x" is 1).
+ */
+function atoi(s: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
+  return m === null ? 0 : Number(m[1]);
+}
+
+/** C's strtod over the longest decimal prefix ("0.1s" is 0.1, "x" is 0), as DEBUG SLEEP reads it. */
+function strtodPrefix(s: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/.exec(s);
+  return m === null ? 0 : Number(m[1]);
 }
 
 /** DEBUG PROTOCOL type: one sample of each reply type, in the client's protocol. */

@@ -50,6 +50,7 @@ export const serverCommands: CommandDef[] = [
   {
     name: "info", arity: -1, flags: "loading stale", acl: "dangerous", group: "server", since: "1.0.0",
     summary: "Get information and statistics about the server", complexity: "O(1)",
+    history: [["7.0.0", "Added support for taking multiple section arguments."]],
     tips: ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
     arguments: [{ name: "section", type: "string", flags: ["optional", "multiple"] }],
     handler: infoCommand,

@@ -6,10 +6,11 @@ import type { Server } from "../server/server.ts";
 import { REDIS_VERSION } from "../version.ts";
 import { lruClock } from "../store/object.ts";
 import { formatBytesHuman } from "../util/human.ts";
+import { latencyStatsLines } from "./latency.ts";
 
 type Section = (s: Server) => string[];
 
-/** Sections in Redis's order; `all` and `everything` add commandstats to the default ones. */
+/** Sections in Redis's order; `all` and `everything` add commandstats and latencystats. */
 const SECTIONS: [name: string, title: string, build: Section, inDefault: boolean][] = [
   ["server", "Server", serverSection, true],
   ["clients", "Clients", clientsSection, true],
@@ -21,6 +22,7 @@ const SECTIONS: [name: string, title: string, build: Section, inDefault: boolean
   ["modules", "Modules", () => [], true],
   ["commandstats", "Commandstats", commandstatsSection, false],
   ["errorstats", "Errorstats", errorstatsSection, true],
+  ["latencystats", "Latencystats", latencystatsSection, false],
   ["cluster", "Cluster", () => ["cluster_enabled:0"], true],
   ["keyspace", "Keyspace", keyspaceSection, true],
 ];
@@ -28,19 +30,20 @@ const SECTIONS: [name: string, title: string, build: Section, inDefault: boolean
 /** The INFO reply for the requested section names (lower-cased), as Redis 7.0 selects them. */
 export function infoText(server: Server, requested: string[]): string {
   const wanted = new Set<string>();
+  // `all` and `everything` differ only by the sections modules add, and redbun has no modules.
   let all = false;
-  let everything = false;
   if (requested.length === 0) requested = ["default"];
   for (const name of requested) {
-    if (name === "all") all = true;
-    else if (name === "everything") everything = true;
+    if (name === "all" || name === "everything") all = true;
     else if (name === "default") for (const [n, , , d] of SECTIONS) d && wanted.add(n);
+    // Redis names the list of loaded modules `module_list`; `modules` selects it as well.
+    else if (name === "module_list") wanted.add("modules");
     else wanted.add(name);
   }
   let out = "";
   let count = 0;
   for (const [name, title, build] of SECTIONS) {
-    if (!all && !everything && !wanted.has(name)) continue;
+    if (!all && !wanted.has(name)) continue;
     if (count++ > 0) out += "\r\n";
     out += `# ${title}\r\n`;
     for (const line of build(server)) out += line + "\r\n";
@@ -98,34 +101,91 @@ function clientsSection(s: Server): string[] {
   ];
 }
 
-function memorySection(s: Server): string[] {
+/**
+ * Memory as Bun reports it, mapped onto Redis's allocator figures: JavaScript heap and
+ * external buffers in use play jemalloc's "allocated", the heap reserved plus external
+ * plays "active", and the process's resident set plays "resident" and "rss".
+ */
+function memoryFigures() {
   const mem = process.memoryUsage();
   const used = mem.heapUsed + mem.external;
+  const active = Math.max(mem.heapTotal + mem.external, used);
+  return { used, active, resident: mem.rss, rss: mem.rss };
+}
+
+/** `part / whole` with two decimals, as Redis prints its ratios. */
+function ratio(part: number, whole: number): string {
+  return (part / Math.max(whole, 1)).toFixed(2);
+}
+
+/** Bytes held by the clients' query buffers and unwritten replies (INFO mem_clients_normal). */
+function clientBuffersBytes(s: Server): number {
+  let bytes = 0;
+  for (const c of s.clients.values()) bytes += (c.qbuf?.length ?? 0) + c.pendingLen;
+  return bytes;
+}
+
+function memorySection(s: Server): string[] {
+  const { used, active, resident, rss } = memoryFigures();
   s.peakMemory = Math.max(s.peakMemory, used);
   const peak = s.peakMemory;
   const startup = s.startupMemory;
+  const clients = clientBuffersBytes(s);
+  const overhead = startup + clients;
+  const dataset = Math.max(0, used - overhead);
   const total = totalmem();
   const maxmemory = s.config.maxmemory;
+  // redbun has no scripting engine yet, so every Lua and function figure is honestly zero.
   return [
     `used_memory:${used}`,
     `used_memory_human:${formatBytesHuman(used)}`,
-    `used_memory_rss:${mem.rss}`,
-    `used_memory_rss_human:${formatBytesHuman(mem.rss)}`,
+    `used_memory_rss:${rss}`,
+    `used_memory_rss_human:${formatBytesHuman(rss)}`,
     `used_memory_peak:${peak}`,
     `used_memory_peak_human:${formatBytesHuman(peak)}`,
     `used_memory_peak_perc:${((used * 100) / peak).toFixed(2)}%`,
-    `used_memory_overhead:${startup}`,
+    `used_memory_overhead:${overhead}`,
     `used_memory_startup:${startup}`,
-    `used_memory_dataset:${Math.max(0, used - startup)}`,
-    `used_memory_dataset_perc:${used > startup ? (((used - startup) * 100) / used).toFixed(2) : "0.00"}%`,
+    `used_memory_dataset:${dataset}`,
+    `used_memory_dataset_perc:${used > startup ? ((dataset * 100) / (used - startup)).toFixed(2) : "0.00"}%`,
+    `allocator_allocated:${used}`,
+    `allocator_active:${active}`,
+    `allocator_resident:${resident}`,
     `total_system_memory:${total}`,
     `total_system_memory_human:${formatBytesHuman(total)}`,
+    "used_memory_lua:0",
+    "used_memory_vm_eval:0",
+    "used_memory_lua_human:0B",
+    "used_memory_scripts_eval:0",
+    "number_of_cached_scripts:0",
+    "number_of_functions:0",
+    "number_of_libraries:0",
+    "used_memory_vm_functions:0",
+    "used_memory_vm_total:0",
+    "used_memory_vm_total_human:0B",
+    "used_memory_functions:0",
+    "used_memory_scripts:0",
+    "used_memory_scripts_human:0B",
     `maxmemory:${maxmemory}`,
     `maxmemory_human:${formatBytesHuman(maxmemory)}`,
     `maxmemory_policy:${s.config.maxmemoryPolicy}`,
-    `mem_fragmentation_ratio:${(mem.rss / Math.max(used, 1)).toFixed(2)}`,
-    `mem_fragmentation_bytes:${mem.rss - used}`,
+    `allocator_frag_ratio:${ratio(active, used)}`,
+    `allocator_frag_bytes:${active - used}`,
+    `allocator_rss_ratio:${ratio(resident, active)}`,
+    `allocator_rss_bytes:${resident - active}`,
+    `rss_overhead_ratio:${ratio(rss, resident)}`,
+    `rss_overhead_bytes:${rss - resident}`,
+    `mem_fragmentation_ratio:${ratio(rss, used)}`,
+    `mem_fragmentation_bytes:${rss - used}`,
+    "mem_not_counted_for_evict:0",
+    "mem_replication_backlog:0",
+    "mem_total_replication_buffers:0",
+    "mem_clients_slaves:0",
+    `mem_clients_normal:${clients}`,
+    "mem_cluster_links:0",
+    "mem_aof_buffer:0",
     "mem_allocator:bun",
+    "active_defrag_running:0",
     "lazyfree_pending_objects:0",
     "lazyfreed_objects:0",
   ];
@@ -135,13 +195,22 @@ function persistenceSection(s: Server): string[] {
   return [
     "loading:0",
     "async_loading:0",
+    "current_cow_peak:0",
+    "current_cow_size:0",
+    "current_cow_size_age:0",
+    "current_fork_perc:0.00",
+    "current_save_keys_processed:0",
+    "current_save_keys_total:0",
     `rdb_changes_since_last_save:${s.dirty}`,
     "rdb_bgsave_in_progress:0",
-    `rdb_last_save_time:${Math.floor(s.startedMs / 1000)}`,
+    `rdb_last_save_time:${Math.floor(s.lastSaveMs / 1000)}`,
     "rdb_last_bgsave_status:ok",
     "rdb_last_bgsave_time_sec:-1",
     "rdb_current_bgsave_time_sec:-1",
     "rdb_saves:0",
+    "rdb_last_cow_size:0",
+    "rdb_last_load_keys_expired:0",
+    "rdb_last_load_keys_loaded:0",
     "aof_enabled:0",
     "aof_rewrite_in_progress:0",
     "aof_rewrite_scheduled:0",
@@ -149,7 +218,11 @@ function persistenceSection(s: Server): string[] {
     "aof_current_rewrite_time_sec:-1",
     "aof_last_bgrewrite_status:ok",
     "aof_rewrites:0",
+    "aof_rewrites_consecutive_failures:0",
     "aof_last_write_status:ok",
+    "aof_last_cow_size:0",
+    "module_fork_in_progress:0",
+    "module_fork_last_cow_size:0",
   ];
 }
 
@@ -205,6 +278,9 @@ function statsSection(s: Server): string[] {
     `total_writes_processed:${st.writesProcessed}`,
     "io_threaded_reads_processed:0",
     "io_threaded_writes_processed:0",
+    // Replies go through one shared writer, so no client's reply buffer is ever resized.
+    "reply_buffer_shrinks:0",
+    "reply_buffer_expands:0",
   ];
 }
 
@@ -258,6 +334,11 @@ function errorstatsSection(s: Server): string[] {
   const lines: string[] = [];
   for (const [code, count] of s.stats.errorCodes) lines.push(`errorstat_${code}:count=${count}`);
   return lines;
+}
+
+function latencystatsSection(s: Server): string[] {
+  if (!s.config.latencyTracking) return [];
+  return latencyStatsLines(s.commands.all(), s.config.latencyTrackingInfoPercentiles);
 }
 
 function keyspaceSection(s: Server): string[] {

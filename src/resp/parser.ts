@@ -117,8 +117,8 @@ export function parseCommand(buf: Uint8Array, pos: number, end: number, argv: Ar
 
 /** Offset of the first '\r' in buf[from..end), or -1. */
 function findCR(buf: Uint8Array, from: number, end: number): number {
-  const i = buf.indexOf(CR, from);
-  return i < 0 || i >= end ? -1 : i;
+  for (let i = from; i < end; i++) if (buf[i] === CR) return i;
+  return -1;
 }
 
 /**

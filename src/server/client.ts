@@ -40,7 +40,7 @@ export class Client {
   noEvict = false;
   readonly createdMs: number;
   lastInteractionMs: number;
-  /** The last command run, for CLIENT LIST's cmd= field. */
+  /** The command running or last dispatched, rejected ones included (CLIENT LIST cmd=); null after an unknown one. */
   lastCommand: Command | null = null;
   readonly addr: string;
   readonly laddr: string;

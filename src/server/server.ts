@@ -203,7 +203,10 @@ export class Server {
       }
       pos = next;
       if (this.argv.count > 0) {
+        // CLIENT REPLY OFF/SKIP silences rejected commands as much as executed ones.
+        const mark = w.len;
         this.call(c);
+        this.afterCommand(c, mark);
         if (c.closeAfterReply || c.socket === null) {
           pos = end;
           break;
@@ -254,11 +257,14 @@ export class Server {
     const w = this.writer;
     w.resp = c.resp;
     let cmd = this.commands.lookup(argv.buf, argv.start[0]!, argv.len[0]!);
+    // Redis records the command before checking it (CLIENT LIST cmd=), nothing when unknown.
+    c.lastCommand = cmd ?? null;
     if (cmd === undefined) return this.rejectUnknown(c);
     // A container that has a handler of its own (COMMAND) runs it when called bare.
     if (cmd.subcommands !== null && (argv.count > 1 || cmd.handler === null)) {
       if (argv.count === 1) return this.reject(cmd, wrongArity(cmd.fullName));
       const sub = cmd.subcommands.get(argv.lower(1));
+      c.lastCommand = sub ?? null;
       if (sub === undefined) {
         return this.reject(cmd, unknownSubcommand(argv.str(1), cmd.name));
       }
@@ -279,7 +285,6 @@ export class Server {
       w.addErrorBytes(ERR.noAuth);
       return;
     }
-    const mark = w.len;
     const errorsBefore = this.stats.errorReplies;
     const t0 = this.clock.tick();
     cmd.handler!(c);
@@ -287,9 +292,7 @@ export class Server {
     cmd.calls++;
     cmd.usec += dt * 1000;
     if (this.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
-    c.lastCommand = cmd;
     this.stats.commandsProcessed++;
-    this.afterCommand(c, mark);
   }
 
   /** Whether `enable-debug-command` lets this client run DEBUG (Redis's allowProtectedAction). */

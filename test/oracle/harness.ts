@@ -179,7 +179,9 @@ async function waitForPing(port: number, proc: Subprocess, name: string, timeout
     try {
       const c = await RespConn.connect(port);
       try {
-        if ((await c.call("PING")) === "+PONG\r\n") return;
+        // A server started with requirepass answers NOAUTH: it is up all the same.
+        const reply = await c.call("PING");
+        if (reply === "+PONG\r\n" || reply.startsWith("-NOAUTH")) return;
       } finally {
         c.close();
       }
@@ -223,7 +225,14 @@ export class Oracle {
   ) {}
 
   static async start(extraArgs: string[] = []): Promise<Oracle> {
-    const [redis, redbun] = await Promise.all([startRedis(extraArgs), startRedbun(extraArgs)]);
+    const started = await Promise.allSettled([startRedis(extraArgs), startRedbun(extraArgs)]);
+    const failed = started.find((r) => r.status === "rejected");
+    if (failed !== undefined) {
+      // Do not leave the other server running when one could not start.
+      for (const r of started) if (r.status === "fulfilled") await r.value.stop();
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    const [redis, redbun] = started.map((r) => (r as PromiseFulfilledResult<ServerProcess>).value) as [ServerProcess, ServerProcess];
     const [r, b] = await Promise.all([RespConn.connect(redis.port), RespConn.connect(redbun.port)]);
     return new Oracle(redis, redbun, r, b);
   }

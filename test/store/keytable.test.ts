@@ -462,24 +462,25 @@ describe("KeyTable.scan", () => {
 
   test("every key present throughout is returned while the table grows and shrinks", () => {
     withSeed((random) => {
-      for (let run = 0; run < 20; run++) {
-        const table = filled(500 + Math.floor(random() * 3000), "stay:");
-        const stable = new Set<string>();
-        for (let id = 0; id < table.idLimit; id++) if (table.isLive(id)) stable.add(table.keyString(id));
-        let churn = 0;
+      for (let run = 0; run < 30; run++) {
+        const table = filled(100 + Math.floor(random() * 3000), "stay:");
+        const stable: string[] = [];
+        for (let id = 0; id < table.idLimit; id++) if (table.isLive(id)) stable.push(table.keyString(id));
+        // Bursts at random points of the scan alternately insert thousands of extra keys
+        // (doubling the index several times) and delete them all (halving it as often).
+        const bursts = Array.from({ length: 8 }, () => 1 + Math.floor(random() * table.indexSlots)).sort((a, b) => a - b);
+        let extras = 0;
+        let burst = 0;
         const seen = new Set(
           scanAll(table, (step) => {
-            // Alternate phases of heavy inserts (doubling the index, several times) and heavy
-            // deletes of those extras (halving it), at random points of the scan.
-            const phase = Math.floor((step + run) / 7) % 2;
-            const amount = Math.floor(random() * 2000);
-            if (phase === 0) {
-              for (let i = 0; i < amount; i++) table.insertString(`extra:${churn++}`);
-            } else {
-              for (let i = 0; i < amount && churn > 0; i++) {
-                const id = table.findString(`extra:${--churn}`);
-                if (id >= 0) table.delete(id);
+            while (burst < bursts.length && bursts[burst]! <= step) {
+              if (burst % 2 === 0) {
+                const amount = Math.floor(random() * 6000 * (burst + 1));
+                for (let i = 0; i < amount; i++) table.insertString(`extra:${extras++}`);
+              } else {
+                for (; extras > 0; extras--) table.delete(table.findString(`extra:${extras - 1}`));
               }
+              burst++;
             }
           }),
         );
