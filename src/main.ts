@@ -2,6 +2,8 @@
 // Entry point: `redbun [configfile] [--directive value ...]`, as `redis-server` takes them.
 
 import { loadStartupConfig } from "./config/parse.ts";
+import { SHUTDOWN } from "./config/params.ts";
+import { warnUnsavedShutdown } from "./commands/server.ts";
 import { Logger } from "./log/log.ts";
 import { Server } from "./server/server.ts";
 import { VERSION } from "./version.ts";
@@ -22,12 +24,14 @@ function main(): void {
   log.serverInitialized();
   log.readyToAcceptConnections();
   server.onShutdown = (code) => process.exit(code);
-  const onSignal = (name: string) => {
+  // shutdown-on-sigint / shutdown-on-sigterm hold SHUTDOWN's flags for each signal.
+  const onSignal = (name: string, flags: number) => {
     log.fromSignalHandler(`Received ${name} scheduling shutdown...`);
+    warnUnsavedShutdown(server, (flags & SHUTDOWN.SAVE) !== 0, (flags & SHUTDOWN.NOSAVE) !== 0);
     server.shutdown(0);
   };
-  process.on("SIGINT", () => onSignal("SIGINT"));
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT", config.shutdownOnSigint));
+  process.on("SIGTERM", () => onSignal("SIGTERM", config.shutdownOnSigterm));
 }
 
 /**

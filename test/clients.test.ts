@@ -226,7 +226,7 @@ describe("Bun RedisClient", () => {
       withClient(port, async (c) => {
         const reply = (await c.send("HELLO", ["3"])) as Record<string, unknown>;
         // The client id differs between servers; the rest must match.
-        return { ...reply, id: typeof reply.id };
+        return { ...reply, id: typeof reply.id } as Record<string, unknown>;
       }),
     );
     expect(hello.proto).toBe(3);

@@ -77,11 +77,26 @@ function debugObject(c: Client): void {
   const key = c.argv.str(2);
   const o = c.db.peek(key);
   if (o === undefined) return c.w.addErrorBytes(ERR.noSuchKey);
-  // Redis prints the value's address; an object has none here, so a stable fake one stands in.
   const line =
-    `Value at:0x${(0x7f0000000000 + (o.lru & 0xffff) * 16).toString(16)} refcount:1 encoding:${encodingName(o.enc)}` +
+    `Value at:0x${objectAddress(o).toString(16)} refcount:1 encoding:${encodingName(o.enc)}` +
     ` serializedlength:${serializedLength(o)} lru:${o.lru} lru_seconds_idle:${idleSeconds(o, c.server.clock.nowMs)}`;
   c.w.addSimple(line);
+}
+
+/**
+ * Redis prints the value's address. A JavaScript object has none, so each value DEBUG OBJECT
+ * looks at gets a made-up one of its own, the same every time it is asked for.
+ */
+const addresses = new WeakMap<RObj, number>();
+let nextAddress = 0x7f0000000000;
+
+function objectAddress(o: RObj): number {
+  let address = addresses.get(o);
+  if (address === undefined) {
+    address = nextAddress += 16;
+    addresses.set(o, address);
+  }
+  return address;
 }
 
 function idleSeconds(o: RObj, nowMs: number): number {

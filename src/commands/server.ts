@@ -1,6 +1,7 @@
 // Server commands: INFO TIME LASTSAVE SHUTDOWN (CONFIG and DEBUG have files of their own).
 
 import type { Client } from "../server/client.ts";
+import type { Server } from "../server/server.ts";
 import type { CommandDef } from "./table.ts";
 import { ERR } from "../resp/errors.ts";
 import { infoText } from "../metrics/info.ts";
@@ -42,8 +43,19 @@ function shutdownCommand(c: Client): void {
   if ((save && nosave) || (abort && argv.count > 2)) return c.w.addErrorBytes(ERR.syntax);
   // Shutdown is immediate here, so there is never one in progress to abort.
   if (abort) return c.w.addError("ERR No shutdown in progress.");
+  warnUnsavedShutdown(c.server, save, nosave);
   // Like Redis, a successful SHUTDOWN sends no reply: the connection simply closes.
   c.server.shutdown(0);
+}
+
+/**
+ * Redis writes an RDB snapshot on the way out when asked to (SAVE) or when save points are
+ * configured (unless NOSAVE). redbun cannot write RDB files yet, so it says so in the log
+ * rather than exit as if the data set had been saved.
+ */
+export function warnUnsavedShutdown(server: Server, save: boolean, nosave: boolean): void {
+  if (!save && (nosave || server.config.save.length === 0)) return;
+  server.log.warning("redbun cannot save the dataset yet (no RDB persistence): exiting without saving it.");
 }
 
 export const serverCommands: CommandDef[] = [

@@ -211,6 +211,9 @@ export function strerror(code: string | undefined): string {
 
 const STRERROR: Record<string, string> = {
   ENOENT: "No such file or directory",
+  EADDRINUSE: "Address already in use",
+  EADDRNOTAVAIL: "Cannot assign requested address",
+  EAFNOSUPPORT: "Address family not supported by protocol",
   ENOTDIR: "Not a directory",
   EACCES: "Permission denied",
   EPERM: "Operation not permitted",

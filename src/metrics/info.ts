@@ -85,9 +85,11 @@ function serverSection(s: Server): string[] {
 function clientsSection(s: Server): string[] {
   let maxIn = 0;
   let maxOut = 0;
+  let blocked = 0;
   for (const c of s.clients.values()) {
     maxIn = Math.max(maxIn, c.qlen);
     maxOut = Math.max(maxOut, c.pendingLen);
+    if (c.unblock !== null) blocked++;
   }
   return [
     `connected_clients:${s.clients.size}`,
@@ -95,7 +97,7 @@ function clientsSection(s: Server): string[] {
     `maxclients:${s.config.maxclients}`,
     `client_recent_max_input_buffer:${maxIn}`,
     `client_recent_max_output_buffer:${maxOut}`,
-    "blocked_clients:0",
+    `blocked_clients:${blocked}`,
     "tracking_clients:0",
     "clients_in_timeout_table:0",
   ];
@@ -255,9 +257,9 @@ function statsSection(s: Server): string[] {
     "current_eviction_exceeded_time:0",
     `keyspace_hits:${ks.hits}`,
     `keyspace_misses:${ks.misses}`,
-    "pubsub_channels:0",
-    "pubsub_patterns:0",
-    "pubsubshard_channels:0",
+    `pubsub_channels:${subscribedCount(s, "channels")}`,
+    `pubsub_patterns:${subscribedCount(s, "patterns")}`,
+    `pubsubshard_channels:${subscribedCount(s, "shardChannels")}`,
     "latest_fork_usec:0",
     "total_forks:0",
     "migrate_cached_sockets:0",
@@ -282,6 +284,13 @@ function statsSection(s: Server): string[] {
     "reply_buffer_shrinks:0",
     "reply_buffer_expands:0",
   ];
+}
+
+/** Distinct channels (or patterns) that at least one client is subscribed to. */
+function subscribedCount(s: Server, kind: "channels" | "patterns" | "shardChannels"): number {
+  const names = new Set<string>();
+  for (const c of s.clients.values()) for (const name of c[kind] ?? []) names.add(name);
+  return names.size;
 }
 
 function replicationSection(s: Server): string[] {

@@ -28,6 +28,25 @@ for (let i = 0; i <= SMALL_INT_MAX; i++) smallInts.push(encode(`:${i}\r\n`));
 
 const write = Buffer.prototype.write;
 
+/**
+ * Buffer's copy, applied to any Uint8Array source: it costs the same at every size, where
+ * `set(src.subarray(...))` pays for a view object and a slower copy on small values.
+ */
+const copyBytes = Buffer.prototype.copy as (
+  this: Uint8Array,
+  target: Uint8Array,
+  targetStart: number,
+  sourceStart: number,
+  sourceEnd: number,
+) => number;
+
+/** Characters in the decimal form of a safe integer, its sign included. */
+function decimalLength(v: number): number {
+  let n = v < 0 ? 2 : 1;
+  for (let t = v < 0 ? -v : v; t >= 10; n++) t = t < 2147483648 ? (t / 10) | 0 : Math.floor(t / 10);
+  return n;
+}
+
 /** Scratch for setDeferredLen: a header is a type byte, up to 20 digits and CRLF. */
 const deferredHeader = new Uint8Array(24);
 
@@ -72,7 +91,7 @@ export class ReplyWriter {
     if (n <= 16) {
       for (let k = 0; k < n; k++) b[o + k] = r[k]!;
     } else {
-      b.set(r, o);
+      copyBytes.call(r, b, o, 0, n);
     }
     this.len = o + n;
   }
@@ -163,7 +182,20 @@ export class ReplyWriter {
   /** Text known to be one byte per char (protocol fragments, numbers, ASCII names). */
   private addAscii(s: string): void {
     this.ensure(s.length);
-    this.len += write.call(this.buf, s, this.len, "latin1");
+    this.latin1(s);
+  }
+
+  /** Write a latin1 string (room ensured): short ones, like most keys, by a char loop. */
+  private latin1(s: string): void {
+    const n = s.length;
+    if (n > 64) {
+      this.len += write.call(this.buf, s, this.len, "latin1");
+      return;
+    }
+    const b = this.buf;
+    const o = this.len;
+    for (let k = 0; k < n; k++) b[o + k] = s.charCodeAt(k);
+    this.len = o + n;
   }
 
   addBulkView(src: Uint8Array, start: number, n: number): void {
@@ -174,7 +206,7 @@ export class ReplyWriter {
       const o = this.len;
       for (let k = 0; k < n; k++) b[o + k] = src[start + k]!;
     } else {
-      this.buf.set(src.subarray(start, start + n), this.len);
+      copyBytes.call(src, this.buf, this.len, start, start + n);
     }
     this.len += n;
     this.crlf();
@@ -188,7 +220,7 @@ export class ReplyWriter {
   addBulkLatin1(s: string): void {
     this.header(36, s.length);
     this.ensure(s.length + 2);
-    this.len += write.call(this.buf, s, this.len, "latin1");
+    this.latin1(s);
     this.crlf();
   }
 
@@ -204,28 +236,11 @@ export class ReplyWriter {
   /** A bulk string holding the decimal form of an integer (GET of an int-encoded value). */
   addBulkInteger(v: number | bigint): void {
     if (typeof v === "bigint") return this.addBulkLatin1(v.toString());
-    this.ensure(48);
-    const b = this.buf;
-    const headerAt = this.len;
-    // Reserve "$NN\r\n" for at most 20 digits, write the digits, then fix the header.
-    this.len = headerAt + 5;
-    const digitsAt = this.len;
+    if (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER) return this.addBulkLatin1(BigInt(v).toString());
+    // Counting the digits first costs less than writing them and moving them behind the header.
+    this.header(36 /* '$' */, decimalLength(v));
+    this.ensure(24);
     this.digits(v);
-    const n = this.len - digitsAt;
-    if (n < 10) {
-      b.copyWithin(headerAt + 4, digitsAt, this.len);
-      b[headerAt] = 36;
-      b[headerAt + 1] = 48 + n;
-      b[headerAt + 2] = 13;
-      b[headerAt + 3] = 10;
-      this.len = headerAt + 4 + n;
-    } else {
-      b[headerAt] = 36;
-      b[headerAt + 1] = 48 + Math.floor(n / 10);
-      b[headerAt + 2] = 48 + (n % 10);
-      b[headerAt + 3] = 13;
-      b[headerAt + 4] = 10;
-    }
     this.crlf();
   }
 

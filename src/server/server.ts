@@ -15,6 +15,8 @@ import { ServerStats } from "./stats.ts";
 import type { Config } from "../config/params.ts";
 import type { Logger } from "../log/log.ts";
 import { activeExpireCycle } from "../cache/expire.ts";
+import { recordCommandLatency } from "../metrics/latency.ts";
+import { strerror } from "../config/params.ts";
 import { isLocalAddress } from "./address.ts";
 
 function randomHex(chars: number): string {
@@ -94,7 +96,8 @@ export class Server {
         this.listeners.push(listener);
       } catch (e) {
         if (optional) continue;
-        errors.push(`Could not create server TCP listening socket ${address}:${port}: ${(e as Error).message}`);
+        const code = (e as NodeJS.ErrnoException).code;
+        errors.push(`Could not create server TCP listening socket ${address}:${port}: bind: ${strerror(code)}`);
       }
     }
     if (errors.length > 0 || this.listeners.length === 0) {
@@ -265,9 +268,8 @@ export class Server {
       if (argv.count === 1) return this.reject(cmd, wrongArity(cmd.fullName));
       const sub = cmd.subcommands.get(argv.lower(1));
       c.lastCommand = sub ?? null;
-      if (sub === undefined) {
-        return this.reject(cmd, unknownSubcommand(argv.str(1), cmd.name));
-      }
+      // Redis finds no command for an unknown subcommand: only the error counters move.
+      if (sub === undefined) return w.addError(unknownSubcommand(argv.str(1), cmd.name));
       cmd = sub;
     }
     const arity = cmd.arity;
@@ -287,12 +289,29 @@ export class Server {
     }
     const errorsBefore = this.stats.errorReplies;
     const t0 = this.clock.tick();
-    cmd.handler!(c);
+    try {
+      cmd.handler!(c);
+    } catch (e) {
+      this.handlerFailed(c, cmd, e);
+    }
     const dt = performance.now() - t0;
     cmd.calls++;
     cmd.usec += dt * 1000;
-    if (this.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
+    // CONFIG RESETSTAT zeroes the counter mid-call, so only a rise means this call failed.
+    if (this.stats.errorReplies > errorsBefore) cmd.failedCalls++;
+    if (this.config.latencyTracking) recordCommandLatency(cmd, dt * 1e6);
     this.stats.commandsProcessed++;
+  }
+
+  /**
+   * A handler threw: a bug, never a client's fault. Log it with the command and answer an
+   * error so the connection and every other client carry on (Redis would crash instead).
+   */
+  private handlerFailed(c: Client, cmd: Command, e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    this.log.warning(`Internal error in '${cmd.fullName}' from client id=${c.id} addr=${c.addr}: ${e instanceof Error ? e.stack : message}`);
+    this.stats.unexpectedErrorReplies++;
+    this.writer.addError(`ERR internal error in '${cmd.fullName}': ${message}`);
   }
 
   /** Whether `enable-debug-command` lets this client run DEBUG (Redis's allowProtectedAction). */

@@ -16,9 +16,10 @@
  * per field; that is why `meta` is behind getMeta/setMeta rather than an array of its own.
  *
  * Index. Open addressing with linear probing over a power-of-two number of slots, load
- * at most 3/4. Slot s holds the pair (hash, id + 1) in `slots[2s]`, `slots[2s+1]`, 0 meaning
- * empty, so a probe compares hashes without touching the entry and a resize reads nothing
- * else. Deletion shifts the following entries of the cluster back (no tombstones), which
+ * at most 3/4. Slot s holds (hash, id + 1, record address) in `slots[3s..3s+2]`, id 0
+ * meaning empty, so a probe compares hashes without touching the entry, a resize reads
+ * nothing else, and a hit reaches the record and the entry cell in parallel: on a big
+ * table every level of dependent loads is a cache and TLB miss (about 250 ns here). Deletion shifts the following entries of the cluster back (no tombstones), which
  * keeps the invariant that every slot between an entry's home slot (hash & mask) and its
  * actual slot is occupied. Resizing rebuilds the index in one go.
  *
@@ -88,6 +89,12 @@ const MIN_BLOCK = 8;
 const SMALL_CLASS_LIMIT = 256;
 /** The largest block a shared page serves; bigger records get a dedicated page. */
 const MAX_SHARED_BLOCK = 1 << 16;
+
+// Index slot fields.
+const S_HASH = 0;
+const S_ID = 1;
+const S_ADDR = 2;
+const SLOT = 3;
 
 const MIN_INDEX_SLOTS = 16;
 const MAX_INDEX_SLOTS = 1 << 29;
@@ -213,7 +220,7 @@ export class KeyTable {
   private idLimitCount = 0;
   private freeIdHead = NONE;
 
-  private slots = new Int32Array(2 * MIN_INDEX_SLOTS);
+  private slots = new Int32Array(SLOT * MIN_INDEX_SLOTS);
   private mask = MIN_INDEX_SLOTS - 1;
 
   private pages: Uint8Array[] = [];
@@ -260,9 +267,9 @@ export class KeyTable {
     const slots = this.slots;
     const mask = this.mask;
     for (let s = hash & mask; ; s = (s + 1) & mask) {
-      const idPlusOne = slots[2 * s + 1]!;
+      const idPlusOne = slots[SLOT * s + S_ID]!;
       if (idPlusOne === 0) return NONE;
-      if (slots[2 * s] === hash && this.keyEquals(idPlusOne - 1, buf, start, len)) return idPlusOne - 1;
+      if (slots[SLOT * s + S_HASH] === hash && this.recordKeyEquals(slots[SLOT * s + S_ADDR]!, buf, start, len)) return idPlusOne - 1;
     }
   }
 
@@ -286,15 +293,15 @@ export class KeyTable {
     if ((this.size + 1) * 4 > (this.mask + 1) * 3) this.resizeIndex((this.mask + 1) * 2);
     const header = len < LONG_KEY ? SHORT_HEADER : LONG_HEADER;
     const addr = this.allocBlock(header + len + Math.min(Math.max(valueReserve, 0), INLINE_MAX));
-    const page = this.pages[addr >>> OFFSET_BITS]!;
-    const offset = (addr & OFFSET_MASK) << 2;
+    const page = this.pages[pageOf(addr)]!;
+    const offset = offsetOf(addr);
     page[offset + H_KIND] = ValueKind.Bytes;
     page[offset + H_VLEN] = 0;
     if (header === SHORT_HEADER) {
       page[offset + H_KLEN] = len;
     } else {
       page[offset + H_KLEN] = LONG_KEY;
-      this.views[addr >>> OFFSET_BITS]!.setUint32(offset + SHORT_HEADER, len, true);
+      this.views[pageOf(addr)]!.setUint32(offset + SHORT_HEADER, len, true);
     }
     copyBytes(buf, start, page, offset + header, len);
     const id = this.allocId();
@@ -303,7 +310,7 @@ export class KeyTable {
     this.ent[cell + REC] = addr;
     this.ent[cell + META] = 0;
     this.ent[cell + VOL] = 0;
-    this.placeInIndex(hash, id);
+    this.placeInIndex(hash, id, addr);
     this.size++;
     return id;
   }
@@ -318,7 +325,7 @@ export class KeyTable {
   /** Removes a live entry, its value, its object reference and its expiry. The id becomes free. */
   delete(id: number): void {
     const cell = this.liveCell(id);
-    this.removeFromIndex(id, this.ent[cell + HASH]!);
+    this.removeFromIndex(id);
     const addr = this.ent[cell + REC]!;
     if (this.kindAt(addr) === ValueKind.Object) this.releaseObject(this.objectSlotAt(addr));
     this.freeBlock(addr);
@@ -338,7 +345,7 @@ export class KeyTable {
     this.ent = new Int32Array(MIN_IDS * CELL);
     this.idLimitCount = 0;
     this.freeIdHead = NONE;
-    this.slots = new Int32Array(2 * MIN_INDEX_SLOTS);
+    this.slots = new Int32Array(SLOT * MIN_INDEX_SLOTS);
     this.mask = MIN_INDEX_SLOTS - 1;
     this.pages = [];
     this.views = [];
@@ -363,13 +370,16 @@ export class KeyTable {
 
   /** True when the key of `id` is the `len` bytes of buf from start. */
   keyEquals(id: number, buf: Uint8Array, start: number, len: number): boolean {
-    const addr = this.ent[id * CELL + REC]!;
-    const page = this.pages[addr >>> OFFSET_BITS]!;
-    const offset = (addr & OFFSET_MASK) << 2;
+    return this.recordKeyEquals(this.ent[id * CELL + REC]!, buf, start, len);
+  }
+
+  private recordKeyEquals(addr: number, buf: Uint8Array, start: number, len: number): boolean {
+    const page = this.pages[pageOf(addr)]!;
+    const offset = offsetOf(addr);
     let keyLen = page[offset + H_KLEN]!;
     let keyStart = offset + SHORT_HEADER;
     if (keyLen === LONG_KEY) {
-      keyLen = this.views[addr >>> OFFSET_BITS]!.getUint32(keyStart, true);
+      keyLen = this.views[pageOf(addr)]!.getUint32(keyStart, true);
       keyStart = offset + LONG_HEADER;
     }
     if (keyLen !== len) return false;
@@ -405,6 +415,11 @@ export class KeyTable {
     return this.idLimitCount;
   }
 
+  /** Slab pages held now (shared and dedicated); memory() has the bytes. */
+  get slabPages(): number {
+    return this.pages.length - this.releasedPages.length;
+  }
+
   /** The number of index slots; for resize reporting and tests. */
   get indexSlots(): number {
     return this.mask + 1;
@@ -416,20 +431,18 @@ export class KeyTable {
 
   /** The page holding the record of `id`: its key, and its value when inline. */
   keyPage(id: number): Uint8Array {
-    return this.pages[this.ent[id * CELL + REC]! >>> OFFSET_BITS]!;
+    return this.pages[pageOf(this.recOf(id))]!;
   }
 
   keyOffset(id: number): number {
-    const addr = this.ent[id * CELL + REC]!;
-    const offset = (addr & OFFSET_MASK) << 2;
-    return this.pages[addr >>> OFFSET_BITS]![offset + H_KLEN] === LONG_KEY ? offset + LONG_HEADER : offset + SHORT_HEADER;
+    const addr = this.recOf(id);
+    const offset = offsetOf(addr);
+    return this.pages[pageOf(addr)]![offset + H_KLEN] === LONG_KEY ? offset + LONG_HEADER : offset + SHORT_HEADER;
   }
 
   keyLength(id: number): number {
-    const addr = this.ent[id * CELL + REC]!;
-    const offset = (addr & OFFSET_MASK) << 2;
-    const keyLen = this.pages[addr >>> OFFSET_BITS]![offset + H_KLEN]!;
-    return keyLen === LONG_KEY ? this.views[addr >>> OFFSET_BITS]!.getUint32(offset + SHORT_HEADER, true) : keyLen;
+    const addr = this.recOf(id);
+    return this.keyLengthAt(pageOf(addr), offsetOf(addr));
   }
 
   /** The same page as keyPage: the value follows the key in the record. */
@@ -439,13 +452,14 @@ export class KeyTable {
 
   /** Where the value starts in valuePage(id). */
   valueOffset(id: number): number {
-    return this.keyOffset(id) + this.keyLength(id);
+    const addr = this.recOf(id);
+    return this.valueStart(pageOf(addr), offsetOf(addr));
   }
 
   /** The inline value's length in bytes: its bytes, 8 for a number, 4 for an object slot. */
   valueLength(id: number): number {
-    const addr = this.ent[id * CELL + REC]!;
-    return this.pages[addr >>> OFFSET_BITS]![((addr & OFFSET_MASK) << 2) + H_VLEN]!;
+    const addr = this.recOf(id);
+    return this.pages[pageOf(addr)]![offsetOf(addr) + H_VLEN]!;
   }
 
   /** The key as a latin1 string (one char per byte). */
@@ -471,7 +485,8 @@ export class KeyTable {
   // -------------------------------------------------------------------------------------
 
   valueKind(id: number): ValueKind {
-    return this.kindAt(this.ent[this.liveCell(id) + REC]!) as ValueKind;
+    const addr = this.recOf(id);
+    return this.pages[pageOf(addr)]![offsetOf(addr) + H_KIND] as ValueKind;
   }
 
   /**
@@ -482,55 +497,60 @@ export class KeyTable {
    */
   setBytes(id: number, buf: Uint8Array, start: number, len: number): void {
     if (!(len >= 0 && len <= INLINE_MAX)) throw new RangeError(`inline values hold at most ${INLINE_MAX} bytes`);
-    const oldAddr = this.prepareValue(id, len);
-    const addr = this.ent[id * CELL + REC]!;
-    const page = this.pages[addr >>> OFFSET_BITS]!;
-    const offset = (addr & OFFSET_MASK) << 2;
+    const oldAddr = this.recOf(id);
+    const addr = this.roomFor(id, oldAddr, len);
+    const pageNumber = pageOf(addr);
+    const offset = offsetOf(addr);
+    const page = this.pages[pageNumber]!;
     page[offset + H_KIND] = ValueKind.Bytes;
     page[offset + H_VLEN] = len;
-    copyBytes(buf, start, page, this.valueOffset(id), len);
+    copyBytes(buf, start, page, this.valueStart(pageNumber, offset), len);
     // Freed only now, because buf may have been the old record itself.
-    if (oldAddr !== addr) this.freeBlock(oldAddr);
+    if (addr !== oldAddr) this.freeBlock(oldAddr);
   }
 
   /** Makes the value a number kept as a float64 in the record; INCR rewrites it in place. */
   setNumber(id: number, value: number): void {
-    const oldAddr = this.prepareValue(id, 8);
-    const addr = this.ent[id * CELL + REC]!;
-    const offset = (addr & OFFSET_MASK) << 2;
-    const page = this.pages[addr >>> OFFSET_BITS]!;
+    const oldAddr = this.recOf(id);
+    const addr = this.roomFor(id, oldAddr, 8);
+    const pageNumber = pageOf(addr);
+    const offset = offsetOf(addr);
+    const page = this.pages[pageNumber]!;
     page[offset + H_KIND] = ValueKind.Number;
     page[offset + H_VLEN] = 8;
-    this.views[addr >>> OFFSET_BITS]!.setFloat64(this.valueOffset(id), value, true);
-    if (oldAddr !== addr) this.freeBlock(oldAddr);
+    this.views[pageNumber]!.setFloat64(this.valueStart(pageNumber, offset), value, true);
+    if (addr !== oldAddr) this.freeBlock(oldAddr);
   }
 
   getNumber(id: number): number {
-    this.expectKind(id, ValueKind.Number);
-    return this.views[this.ent[id * CELL + REC]! >>> OFFSET_BITS]!.getFloat64(this.valueOffset(id), true);
+    const addr = this.recOf(id);
+    const pageNumber = pageOf(addr);
+    const offset = offsetOf(addr);
+    if (this.pages[pageNumber]![offset + H_KIND] !== ValueKind.Number) throw wrongKind(id, ValueKind.Number);
+    return this.views[pageNumber]!.getFloat64(this.valueStart(pageNumber, offset), true);
   }
 
   /** Makes the value a JS object (a collection, a large string); the table only holds it. */
   setObject(id: number, value: unknown): void {
-    const cell = this.liveCell(id);
-    const currentAddr = this.ent[cell + REC]!;
-    if (this.kindAt(currentAddr) === ValueKind.Object) {
-      this.objs[this.objectSlotAt(currentAddr)] = value;
+    const oldAddr = this.recOf(id);
+    if (this.kindAt(oldAddr) === ValueKind.Object) {
+      this.objs[this.objectSlotAt(oldAddr)] = value;
       return;
     }
-    const oldAddr = this.prepareValue(id, 4);
-    const addr = this.ent[cell + REC]!;
-    const offset = (addr & OFFSET_MASK) << 2;
-    const page = this.pages[addr >>> OFFSET_BITS]!;
+    const addr = this.roomFor(id, oldAddr, 4);
+    const pageNumber = pageOf(addr);
+    const offset = offsetOf(addr);
+    const page = this.pages[pageNumber]!;
     page[offset + H_KIND] = ValueKind.Object;
     page[offset + H_VLEN] = 4;
-    this.views[addr >>> OFFSET_BITS]!.setUint32(this.valueOffset(id), this.holdObject(value), true);
-    if (oldAddr !== addr) this.freeBlock(oldAddr);
+    this.views[pageNumber]!.setUint32(this.valueStart(pageNumber, offset), this.holdObject(value), true);
+    if (addr !== oldAddr) this.freeBlock(oldAddr);
   }
 
   getObject(id: number): unknown {
-    this.expectKind(id, ValueKind.Object);
-    return this.objs[this.objectSlotAt(this.ent[id * CELL + REC]!)];
+    const addr = this.recOf(id);
+    if (this.kindAt(addr) !== ValueKind.Object) throw wrongKind(id, ValueKind.Object);
+    return this.objs[this.objectSlotAt(addr)];
   }
 
   // -------------------------------------------------------------------------------------
@@ -613,10 +633,10 @@ export class KeyTable {
     let n = 0;
     const slots = this.slots;
     const home = at & mask;
-    for (let s = home; slots[2 * s + 1] !== 0; s = (s + 1) & mask) {
-      if ((slots[2 * s]! & mask) !== home) continue;
+    for (let s = home; slots[SLOT * s + S_ID] !== 0; s = (s + 1) & mask) {
+      if ((slots[SLOT * s + S_HASH]! & mask) !== home) continue;
       if (n === ids.length) ids = growInt32(ids, n * 2);
-      ids[n++] = slots[2 * s + 1]! - 1;
+      ids[n++] = slots[SLOT * s + S_ID]! - 1;
     }
     for (let k = 0; k < n; k++) if (this.ent[ids[k]! * CELL + REC] !== NO_ADDR) fn(ids[k]!);
     // If fn threw, the scratch array is simply lost and the next scan makes a new one.
@@ -633,11 +653,11 @@ export class KeyTable {
     // load never falls below 1/8 outside the smallest table, so few draws are needed.
     for (let tries = 0; tries < RANDOM_TRIES; tries++) {
       const s = randomBelow(mask + 1);
-      if (slots[2 * s + 1] !== 0) return slots[2 * s + 1]! - 1;
+      if (slots[SLOT * s + S_ID] !== 0) return slots[SLOT * s + S_ID]! - 1;
     }
     let s = randomBelow(mask + 1);
-    while (slots[2 * s + 1] === 0) s = (s + 1) & mask;
-    return slots[2 * s + 1]! - 1;
+    while (slots[SLOT * s + S_ID] === 0) s = (s + 1) & mask;
+    return slots[SLOT * s + S_ID]! - 1;
   }
 
   /**
@@ -652,7 +672,7 @@ export class KeyTable {
     const mask = this.mask;
     let s = randomBelow(mask + 1);
     for (let k = 0; k < n; s = (s + 1) & mask) {
-      if (slots[2 * s + 1] !== 0) out[k++] = slots[2 * s + 1]! - 1;
+      if (slots[SLOT * s + S_ID] !== 0) out[k++] = slots[SLOT * s + S_ID]! - 1;
     }
     return n;
   }
@@ -668,7 +688,7 @@ export class KeyTable {
 
   memory(): KeyTableMemory {
     return {
-      pages: this.pages.length - this.releasedPages.length,
+      pages: this.slabPages,
       pageBytes: this.sharedPages * PAGE_BYTES + this.dedicatedBytes,
       liveBytes: this.liveBytes,
       freeBytes: this.freeBytes,
@@ -685,49 +705,65 @@ export class KeyTable {
   // Internals: entries and values
   // -------------------------------------------------------------------------------------
 
-  /** The cell of a live id; throws on a free or out-of-range one, which is a caller's bug. */
+  /** The record address of a live id; throws on a free or out-of-range id, a caller's bug. */
+  private recOf(id: number): number {
+    const addr = this.ent[id * CELL + REC]!;
+    if (addr === NO_ADDR || !(id >>> 0 < this.idLimitCount)) throw new RangeError(`KeyTable: id ${id} is not live`);
+    return addr;
+  }
+
+  /** The cell of a live id; throws like recOf. */
   private liveCell(id: number): number {
-    if (!this.isLive(id)) throw new RangeError(`KeyTable: id ${id} is not live`);
+    this.recOf(id);
     return id * CELL;
   }
 
   private expectKind(id: number, kind: ValueKind): void {
-    if (this.valueKind(id) !== kind) throw new TypeError(`KeyTable: the value of id ${id} is not of kind ${kind}`);
+    if (this.valueKind(id) !== kind) throw wrongKind(id, kind);
   }
 
   private kindAt(addr: number): number {
-    return this.pages[addr >>> OFFSET_BITS]![((addr & OFFSET_MASK) << 2) + H_KIND]!;
+    return this.pages[pageOf(addr)]![offsetOf(addr) + H_KIND]!;
+  }
+
+  private keyLengthAt(pageNumber: number, offset: number): number {
+    const keyLen = this.pages[pageNumber]![offset + H_KLEN]!;
+    return keyLen === LONG_KEY ? this.views[pageNumber]!.getUint32(offset + SHORT_HEADER, true) : keyLen;
+  }
+
+  /** Where the value of the record at (page, offset) starts: right after the key. */
+  private valueStart(pageNumber: number, offset: number): number {
+    const keyLen = this.pages[pageNumber]![offset + H_KLEN]!;
+    if (keyLen !== LONG_KEY) return offset + SHORT_HEADER + keyLen;
+    return offset + LONG_HEADER + this.views[pageNumber]!.getUint32(offset + SHORT_HEADER, true);
   }
 
   private objectSlotAt(addr: number): number {
-    const offset = (addr & OFFSET_MASK) << 2;
-    const page = this.pages[addr >>> OFFSET_BITS]!;
-    const keyLen = page[offset + H_KLEN]!;
-    const view = this.views[addr >>> OFFSET_BITS]!;
-    const valueStart = keyLen === LONG_KEY ? offset + LONG_HEADER + view.getUint32(offset + SHORT_HEADER, true) : offset + SHORT_HEADER + keyLen;
-    return view.getUint32(valueStart, true);
+    return this.views[pageOf(addr)]!.getUint32(this.valueStart(pageOf(addr), offsetOf(addr)), true);
   }
 
   /**
-   * Readies the record of `id` for a value of `valueLen` bytes: drops an object value and,
-   * if the block is too small or much too big, copies header and key to a new block and
-   * points the id at it. Returns the old address, which the caller frees after writing.
+   * Readies the record of `id` at addr for a value of `valueLen` bytes and returns the
+   * address to write it at: drops an object value and, if the block is too small or much
+   * too big, copies header and key to a new block and points the id and its slot at it.
+   * The caller frees the old block after writing, since the new value may come from it.
    */
-  private prepareValue(id: number, valueLen: number): number {
-    const cell = this.liveCell(id);
-    const addr = this.ent[cell + REC]!;
-    if (this.kindAt(addr) === ValueKind.Object) this.releaseObject(this.objectSlotAt(addr));
-    const keyEnd = this.valueOffset(id) - ((addr & OFFSET_MASK) << 2);
+  private roomFor(id: number, addr: number, valueLen: number): number {
+    const pageNumber = pageOf(addr);
+    const offset = offsetOf(addr);
+    const page = this.pages[pageNumber]!;
+    if (page[offset + H_KIND] === ValueKind.Object) this.releaseObject(this.objectSlotAt(addr));
+    const keyEnd = this.valueStart(pageNumber, offset) - offset;
     const needed = keyEnd + valueLen;
-    const block = this.blockSize(addr);
+    const sizeClass = page[offset + H_CLASS]!;
+    const block = sizeClass === DEDICATED_CLASS ? page.length : CLASS_SIZE[sizeClass]!;
     if (needed <= block && !wastesHalf(needed, block)) return addr;
     const moved = this.allocBlock(needed);
-    const from = this.pages[addr >>> OFFSET_BITS]!;
-    const fromOffset = (addr & OFFSET_MASK) << 2;
     // Byte 0 is the new block's own class, which allocBlock wrote.
-    copyBytes(from, fromOffset + 1, this.pages[moved >>> OFFSET_BITS]!, ((moved & OFFSET_MASK) << 2) + 1, keyEnd - 1);
-    this.ent[cell + REC] = moved;
-    return addr;
+    copyBytes(page, offset + 1, this.pages[pageOf(moved)]!, offsetOf(moved) + 1, keyEnd - 1);
+    this.ent[id * CELL + REC] = moved;
+    this.slots[SLOT * this.slotOf(id) + S_ADDR] = moved;
+    return moved;
   }
 
   private holdObject(value: unknown): number {
@@ -766,44 +802,55 @@ export class KeyTable {
   // Internals: index
   // -------------------------------------------------------------------------------------
 
-  private placeInIndex(hash: number, id: number): void {
+  private placeInIndex(hash: number, id: number, addr: number): void {
     const slots = this.slots;
     const mask = this.mask;
     let s = hash & mask;
-    while (slots[2 * s + 1] !== 0) s = (s + 1) & mask;
-    slots[2 * s] = hash;
-    slots[2 * s + 1] = id + 1;
+    while (slots[SLOT * s + S_ID] !== 0) s = (s + 1) & mask;
+    slots[SLOT * s + S_HASH] = hash;
+    slots[SLOT * s + S_ID] = id + 1;
+    slots[SLOT * s + S_ADDR] = addr;
+  }
+
+  /** The index slot of a live id. */
+  private slotOf(id: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    let s = this.ent[id * CELL + HASH]! & mask;
+    while (slots[SLOT * s + S_ID] !== id + 1) {
+      if (slots[SLOT * s + S_ID] === 0) throw new Error(`KeyTable invariant broken: id ${id} is missing from the index`);
+      s = (s + 1) & mask;
+    }
+    return s;
   }
 
   /** Removes id's slot and shifts the rest of its cluster back over the hole. */
-  private removeFromIndex(id: number, hash: number): void {
+  private removeFromIndex(id: number): void {
     const slots = this.slots;
     const mask = this.mask;
-    let hole = hash & mask;
-    while (slots[2 * hole + 1] !== id + 1) {
-      if (slots[2 * hole + 1] === 0) throw new Error(`KeyTable invariant broken: id ${id} is missing from the index`);
-      hole = (hole + 1) & mask;
-    }
-    for (let s = (hole + 1) & mask; slots[2 * s + 1] !== 0; s = (s + 1) & mask) {
+    let hole = this.slotOf(id);
+    for (let s = (hole + 1) & mask; slots[SLOT * s + S_ID] !== 0; s = (s + 1) & mask) {
       // The entry at s may fill the hole when the hole lies between its home slot and s.
-      const home = slots[2 * s]! & mask;
+      const home = slots[SLOT * s + S_HASH]! & mask;
       if (((s - home) & mask) >= ((s - hole) & mask)) {
-        slots[2 * hole] = slots[2 * s]!;
-        slots[2 * hole + 1] = slots[2 * s + 1]!;
+        slots[SLOT * hole + S_HASH] = slots[SLOT * s + S_HASH]!;
+        slots[SLOT * hole + S_ID] = slots[SLOT * s + S_ID]!;
+        slots[SLOT * hole + S_ADDR] = slots[SLOT * s + S_ADDR]!;
         hole = s;
       }
     }
-    slots[2 * hole] = 0;
-    slots[2 * hole + 1] = 0;
+    slots[SLOT * hole + S_HASH] = 0;
+    slots[SLOT * hole + S_ID] = 0;
+    slots[SLOT * hole + S_ADDR] = 0;
   }
 
   private resizeIndex(slotCount: number): void {
     if (slotCount > MAX_INDEX_SLOTS) throw new RangeError(`KeyTable cannot hold more than ${(MAX_INDEX_SLOTS / 4) * 3} entries`);
     const old = this.slots;
-    this.slots = new Int32Array(2 * slotCount);
+    this.slots = new Int32Array(SLOT * slotCount);
     this.mask = slotCount - 1;
-    for (let s = 0; s < old.length; s += 2) {
-      if (old[s + 1] !== 0) this.placeInIndex(old[s]!, old[s + 1]! - 1);
+    for (let s = 0; s < old.length; s += SLOT) {
+      if (old[s + S_ID] !== 0) this.placeInIndex(old[s + S_HASH]!, old[s + S_ID]! - 1, old[s + S_ADDR]!);
     }
   }
 
@@ -840,8 +887,8 @@ export class KeyTable {
   // -------------------------------------------------------------------------------------
 
   private blockSize(addr: number): number {
-    const page = this.pages[addr >>> OFFSET_BITS]!;
-    const sizeClass = page[(addr & OFFSET_MASK) << 2]!;
+    const page = this.pages[pageOf(addr)]!;
+    const sizeClass = page[offsetOf(addr)]!;
     return sizeClass === DEDICATED_CLASS ? page.length : CLASS_SIZE[sizeClass]!;
   }
 
@@ -853,8 +900,8 @@ export class KeyTable {
     const blockBytes = CLASS_SIZE[sizeClass]!;
     let addr = this.freeHeads[sizeClass]!;
     if (addr !== NO_ADDR) {
-      const offset = (addr & OFFSET_MASK) << 2;
-      this.freeHeads[sizeClass] = this.views[addr >>> OFFSET_BITS]!.getInt32(offset + 4, true);
+      const offset = offsetOf(addr);
+      this.freeHeads[sizeClass] = this.views[pageOf(addr)]!.getInt32(offset + 4, true);
       this.freeBytes -= blockBytes;
     } else {
       if (this.bumpOffset + blockBytes > PAGE_BYTES) this.startBumpPage();
@@ -862,7 +909,7 @@ export class KeyTable {
       this.bumpOffset += blockBytes;
     }
     this.liveBytes += blockBytes;
-    this.pages[addr >>> OFFSET_BITS]![(addr & OFFSET_MASK) << 2] = sizeClass;
+    this.pages[pageOf(addr)]![offsetOf(addr)] = sizeClass;
     return addr;
   }
 
@@ -876,9 +923,9 @@ export class KeyTable {
   }
 
   private freeBlock(addr: number): void {
-    const pageNumber = addr >>> OFFSET_BITS;
+    const pageNumber = pageOf(addr);
     const page = this.pages[pageNumber]!;
-    const offset = (addr & OFFSET_MASK) << 2;
+    const offset = offsetOf(addr);
     const sizeClass = page[offset + H_CLASS]!;
     if (sizeClass === DEDICATED_CLASS) {
       this.dedicatedBytes -= page.length;
@@ -893,10 +940,10 @@ export class KeyTable {
   }
 
   private pushFree(addr: number, sizeClass: number): void {
-    const offset = (addr & OFFSET_MASK) << 2;
-    this.pages[addr >>> OFFSET_BITS]![offset + H_CLASS] = sizeClass;
-    this.pages[addr >>> OFFSET_BITS]![offset + H_KIND] = FREE_BLOCK;
-    this.views[addr >>> OFFSET_BITS]!.setInt32(offset + 4, this.freeHeads[sizeClass]!, true);
+    const offset = offsetOf(addr);
+    this.pages[pageOf(addr)]![offset + H_CLASS] = sizeClass;
+    this.pages[pageOf(addr)]![offset + H_KIND] = FREE_BLOCK;
+    this.views[pageOf(addr)]!.setInt32(offset + 4, this.freeHeads[sizeClass]!, true);
     this.freeHeads[sizeClass] = addr;
     this.freeBytes += CLASS_SIZE[sizeClass]!;
   }
@@ -968,23 +1015,24 @@ export class KeyTable {
   private validateIndex(): Uint8Array {
     const slotCount = this.mask + 1;
     check((slotCount & this.mask) === 0 && slotCount >= MIN_INDEX_SLOTS, "slot count is a power of two");
-    check(this.slots.length === 2 * slotCount, "slots length matches mask");
+    check(this.slots.length === SLOT * slotCount, "slots length matches mask");
     check(this.size * 4 <= slotCount * 3, "load factor <= 3/4");
     const seen = new Uint8Array(this.idLimitCount);
     let empty = NONE;
     let occupied = 0;
     for (let s = 0; s < slotCount; s++) {
-      if (this.slots[2 * s + 1] === 0) {
-        check(this.slots[2 * s] === 0, `empty slot ${s} is zeroed`);
+      if (this.slots[SLOT * s + S_ID] === 0) {
+        check(this.slots[SLOT * s + S_HASH] === 0 && this.slots[SLOT * s + S_ADDR] === 0, `empty slot ${s} is zeroed`);
         if (empty === NONE) empty = s;
         continue;
       }
       occupied++;
-      const id = this.slots[2 * s + 1]! - 1;
+      const id = this.slots[SLOT * s + S_ID]! - 1;
       check(id < this.idLimitCount && this.ent[id * CELL + REC] !== NO_ADDR, `slot ${s} names live id ${id}`);
       check(seen[id] === 0, `id ${id} is in the index once`);
       seen[id] = 1;
-      check(this.slots[2 * s] === this.ent[id * CELL + HASH], `slot ${s} caches id ${id}'s hash`);
+      check(this.slots[SLOT * s + S_HASH] === this.ent[id * CELL + HASH], `slot ${s} caches id ${id}'s hash`);
+      check(this.slots[SLOT * s + S_ADDR] === this.ent[id * CELL + REC], `slot ${s} caches id ${id}'s record address`);
       check(this.ent[id * CELL + HASH] === hashBytes(this.keyPage(id), this.keyOffset(id), this.keyLength(id)), `id ${id}'s hash matches its key`);
     }
     check(occupied === this.size, "index holds size entries");
@@ -994,11 +1042,11 @@ export class KeyTable {
     let runStart = (empty + 1) & this.mask;
     for (let k = 1; k <= slotCount; k++) {
       const s = (empty + k) & this.mask;
-      if (this.slots[2 * s + 1] === 0) {
+      if (this.slots[SLOT * s + S_ID] === 0) {
         runStart = (s + 1) & this.mask;
         continue;
       }
-      const distance = (s - (this.slots[2 * s]! & this.mask)) & this.mask;
+      const distance = (s - (this.slots[SLOT * s + S_HASH]! & this.mask)) & this.mask;
       check(distance <= ((s - runStart) & this.mask), `slot ${s} is reachable from its home slot`);
     }
     this.validateUniqueKeys();
@@ -1047,11 +1095,11 @@ export class KeyTable {
     let free = 0;
     for (let sizeClass = 0; sizeClass < CLASS_SIZE.length; sizeClass++) {
       for (let addr = this.freeHeads[sizeClass]!; addr !== NO_ADDR; ) {
-        const page = this.pages[addr >>> OFFSET_BITS]!;
-        const offset = (addr & OFFSET_MASK) << 2;
+        const page = this.pages[pageOf(addr)]!;
+        const offset = offsetOf(addr);
         check(page[offset + H_CLASS] === sizeClass && page[offset + H_KIND] === FREE_BLOCK, `free block ${addr} is marked free in class ${sizeClass}`);
         free += this.validateBlock(addr, coverage);
-        addr = this.views[addr >>> OFFSET_BITS]!.getInt32(offset + 4, true);
+        addr = this.views[pageOf(addr)]!.getInt32(offset + 4, true);
       }
     }
     check(free === this.freeBytes, "free bytes add up");
@@ -1066,9 +1114,9 @@ export class KeyTable {
 
   /** Checks a block's bounds and marks its 4-byte units; returns its size. */
   private validateBlock(addr: number, coverage: Uint8Array[]): number {
-    const pageNumber = addr >>> OFFSET_BITS;
+    const pageNumber = pageOf(addr);
     check(pageNumber < this.pages.length && this.pages[pageNumber] !== RELEASED_PAGE, `block ${addr} is on a live page`);
-    const offset = (addr & OFFSET_MASK) << 2;
+    const offset = offsetOf(addr);
     const size = this.blockSize(addr);
     check(offset + size <= this.pages[pageNumber]!.length, `block ${addr} fits its page`);
     const units = coverage[pageNumber]!;
@@ -1080,8 +1128,8 @@ export class KeyTable {
   }
 
   private validateRecord(id: number, addr: number, objectOwners: Uint8Array): void {
-    const page = this.pages[addr >>> OFFSET_BITS]!;
-    const offset = (addr & OFFSET_MASK) << 2;
+    const page = this.pages[pageOf(addr)]!;
+    const offset = offsetOf(addr);
     const kind = page[offset + H_KIND]!;
     const valueLen = page[offset + H_VLEN]!;
     check(kind <= ValueKind.Object, `id ${id} has a value kind`);
@@ -1125,6 +1173,18 @@ function copyBytes(from: Uint8Array, fromStart: number, to: Uint8Array, toStart:
   } else {
     for (let i = 0; i < len; i++) to[toStart + i] = from[fromStart + i]!;
   }
+}
+
+function pageOf(addr: number): number {
+  return addr >>> OFFSET_BITS;
+}
+
+function offsetOf(addr: number): number {
+  return (addr & OFFSET_MASK) << 2;
+}
+
+function wrongKind(id: number, kind: ValueKind): TypeError {
+  return new TypeError(`KeyTable: the value of id ${id} is not of kind ${kind}`);
 }
 
 /** True when a block would waste half its bytes on a record of `needed` bytes, however it is rounded. */

@@ -251,7 +251,9 @@ describe("DEBUG with enable-debug-command yes", () => {
       const [r, b] = await o.both("DEBUG", "OBJECT", key);
       expect(b).toMatch(shape);
       expect(`${key}: ${rest(b)}`).toBe(`${key}: ${rest(r)}`);
-      expect(Math.abs(lru(b) - lru(r))).toBeLessThanOrEqual(1);
+      // A shared object keeps the access time of whoever touched it last, not this SET's.
+      const shared = shape.exec(r)![1] === "2147483647";
+      if (!shared) expect(Math.abs(lru(b) - lru(r))).toBeLessThanOrEqual(1);
     }
     // A compressible value: Redis saves it LZF-compressed, redbun (no LZF yet) as it is.
     await o.same("SET", "compressible", "y".repeat(44));

@@ -3,7 +3,7 @@
 // reply shapes in RESP2 and RESP3; a real shutdown by command and by signal, with its log.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { Oracle, RespConn } from "../oracle/harness.ts";
+import { Oracle, RespConn, encodeCommand } from "../oracle/harness.ts";
 import { logMessages, spawnReady, type ServerKind } from "../fixtures/logged-server.ts";
 import { LatencyHistogram } from "../../src/metrics/latency.ts";
 
@@ -396,7 +396,7 @@ for (const args of [["SHUTDOWN"], ["SHUTDOWN", "NOSAVE"], ["shutdown", "now", "f
   test(`${args.join(" ")} closes the connection without a reply, logs like Redis and exits 0`, async () => {
     const r = await compareStop(async (_kind, s) => {
       const c = await s.connect();
-      c.write(`*${args.length}\r\n${args.map((a) => `$${a.length}\r\n${a}\r\n`).join("")}`);
+      c.write(encodeCommand([...args]));
       return c.readUntilClosed();
     }, 2);
     expect(r.said).toBe("");
@@ -417,3 +417,16 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     ]);
   });
 }
+
+test("a shutdown that Redis would save on says in the log that redbun cannot save yet", async () => {
+  const warning = "# SERVER cannot save the dataset yet (no RDB persistence): exiting without saving it.";
+  for (const [args, warns] of [[["SHUTDOWN"], true], [["SHUTDOWN", "NOSAVE"], false], [["SHUTDOWN", "SAVE"], true]] as const) {
+    // Redis's default save points, which the other tests turn off.
+    await using s = await spawnReady("redbun", ["--save", "3600 1"]);
+    const c = await s.connect();
+    c.write(encodeCommand([...args]));
+    expect(await c.readUntilClosed()).toBe("");
+    expect(await s.exited()).toBe(0);
+    expect(logMessages(s.log).includes(warning)).toBe(warns);
+  }
+});
