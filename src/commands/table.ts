@@ -4,6 +4,7 @@
 // compiles them once at start-up.
 
 import type { Client } from "../server/client.ts";
+import type { LatencyHistogram } from "../metrics/latency.ts";
 
 export type Handler = (c: Client) => void;
 
@@ -93,6 +94,8 @@ export class Command {
   usec = 0;
   rejectedCalls = 0;
   failedCalls = 0;
+  /** Call durations for INFO latencystats, made on the first tracked call. */
+  latency: LatencyHistogram | null = null;
 
   constructor(def: CommandDef, parent: Command | null) {
     this.def = def;

@@ -64,7 +64,8 @@ export class LatencyHistogram {
   record(ns: number): void {
     const value = Math.min(MAX_NS, Math.max(MIN_NS, Math.round(ns)));
     const bucket = bucketOf(value);
-    const sub = Math.floor(value / 2 ** bucket);
+    // MAX_NS < 2^31, so a shift is an exact, cheap division by 2^bucket.
+    const sub = value >>> bucket;
     this.counts[((bucket + 1) << SUB_BUCKET_HALF_BITS) + sub - SUB_BUCKET_HALF]!++;
     this.total++;
   }
@@ -84,24 +85,16 @@ export class LatencyHistogram {
   }
 }
 
-/** Each command's histogram, created on its first tracked call as Redis creates them. */
-const histograms = new WeakMap<Command, LatencyHistogram>();
-
-/** Record one call of `cmd` that took `ns` nanoseconds (call only when latency-tracking is on). */
+/** Record one call of `cmd` that took `ns` nanoseconds; the histogram is made on the first call, as Redis makes it. */
 export function recordCommandLatency(cmd: Command, ns: number): void {
-  let h = histograms.get(cmd);
-  if (h === undefined) {
-    h = new LatencyHistogram();
-    histograms.set(cmd, h);
-  }
-  h.record(ns);
+  (cmd.latency ??= new LatencyHistogram()).record(ns);
 }
 
 /** CONFIG RESETSTAT: forget every histogram of these commands and their subcommands. */
 export function resetCommandLatency(commands: Iterable<Command>): void {
   for (const cmd of commands) {
-    histograms.delete(cmd);
-    if (cmd.subcommands !== null) for (const sub of cmd.subcommands.values()) histograms.delete(sub);
+    cmd.latency = null;
+    if (cmd.subcommands !== null) for (const sub of cmd.subcommands.values()) sub.latency = null;
   }
 }
 
@@ -119,8 +112,8 @@ export function latencyStatsLines(commands: Iterable<Command>, percentiles: read
   for (const cmd of commands) {
     const list = cmd.subcommands === null ? [cmd] : [cmd, ...cmd.subcommands.values()];
     for (const c of list) {
-      const h = histograms.get(c);
-      if (h === undefined) continue;
+      const h = c.latency;
+      if (h === null) continue;
       const figures = percentiles.map((p) => `p${percentileName(p)}=${(h.valueAtPercentile(p) / 1000).toFixed(3)}`);
       lines.push(`latency_percentiles_usec_${c.fullName}:${figures.join(",")}`);
     }
