@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Oracle, RespConn, encodeCommand, rng } from "./oracle/harness.ts";
-import { RawConn, bytes, sameForPieces, sameSilence, sameUntilClosed, splitEvery, tick } from "./fixtures/resp.ts";
+import { bytes, sameForPieces, sameSilence, sameUntilClosed, splitEvery, tick } from "./fixtures/resp.ts";
 
 let o: Oracle;
 beforeAll(async () => {
@@ -302,7 +302,7 @@ describe("large and binary payloads", () => {
   }
 
   /** Write `data` in 16KB pieces, yielding every 32 pieces so that reads stay small. */
-  async function writeInPieces(c: RawConn, data: Uint8Array): Promise<void> {
+  async function writeInPieces(c: RespConn, data: Uint8Array): Promise<void> {
     let n = 0;
     for (let i = 0; i < data.length; i += 16384) {
       c.write(data.subarray(i, i + 16384));
@@ -311,7 +311,7 @@ describe("large and binary payloads", () => {
   }
 
   async function bigRoundTrip(request: Uint8Array, replies: number): Promise<string> {
-    const [r, b] = await Promise.all([RawConn.connect(o.redis.port), RawConn.connect(o.redbun.port)]);
+    const [r, b] = await Promise.all([RespConn.connect(o.redis.port), RespConn.connect(o.redbun.port)]);
     try {
       await Promise.all([writeInPieces(r, request), writeInPieces(b, request)]);
       const [want, got] = await Promise.all([r.readReplies(replies, 60000), b.readReplies(replies, 60000)]);
@@ -373,7 +373,7 @@ describe("garbage", () => {
         for (let k = 0; k < n; k++) g[k] = rand() < 0.85 ? alphabet[Math.floor(rand() * alphabet.length)]! : Math.floor(rand() * 256);
         inputs.push(g);
       }
-      const pairs = await Promise.all(inputs.map(() => Promise.all([RawConn.connect(o.redis.port), RawConn.connect(o.redbun.port)])));
+      const pairs = await Promise.all(inputs.map(() => Promise.all([RespConn.connect(o.redis.port), RespConn.connect(o.redbun.port)])));
       pairs.forEach(([r, b], i) => {
         r.write(inputs[i]!);
         b.write(inputs[i]!);
@@ -423,7 +423,7 @@ describe("slow readers", () => {
     // output pause threshold.
     const [request, replies] = echoes(200);
     const expected = replies.join("");
-    const c = await RawConn.connect(o.redbun.port);
+    const c = await RespConn.connect(o.redbun.port);
     c.pause();
     c.write(request);
     // While that client is stuck, others are served.
@@ -441,7 +441,7 @@ describe("slow readers", () => {
 
   test("pausing and resuming several times while commands keep arriving", async () => {
     const [request, replies] = echoes(120);
-    const c = await RawConn.connect(o.redbun.port);
+    const c = await RespConn.connect(o.redbun.port);
     const pieces = splitEvery(request, [request.length / 6]);
     for (const piece of pieces) {
       c.pause();
@@ -456,7 +456,7 @@ describe("slow readers", () => {
 
   test("the same pipeline against Redis gives the same bytes", async () => {
     const [request, replies] = echoes(80);
-    const [r, b] = await Promise.all([RawConn.connect(o.redis.port), RawConn.connect(o.redbun.port)]);
+    const [r, b] = await Promise.all([RespConn.connect(o.redis.port), RespConn.connect(o.redbun.port)]);
     r.pause();
     b.pause();
     r.write(request);

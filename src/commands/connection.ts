@@ -338,7 +338,7 @@ function clientInfoLine(c: Client, caller: Client): string {
   const totMem = CLIENT_STRUCT_BYTES + REPLY_BUFFER_BYTES + qbufSize + argvBytes + omem;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name}` +
-    ` age=${Math.floor((now - c.createdMs) / 1000)} idle=${Math.floor((now - c.lastInteractionMs) / 1000)}` +
+    ` age=${Math.max(0, Math.floor((now - c.createdMs) / 1000))} idle=${Math.max(0, Math.floor((now - c.lastInteractionMs) / 1000))}` +
     ` flags=${clientFlags(c)} db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0}` +
     ` ssub=${c.shardChannels?.size ?? 0} multi=-1 qbuf=${c.qlen} qbuf-free=${qbufSize - c.qlen}` +
     ` argv-mem=${argvBytes} multi-mem=0 rbs=${REPLY_BUFFER_BYTES} rbp=${self ? REPLY_BUFFER_BYTES : 0}` +

@@ -76,7 +76,7 @@ export class Client {
     this.w = server.writer;
     this.db = db;
     this.authenticated = !server.authRequired();
-    this.createdMs = Date.now();
+    this.createdMs = server.clock.nowMs;
     this.lastInteractionMs = this.createdMs;
     this.addr = addr;
     this.laddr = laddr;

@@ -142,6 +142,7 @@ export class Server {
       socket.end();
       return;
     }
+    this.clock.tick();
     const addr = `${socket.remoteAddress}:${socket.remotePort ?? 0}`;
     const laddr = `${socket.localAddress ?? ""}:${socket.localPort ?? this.port}`;
     const c = new Client(this.nextClientId++, this, socket, this.dbs[0]!, addr, laddr);

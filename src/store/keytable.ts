@@ -14,6 +14,7 @@
  *
  * The four words share one 16-byte cell, so reaching an entry is one cache miss, not one
  * per field; that is why `meta` is behind getMeta/setMeta rather than an array of its own.
+ * The cells grow by doubling and, ids being stable, only clear() shrinks them.
  *
  * Index. Open addressing with linear probing over a power-of-two number of slots, load
  * at most 3/4. Slot s holds (hash, id + 1, record address) in `slots[3s..3s+2]`, id 0
@@ -375,7 +376,7 @@ export class KeyTable {
 
   /** True when the key of `id` is the `len` bytes of buf from start. */
   keyEquals(id: number, buf: Uint8Array, start: number, len: number): boolean {
-    return this.recordKeyEquals(this.ent[id * CELL + REC]!, buf, start, len);
+    return this.recordKeyEquals(this.recOf(id), buf, start, len);
   }
 
   private recordKeyEquals(addr: number, buf: Uint8Array, start: number, len: number): boolean {

@@ -63,9 +63,16 @@ export function replyEnd(buf: Uint8Array, pos: number): number {
   return pos;
 }
 
-/** A raw connection that reads replies as latin1 strings, byte for byte. */
+/**
+ * A raw connection that reads replies as latin1 strings, byte for byte. It can stop
+ * reading (`pause`), so the server sees a slow reader; received bytes go into one growable
+ * buffer, so that collecting megabytes of replies costs linear time.
+ */
 export class RespConn {
-  private buf = new Uint8Array(0);
+  private buf = new Uint8Array(64 * 1024);
+  private start = 0;
+  private end = 0;
+  private outQueue: Uint8Array[] = [];
   private waiters: (() => void)[] = [];
   private closed = false;
   private socket!: Awaited<ReturnType<typeof Bun.connect>>;
@@ -76,24 +83,34 @@ export class RespConn {
       hostname: "127.0.0.1",
       port,
       socket: {
-        data: (_s, d) => {
-          const b = new Uint8Array(c.buf.length + d.length);
-          b.set(c.buf);
-          b.set(d, c.buf.length);
-          c.buf = b;
-          c.wake();
-        },
-        close: () => {
-          c.closed = true;
-          c.wake();
-        },
-        error: () => {
-          c.closed = true;
-          c.wake();
-        },
+        data: (_s, d) => c.append(d),
+        drain: () => c.flushQueue(),
+        close: () => c.onClosed(),
+        error: () => c.onClosed(),
       },
     });
     return c;
+  }
+
+  private append(d: Uint8Array): void {
+    if (this.end + d.length > this.buf.length) {
+      const live = this.end - this.start;
+      let size = this.buf.length;
+      while (size < live + d.length) size *= 2;
+      const target = size === this.buf.length ? this.buf : new Uint8Array(size);
+      target.set(this.buf.subarray(this.start, this.end));
+      this.buf = target;
+      this.start = 0;
+      this.end = live;
+    }
+    this.buf.set(d, this.end);
+    this.end += d.length;
+    this.wake();
+  }
+
+  private onClosed(): void {
+    this.closed = true;
+    this.wake();
   }
 
   private wake(): void {
@@ -108,27 +125,85 @@ export class RespConn {
     await Promise.race([
       new Promise<void>((r) => this.waiters.push(r)),
       new Promise<void>((_, rej) => {
-        timer = setTimeout(() => rej(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => rej(new Error(`no data within ${timeoutMs} ms`)), timeoutMs);
       }),
     ]).finally(() => clearTimeout(timer));
   }
 
-  /** Write raw bytes (or a latin1 string) as they are. */
+  /**
+   * Send bytes, in order. Bun's socket.write is unbuffered: what the kernel does not take
+   * now is queued here and written on drain.
+   */
   write(data: Uint8Array | string): void {
-    this.socket.write(typeof data === "string" ? Buffer.from(data, "latin1") : data);
+    const b = typeof data === "string" ? new Uint8Array(Buffer.from(data, "latin1")) : data;
+    if (this.outQueue.length > 0) {
+      this.outQueue.push(b);
+      return;
+    }
+    const n = this.socket.write(b);
+    if (n >= 0 && n < b.length) this.outQueue.push(b.subarray(n));
+  }
+
+  private flushQueue(): void {
+    while (this.outQueue.length > 0) {
+      const head = this.outQueue[0]!;
+      const n = this.socket.write(head);
+      if (n < 0) return;
+      if (n < head.length) {
+        this.outQueue[0] = head.subarray(n);
+        return;
+      }
+      this.outQueue.shift();
+    }
+    this.wake();
+  }
+
+  /** Resolves once everything written has been handed to the kernel. */
+  async flushed(timeoutMs = 20000): Promise<void> {
+    while (this.outQueue.length > 0) await this.more(timeoutMs);
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** Take the first n received bytes. */
+  private take(n: number): Uint8Array {
+    const out = this.buf.slice(this.start, this.start + n);
+    this.start += n;
+    return out;
+  }
+
+  /** Read exactly n bytes. */
+  async readBytes(n: number, timeoutMs = 20000): Promise<Uint8Array> {
+    while (this.bufferedBytes < n) await this.more(timeoutMs);
+    return this.take(n);
+  }
+
+  /** Read n complete replies; returns their bytes as one latin1 string. */
+  async readReplies(n: number, timeoutMs = 20000): Promise<string> {
+    let pos = 0; // Offset, from start, just past the replies found so far.
+    let found = 0;
+    for (;;) {
+      const view = this.buf.subarray(this.start, this.end);
+      while (found < n) {
+        const next = replyEnd(view, pos);
+        if (next < 0) break;
+        pos = next;
+        found++;
+      }
+      if (found === n) return latin1Text(this.take(pos));
+      await this.more(timeoutMs);
+    }
   }
 
   /** Read one complete reply. */
-  async read(timeoutMs = 10000): Promise<string> {
-    for (;;) {
-      const end = replyEnd(this.buf, 0);
-      if (end >= 0) {
-        const r = Buffer.from(this.buf.subarray(0, end)).toString("latin1");
-        this.buf = this.buf.slice(end);
-        return r;
-      }
-      await this.more(timeoutMs);
-    }
+  read(timeoutMs = 10000): Promise<string> {
+    return this.readReplies(1, timeoutMs);
   }
 
   /** Send one command and read its reply. */
@@ -140,9 +215,11 @@ export class RespConn {
   /** Resolves once the server closed the connection; returns what it sent before. */
   async readUntilClosed(timeoutMs = 10000): Promise<string> {
     while (!this.closed) await this.more(timeoutMs);
-    const r = Buffer.from(this.buf).toString("latin1");
-    this.buf = new Uint8Array(0);
-    return r;
+    return latin1Text(this.take(this.bufferedBytes));
+  }
+
+  get bufferedBytes(): number {
+    return this.end - this.start;
   }
 
   get isClosed(): boolean {
@@ -152,6 +229,10 @@ export class RespConn {
   close(): void {
     this.socket.end();
   }
+}
+
+function latin1Text(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
 }
 
 /** A server process, stopped by `await using`. */
