@@ -21,28 +21,7 @@ import {
   parseArgv,
   splitArgs,
 } from "../../src/config/parse.ts";
-import { type RespConn, type ServerProcess, REPO_ROOT, RespConn as Conn, freePort, startRedis } from "../oracle/harness.ts";
-
-// --- helpers (kept in this file: the test files stand alone) --------------------------
-
-function bulkArray(reply: string): string[] {
-  const out: string[] = [];
-  let pos = reply.indexOf("\r\n") + 2;
-  while (pos < reply.length) {
-    const cr = reply.indexOf("\r\n", pos);
-    const len = Number(reply.slice(pos + 1, cr));
-    out.push(reply.slice(cr + 2, cr + 2 + len));
-    pos = cr + 2 + len + 2;
-  }
-  return out;
-}
-
-function configMap(reply: string): Map<string, string> {
-  const a = bulkArray(reply);
-  const m = new Map<string, string>();
-  for (let i = 0; i < a.length; i += 2) m.set(a[i]!, a[i + 1]!);
-  return m;
-}
+import { type RespConn, type ServerProcess, REPO_ROOT, RespConn as Conn, bulkArray, configMap, freePort, startRedis } from "../oracle/harness.ts";
 
 const tempDirs: string[] = [];
 afterAll(() => {

@@ -15,6 +15,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Oracle, replyEnd, rng } from "../oracle/harness.ts";
+import { type Maker, type Random, pick, weightedCommands } from "../oracle/fuzz.ts";
 
 const STEPS = Number(process.env.STEPS ?? 5000);
 const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : (Math.random() * 2 ** 32) >>> 0;
@@ -51,12 +52,10 @@ const CONDITIONS = [[], [], [], ["NX"], ["XX"], ["GT"], ["LT"], ["XX", "GT"], ["
 const TOLERANCE: Record<string, number> = { ttl: 1, expiretime: 1, pttl: 500, pexpiretime: 500 };
 const EXACT_FROM: Record<string, number> = { ttl: Infinity, pttl: Infinity, expiretime: FAR_SECONDS[0]!, pexpiretime: FAR_SECONDS[0]! * 1000 };
 
-type Random = () => number;
-const pick = <T>(r: Random, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
 const some = (r: Random, max: number): string[] => Array.from({ length: 1 + Math.floor(r() * max) }, () => pick(r, KEYS));
 
 /** Command makers with their weights: writes that build state and the commands under test. */
-const GENERATORS: [number, (r: Random, k: string, k2: string) => string[]][] = [
+const GENERATORS: [number, Maker][] = [
   [3, (r, k) => ["SET", k, pick(r, VALUES)]],
   [1, (_, k) => ["GET", k]],
   [1, (r, k) => ["APPEND", k, pick(r, VALUES)]],
@@ -83,18 +82,7 @@ const GENERATORS: [number, (r: Random, k: string, k2: string) => string[]][] = [
   [0.3, (r, k) => [pick(r, ["PEXPIRE", "PEXPIREAT"]), k, pick(r, BAD_MILLISECONDS), ...pick(r, CONDITIONS)]],
   [0.3, (r) => ["EXPIRE", "nokey", "100", ...pick(r, CONDITIONS)]],
 ];
-const TOTAL_WEIGHT = GENERATORS.reduce((sum, [weight]) => sum + weight, 0);
-
-function randomCommand(r: Random): string[] {
-  let x = r() * TOTAL_WEIGHT;
-  const k = pick(r, KEYS);
-  const k2 = pick(r, KEYS);
-  for (const [weight, make] of GENERATORS) {
-    x -= weight;
-    if (x < 0) return make(r, k, k2);
-  }
-  return ["DBSIZE"];
-}
+const randomCommand = weightedCommands(GENERATORS, KEYS);
 
 function scanOptions(r: Random): string[] {
   const options: string[] = [];

@@ -9,6 +9,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Oracle, rng } from "../oracle/harness.ts";
+import { type Maker, type Random, pick, weightedCommands } from "../oracle/fuzz.ts";
 
 const STEPS = Number(process.env.STEPS ?? 4000);
 const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : (Math.random() * 2 ** 32) >>> 0;
@@ -19,8 +20,6 @@ beforeAll(async () => {
 });
 afterAll(() => o.stop());
 
-type Random = () => number;
-const pick = <T>(r: Random, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
 const chance = (r: Random, p: number): boolean => r() < p;
 
 const KEYS = ["a", "b", "c", "\x00k\xff", "n"];
@@ -71,7 +70,7 @@ function setOptions(r: Random): string[] {
   return groups.flat();
 }
 
-const GENERATORS: [number, (r: Random, k: string, k2: string) => string[]][] = [
+const GENERATORS: [number, Maker][] = [
   [6, (r, k) => ["SET", k, pick(r, VALUES), ...setOptions(r)]],
   [5, (_, k) => ["GET", k]],
   [1, (r, k) => ["SETNX", k, pick(r, VALUES)]],
@@ -98,18 +97,7 @@ const GENERATORS: [number, (r: Random, k: string, k2: string) => string[]][] = [
   [0.5, (_, k) => ["DEL", k]],
   [0.3, (r) => ["HELLO", pick(r, ["2", "3"])]],
 ];
-const TOTAL_WEIGHT = GENERATORS.reduce((sum, [weight]) => sum + weight, 0);
-
-function randomCommand(r: Random): string[] {
-  let x = r() * TOTAL_WEIGHT;
-  const k = pick(r, KEYS);
-  const k2 = pick(r, KEYS);
-  for (const [weight, make] of GENERATORS) {
-    x -= weight;
-    if (x < 0) return make(r, k, k2);
-  }
-  return ["GET", k];
-}
+const randomCommand = weightedCommands(GENERATORS, KEYS);
 
 /** Run one command on both servers; fail on any difference but a one-second TTL drift. */
 async function check(command: string[]): Promise<void> {

@@ -353,6 +353,27 @@ export class Oracle {
   }
 }
 
+/** The bulk strings of a flat RESP array reply (`*N` of `$len` items), as latin1 strings. */
+export function bulkArray(reply: string): string[] {
+  const out: string[] = [];
+  let pos = reply.indexOf("\r\n") + 2;
+  while (pos < reply.length) {
+    const cr = reply.indexOf("\r\n", pos);
+    const len = Number(reply.slice(pos + 1, cr));
+    out.push(reply.slice(cr + 2, cr + 2 + len));
+    pos = cr + 2 + len + 2;
+  }
+  return out;
+}
+
+/** A CONFIG GET reply (RESP2 flat array of name, value pairs) as a map. */
+export function configMap(reply: string): Map<string, string> {
+  const a = bulkArray(reply);
+  const m = new Map<string, string>();
+  for (let i = 0; i < a.length; i += 2) m.set(a[i]!, a[i + 1]!);
+  return m;
+}
+
 /** A small seeded PRNG (mulberry32) so that fuzzers can print and replay their seed. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;

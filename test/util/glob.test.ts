@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
-import type { Subprocess } from "bun";
+import { rng, startRedis } from "../oracle/harness.ts";
 import { GLOB_MAX_NESTING, globMatch, globMatchBytes, isMatchAll } from "../../src/util/glob.ts";
 
 // [pattern, subject, nocase, expected]. Strings are latin1: "\xe9" is one byte.
@@ -170,46 +170,6 @@ describe("globMatch", () => {
 // ---------------------------------------------------------------------------
 // Differential test against a real redis-server.
 
-/** A small seeded PRNG (mulberry32), so failures replay from the printed seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function freePort(): Promise<number> {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
-
-async function startRedis(): Promise<{ proc: Subprocess<"ignore", "pipe", "inherit">; port: number }> {
-  const port = await freePort();
-  const proc = Bun.spawn(
-    ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdin: "ignore", stdout: "pipe", stderr: "inherit" },
-  );
-  const reader = proc.stdout.getReader();
-  const decoder = new TextDecoder();
-  let log = "";
-  while (!log.includes("Ready to accept connections")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`redis-server exited before it was ready:\n${log}`);
-    log += decoder.decode(value);
-  }
-  // Keep draining the log so the server never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read()).done) {}
-  })();
-  return { proc, port };
-}
-
 const latin1 = (s: string) => Buffer.from(s, "latin1");
 
 describe("globMatch vs redis-server 7.0 (KEYS, COMMAND LIST FILTERBY PATTERN)", () => {
@@ -223,8 +183,7 @@ describe("globMatch vs redis-server 7.0 (KEYS, COMMAND LIST FILTERBY PATTERN)", 
 
   afterAll(async () => {
     client?.disconnect();
-    server?.proc.kill();
-    await server?.proc.exited;
+    await server?.stop();
   });
 
   /** Emulates KEYS: Redis skips the matcher for the lone "*" pattern. */
@@ -267,7 +226,7 @@ describe("globMatch vs redis-server 7.0 (KEYS, COMMAND LIST FILTERBY PATTERN)", 
 
   test("random patterns and keys agree with KEYS", async () => {
     const seed = Number(process.env.GLOB_SEED ?? Date.now() % 2 ** 31);
-    const rand = prng(seed);
+    const rand = rng(seed);
     const pick = (alphabet: string[]) => alphabet[Math.floor(rand() * alphabet.length)]!;
     const keyBytes = ["a", "b", "c", "A", "B", "z", "-", "^", "]", "[", "\\", "*", "?", "\x00", "\x80", "\xe9", "\xff"];
     const patBytes = [...keyBytes, "*", "*", "?", "[", "[", "]", "]", "^", "-", "-", "\\", "\\"];
@@ -305,7 +264,7 @@ describe("globMatch vs redis-server 7.0 (KEYS, COMMAND LIST FILTERBY PATTERN)", 
 
   test("random nocase patterns agree with COMMAND LIST FILTERBY PATTERN", async () => {
     const seed = Number(process.env.GLOB_SEED ?? Date.now() % 2 ** 31);
-    const rand = prng(seed);
+    const rand = rng(seed);
     const names = ((await client.callBuffer("COMMAND", "LIST")) as Buffer[]).map((b) => b.toString("latin1"));
     const patBytes = [..."abcegilmrstxyzACEGLMSTZ|-_[]^*?\\", "*", "?", "[", "]", "[", "-"];
     const disagreements: string[] = [];

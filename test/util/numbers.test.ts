@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
-import type { Subprocess } from "bun";
+import { rng, startRedis } from "../oracle/harness.ts";
 import {
   INT64_MAX,
   INT64_MIN,
@@ -274,7 +274,7 @@ describe("formatDouble (addReplyDouble: %.17g)", () => {
 
   test("fast path agrees with exact digit generation on random doubles", () => {
     const seed = Number(process.env.NUMBERS_SEED ?? Date.now() % 2 ** 31);
-    const rand = prng(seed);
+    const rand = rng(seed);
     const disagreements: string[] = [];
     for (let i = 0; i < 20_000; i++) {
       const v = randomDouble(rand);
@@ -366,18 +366,6 @@ describe("long double (string2ld, x87 addition, ld2string)", () => {
 // ---------------------------------------------------------------------------
 // Differential tests against a real redis-server.
 
-/** A small seeded PRNG (mulberry32), so failures replay from the printed seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A finite double with uniformly random bits. */
 function randomDouble(rand: () => number): number {
   const f = new Float64Array(1);
@@ -444,34 +432,6 @@ function generators(rand: () => number) {
   return { integer, float, int, rand };
 }
 
-async function freePort(): Promise<number> {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
-
-async function startRedis(): Promise<{ proc: Subprocess<"ignore", "pipe", "inherit">; port: number }> {
-  const port = await freePort();
-  const proc = Bun.spawn(
-    ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdin: "ignore", stdout: "pipe", stderr: "inherit" },
-  );
-  const reader = proc.stdout.getReader();
-  const decoder = new TextDecoder();
-  let log = "";
-  while (!log.includes("Ready to accept connections")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`redis-server exited before it was ready:\n${log}`);
-    log += decoder.decode(value);
-  }
-  // Keep draining the log so the server never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read()).done) {}
-  })();
-  return { proc, port };
-}
-
 describe("numbers vs redis-server 7.0", () => {
   let server: Awaited<ReturnType<typeof startRedis>>;
   let client: Redis;
@@ -484,8 +444,7 @@ describe("numbers vs redis-server 7.0", () => {
 
   afterAll(async () => {
     client?.disconnect();
-    server?.proc.kill();
-    await server?.proc.exited;
+    await server?.stop();
   });
 
   /**
@@ -508,7 +467,7 @@ describe("numbers vs redis-server 7.0", () => {
   }
 
   test("INCR, DECR, INCRBY and DECRBY agree byte for byte", async () => {
-    const { integer, int, rand } = generators(prng(seed));
+    const { integer, int, rand } = generators(rng(seed));
     const disagreements: string[] = [];
     for (let round = 0; round < 10; round++) {
       const commands: (string | Buffer)[][] = [];
@@ -548,7 +507,7 @@ describe("numbers vs redis-server 7.0", () => {
   });
 
   test("INCRBYFLOAT agrees byte for byte, including chained results", async () => {
-    const { float, integer, int, rand } = generators(prng(seed + 1));
+    const { float, integer, int, rand } = generators(rng(seed + 1));
     const disagreements: string[] = [];
     for (let round = 0; round < 10; round++) {
       const commands: (string | Buffer)[][] = [];
@@ -587,7 +546,7 @@ describe("numbers vs redis-server 7.0", () => {
   });
 
   test("ZADD parsing and ZSCORE formatting agree byte for byte", async () => {
-    const { float } = generators(prng(seed + 2));
+    const { float } = generators(rng(seed + 2));
     // Skiplist encoding replies the stored double itself; the listpack
     // encoding round-trips scores through strings first.
     await send([["CONFIG", "SET", "zset-max-listpack-entries", "0"]]);
