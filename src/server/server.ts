@@ -76,6 +76,10 @@ export class Server {
     this.writer.onError = (message) => this.stats.countError(message);
     const mem = process.memoryUsage();
     this.startupMemory = this.peakMemory = mem.heapUsed + mem.external;
+    // CONFIG SET hz takes effect at once, as Redis re-reads it every cron tick.
+    config.onChange("hz", () => {
+      if (this.cronTimer !== null) this.startCron();
+    });
   }
 
   authRequired(): boolean {
@@ -379,6 +383,7 @@ export class Server {
   }
 
   private startCron(): void {
+    if (this.cronTimer !== null) clearInterval(this.cronTimer);
     const periodMs = Math.max(1, Math.floor(1000 / this.config.hz));
     this.cronTimer = setInterval(() => this.cron(), periodMs);
     this.cronTimer.unref?.();
