@@ -152,19 +152,23 @@ export class Db {
   }
 
   peek(key: string, nowMs = this.clock.nowMs): number {
-    return this.peekBytes(this.keyScratch, 0, this.encodeKey(key), nowMs);
+    const len = this.encodeKey(key);
+    return this.peekBytes(this.keyScratch, 0, len, nowMs);
   }
 
   lookupRead(key: string, nowMs = this.clock.nowMs): number {
-    return this.lookupReadBytes(this.keyScratch, 0, this.encodeKey(key), nowMs);
+    const len = this.encodeKey(key);
+    return this.lookupReadBytes(this.keyScratch, 0, len, nowMs);
   }
 
   lookupReadNoTouch(key: string, nowMs = this.clock.nowMs): number {
-    return this.lookupReadNoTouchBytes(this.keyScratch, 0, this.encodeKey(key), nowMs);
+    const len = this.encodeKey(key);
+    return this.lookupReadNoTouchBytes(this.keyScratch, 0, len, nowMs);
   }
 
   lookupWrite(key: string, nowMs = this.clock.nowMs): number {
-    return this.lookupWriteBytes(this.keyScratch, 0, this.encodeKey(key), nowMs);
+    const len = this.encodeKey(key);
+    return this.lookupWriteBytes(this.keyScratch, 0, len, nowMs);
   }
 
   /** Sets the LRU clock of a key to now (Redis's lookupKey touching val->lru). */
@@ -241,7 +245,8 @@ export class Db {
   }
 
   insert(key: string, valueReserve = 0): number {
-    return this.insertBytes(this.keyScratch, 0, this.encodeKey(key), valueReserve);
+    const len = this.encodeKey(key);
+    return this.insertBytes(this.keyScratch, 0, len, valueReserve);
   }
 
   /**
@@ -391,7 +396,10 @@ export class Db {
     return expired;
   }
 
-  /** Writes key's chars as bytes into keyScratch and returns the length. */
+  /**
+   * Writes key's chars as bytes into keyScratch and returns the length. Callers read
+   * keyScratch after calling it, since it may replace the array with a bigger one.
+   */
   private encodeKey(key: string): number {
     const len = key.length;
     if (len > this.keyScratch.length) this.keyScratch = new Uint8Array(Math.max(len, this.keyScratch.length * 2));
