@@ -15,20 +15,9 @@ import {
   stringToInt64,
   dupString,
 } from "../../src/store/string.ts";
-import { rng } from "../oracle/harness.ts";
+import { withSeed } from "../oracle/harness.ts";
 
 const NOW = 1_700_000_000_000;
-
-/** Runs body with a seed from SEED or a random one, printed on failure so the run can be replayed. */
-function withSeed(body: (random: () => number) => void): void {
-  const seed = process.env.SEED ? Number(process.env.SEED) : (Math.random() * 2 ** 32) >>> 0;
-  try {
-    body(rng(seed));
-  } catch (error) {
-    console.error(`db test failed with SEED=${seed}`);
-    throw error;
-  }
-}
 
 const bytes = (s: string): Uint8Array => Buffer.from(s, "latin1");
 const text = (b: Uint8Array): string => Buffer.from(b).toString("latin1");
@@ -87,7 +76,7 @@ function checkAgainst(db: Db, model: Map<string, Entry>): void {
 
 describe("Db over KeyTable", () => {
   test("100k keys through writes, edits, deletes, renames, copies and expiry keep every invariant", () => {
-    withSeed((random) => {
+    withSeed("db test", (random) => {
       const clock = new Clock();
       clock.nowMs = NOW;
       const db = newDb(0, clock);
