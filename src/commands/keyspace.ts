@@ -6,14 +6,13 @@ import type { Client } from "../server/client.ts";
 import type { Db } from "../store/db.ts";
 import type { Argv } from "../resp/parser.ts";
 import type { KeyTable } from "../store/keytable.ts";
-import { ValueKind } from "../store/keytable.ts";
 import { keyRange, type CommandDef } from "./table.ts";
 import { OK, type ReplyWriter } from "../resp/writer.ts";
 import { ERR } from "../resp/errors.ts";
 import { parseInt32Arg, parseIntArg } from "./args.ts";
 import { Enc, META_UNSHARED, ObjType, encodingName, lruClock, metaEnc, metaLru, metaType, packMeta, typeName } from "../store/object.ts";
 import { globMatch, isMatchAll } from "../util/glob.ts";
-import { dupString } from "../store/string.ts";
+import { dupString, stringToInt64 } from "../store/string.ts";
 
 // ---------------------------------------------------------------------------------------
 // Deleting and testing keys
@@ -468,12 +467,10 @@ function objectRefcountCommand(c: Client): void {
  * because those need a per-key access time a shared object cannot carry.
  */
 function isSharedInteger(c: Client, id: number): boolean {
-  const table = c.db.table;
-  const meta = table.getMeta(id);
+  const meta = c.db.table.getMeta(id);
   if (metaType(meta) !== ObjType.String || metaEnc(meta) !== Enc.Int || (meta & META_UNSHARED) !== 0) return false;
-  if (table.valueKind(id) !== ValueKind.Number) return false;
-  const v = table.getNumber(id);
-  if (v < 0 || v >= SHARED_INTEGERS) return false;
+  const v = stringToInt64(c.db, id);
+  if (typeof v !== "number" || v < 0 || v >= SHARED_INTEGERS) return false;
   const config = c.server.config;
   return config.maxmemory === 0 || !isLruOrLfu(config.maxmemoryPolicy);
 }

@@ -38,7 +38,6 @@ import {
   stringToInt64,
   stringToLongDouble,
 } from "../store/string.ts";
-import { ValueKind } from "../store/keytable.ts";
 
 // ---------------------------------------------------------------------------------------
 // SET options (t_string.c parseExtendedStringArgumentsOrReply)
@@ -485,7 +484,7 @@ function incrDecr(c: Client, by: Int64): void {
   let value: Int64 | null = 0;
   if (id >= 0) {
     if (db.typeOf(id) !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
-    value = db.table.valueKind(id) === ValueKind.Number ? db.table.getNumber(id) : stringToInt64(db, id);
+    value = stringToInt64(db, id);
     if (value === null) return c.w.addErrorBytes(ERR.notInteger);
   }
   const result = int64Add(value, by);

@@ -217,11 +217,12 @@ export function addReplyString(w: ReplyWriter, db: Db, id: number): void {
 /** Redis's getLongLongFromObject: the int64 a string holds, or null when it holds none. */
 export function stringToInt64(db: Db, id: number): Int64 | null {
   const table = db.table;
+  // Numbers first: INCR's case.
   switch (table.valueKind(id)) {
-    case ValueKind.Bytes:
-      return parseInt64(table.valuePage(id), table.valueOffset(id), table.valueLength(id));
     case ValueKind.Number:
       return table.getNumber(id);
+    case ValueKind.Bytes:
+      return parseInt64(table.valuePage(id), table.valueOffset(id), table.valueLength(id));
     default: {
       const value = table.getObject(id) as Uint8Array | bigint;
       return typeof value === "bigint" ? value : parseInt64(value, 0, value.length);
