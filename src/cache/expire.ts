@@ -26,7 +26,7 @@ export function activeExpireCycle(server: Server, nowMs: number): void {
   for (let i = 0; i < visits; i++) {
     const db = dbs[index % dbs.length]!;
     index = (index + 1) % dbs.length;
-    if (db.expires.size > 0) db.activeExpire(nowMs, deadline, keysPerLoop, acceptableStale, server.expireSample);
+    if (db.volatileCount > 0) db.activeExpire(nowMs, deadline, keysPerLoop, acceptableStale);
     if (Date.now() >= deadline) break;
   }
   server.expireNextDb = index;

@@ -78,9 +78,7 @@ function swapdbCommand(c: Client): void {
   // A watched key is touched when it exists on either side of the swap (Redis's
   // touchAllWatchedKeysInDb), so the watchers hear of both databases before and after.
   announceReplaced(a, b);
-  [a.dict, b.dict] = [b.dict, a.dict];
-  [a.expires, b.expires] = [b.expires, a.expires];
-  [a.avgTtl, b.avgTtl] = [b.avgTtl, a.avgTtl];
+  a.swapContents(b);
   announceReplaced(a, b);
   c.server.dirty++;
   c.w.addRaw(OK);

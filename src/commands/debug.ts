@@ -6,8 +6,9 @@ import type { CommandDef } from "./table.ts";
 import { OK } from "../resp/writer.ts";
 import { ERR } from "../resp/errors.ts";
 import { datasetDigest, valueDigest } from "../store/digest.ts";
-import { encodingName, ObjType, type RObj } from "../store/object.ts";
+import { encodingName, metaEnc, metaLru, metaType, ObjType } from "../store/object.ts";
 import { stringBytes } from "../store/string.ts";
+import type { Db } from "../store/db.ts";
 
 const HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -67,41 +68,33 @@ function addHelp(c: Client): void {
 function digestValues(c: Client): void {
   const argv = c.argv;
   c.w.addArrayLen(argv.count - 2);
-  for (let i = 2; i < argv.count; i++) {
-    const key = argv.str(i);
-    c.w.addSimple(valueDigest(c.db, key, c.db.peek(key)));
-  }
+  for (let i = 2; i < argv.count; i++) c.w.addSimple(valueDigest(c.db, c.db.peekArg(argv, i)));
 }
 
 function debugObject(c: Client): void {
-  const key = c.argv.str(2);
-  const o = c.db.peek(key);
-  if (o === undefined) return c.w.addErrorBytes(ERR.noSuchKey);
+  const db = c.db;
+  const id = db.peekArg(c.argv, 2);
+  if (id < 0) return c.w.addErrorBytes(ERR.noSuchKey);
+  const meta = db.table.getMeta(id);
+  const lru = metaLru(meta);
   const line =
-    `Value at:0x${objectAddress(o).toString(16)} refcount:1 encoding:${encodingName(o.enc)}` +
-    ` serializedlength:${serializedLength(o)} lru:${o.lru} lru_seconds_idle:${idleSeconds(o, c.server.clock.nowMs)}`;
+    `Value at:0x${valueAddress(id).toString(16)} refcount:1 encoding:${encodingName(metaEnc(meta))}` +
+    ` serializedlength:${serializedLength(db, id)} lru:${lru} lru_seconds_idle:${idleSeconds(lru, c.server.clock.nowMs)}`;
   c.w.addSimple(line);
 }
 
 /**
- * Redis prints the value's address. A JavaScript object has none, so each value DEBUG OBJECT
- * looks at gets a made-up one of its own, the same every time it is asked for.
+ * Redis prints the value's address. Values here live in a table rather than at addresses
+ * of their own, so each key gets a made-up one from its entry id, the same every time it
+ * is asked for while the key lives.
  */
-const addresses = new WeakMap<RObj, number>();
-let nextAddress = 0x7f0000000000;
-
-function objectAddress(o: RObj): number {
-  let address = addresses.get(o);
-  if (address === undefined) {
-    address = nextAddress += 16;
-    addresses.set(o, address);
-  }
-  return address;
+function valueAddress(id: number): number {
+  return 0x7f0000000000 + id * 16;
 }
 
-function idleSeconds(o: RObj, nowMs: number): number {
+function idleSeconds(lru: number, nowMs: number): number {
   const now = Math.floor(nowMs / 1000) & 0xffffff;
-  return now >= o.lru ? now - o.lru : now + 0x1000000 - o.lru;
+  return now >= lru ? now - lru : now + 0x1000000 - lru;
 }
 
 /**
@@ -109,9 +102,9 @@ function idleSeconds(o: RObj, nowMs: number): number {
  * integers in 2, 3 or 5 bytes, others as a length prefix plus the bytes. Redis also counts
  * LZF compression of strings over 20 bytes; that arrives with the RDB writer.
  */
-function serializedLength(o: RObj): number {
-  if (o.type !== ObjType.String) return 0;
-  const bytes = stringBytes(o);
+function serializedLength(db: Db, id: number): number {
+  if (metaType(db.table.getMeta(id)) !== ObjType.String) return 0;
+  const bytes = stringBytes(db, id);
   const n = bytes.length;
   if (n <= 11) {
     const v = Number(Buffer.from(bytes).toString("latin1"));

@@ -3,7 +3,7 @@
 // and actively by the cycle in cache/expire.ts.
 //
 // Expiry times are absolute Unix times in milliseconds. Redis holds them as int64; the
-// expires table holds JS numbers, which are exact up to 2^53 ms (the year 287396), so the
+// keyspace table holds JS numbers (float64), which are exact up to 2^53 ms (the year 287396), so the
 // arguments are checked against the int64 limits exactly and only times beyond 2^53 are
 // rounded when stored.
 
@@ -64,15 +64,15 @@ function expireGeneric(c: Client, basetimeMs: number, seconds: boolean): void {
   const when = absoluteTime(time, basetimeMs, seconds);
   if (when === null) return c.w.addError(invalidExpireTime(c.argv.lower(0)));
   const db = c.db;
-  const key = c.argv.str(1);
   const now = c.server.clock.nowMs;
-  if (db.lookupWrite(key, now) === undefined) return c.w.addInteger(0);
-  if (conditions !== 0 && !conditionsHold(conditions, db.getExpire(key), when)) return c.w.addInteger(0);
+  const id = db.lookupWriteArg(c.argv, 1, now);
+  if (id < 0) return c.w.addInteger(0);
+  if (conditions !== 0 && !conditionsHold(conditions, db.getExpire(id), when)) return c.w.addInteger(0);
   if (when <= now) {
-    db.delete(key);
+    db.delete(id);
   } else {
-    db.setExpire(key, when);
-    db.modified(key);
+    db.setExpire(id, when);
+    db.modified(id);
   }
   c.server.dirty++;
   c.w.addInteger(1);
@@ -167,10 +167,10 @@ function pexpiretimeCommand(c: Client): void {
  */
 function ttlGeneric(c: Client, milliseconds: boolean, absolute: boolean): void {
   const db = c.db;
-  const key = c.argv.str(1);
   const now = c.server.clock.nowMs;
-  if (db.lookupReadNoTouch(key, now) === undefined) return c.w.addInteger(-2);
-  const when = db.getExpire(key);
+  const id = db.lookupReadNoTouchArg(c.argv, 1, now);
+  if (id < 0) return c.w.addInteger(-2);
+  const when = db.getExpire(id);
   if (when === -1) return c.w.addInteger(-1);
   const ms = Math.max(absolute ? when : when - now, 0);
   c.w.addInteger(milliseconds ? ms : Math.floor((ms + 500) / 1000));
@@ -179,9 +179,9 @@ function ttlGeneric(c: Client, milliseconds: boolean, absolute: boolean): void {
 /** PERSIST key */
 function persistCommand(c: Client): void {
   const db = c.db;
-  const key = c.argv.str(1);
-  if (db.lookupWrite(key) === undefined || !db.removeExpire(key)) return c.w.addInteger(0);
-  db.modified(key);
+  const id = db.lookupWriteArg(c.argv, 1);
+  if (id < 0 || !db.removeExpire(id)) return c.w.addInteger(0);
+  db.modified(id);
   c.server.dirty++;
   c.w.addInteger(1);
 }

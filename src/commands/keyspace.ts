@@ -4,13 +4,15 @@
 
 import type { Client } from "../server/client.ts";
 import type { Db } from "../store/db.ts";
+import type { Argv } from "../resp/parser.ts";
+import type { KeyTable } from "../store/keytable.ts";
 import { keyRange, type CommandDef } from "./table.ts";
-import { OK } from "../resp/writer.ts";
+import { OK, type ReplyWriter } from "../resp/writer.ts";
 import { ERR } from "../resp/errors.ts";
 import { parseInt32Arg, parseIntArg } from "./args.ts";
-import { Enc, ObjType, RObj, encodingName, lruClock, typeName } from "../store/object.ts";
+import { Enc, META_UNSHARED, ObjType, encodingName, lruClock, metaEnc, metaLru, metaType, packMeta, typeName } from "../store/object.ts";
 import { globMatch, isMatchAll } from "../util/glob.ts";
-import { dupString } from "../store/string.ts";
+import { dupString, stringToInt64 } from "../store/string.ts";
 
 // ---------------------------------------------------------------------------------------
 // Deleting and testing keys
@@ -23,10 +25,11 @@ function delCommand(c: Client): void {
   const now = c.server.clock.nowMs;
   let deleted = 0;
   for (let i = 1; i < argv.count; i++) {
-    const key = argv.str(i);
-    // Expire first, so that a key past its time counts as expired rather than deleted.
-    db.expireIfNeeded(key, now);
-    if (db.delete(key)) deleted++;
+    // The lookup expires a key past its time first, so that it counts as expired rather than deleted.
+    const id = db.peekArg(argv, i, now);
+    if (id < 0) continue;
+    db.delete(id);
+    deleted++;
   }
   c.server.dirty += deleted;
   c.w.addInteger(deleted);
@@ -49,17 +52,16 @@ function countExisting(c: Client, touch: boolean): number {
   const now = c.server.clock.nowMs;
   let found = 0;
   for (let i = 1; i < argv.count; i++) {
-    const key = argv.str(i);
-    const o = touch ? db.lookupRead(key, now) : db.lookupReadNoTouch(key, now);
-    if (o !== undefined) found++;
+    const id = touch ? db.lookupReadArg(argv, i, now) : db.lookupReadNoTouchArg(argv, i, now);
+    if (id >= 0) found++;
   }
   return found;
 }
 
 /** TYPE key */
 function typeCommand(c: Client): void {
-  const o = c.db.lookupReadNoTouch(c.argv.str(1));
-  c.w.addSimple(o === undefined ? "none" : typeName(o.type));
+  const id = c.db.lookupReadNoTouchArg(c.argv, 1);
+  c.w.addSimple(id < 0 ? "none" : typeName(c.db.typeOf(id)));
 }
 
 /** DBSIZE: keys past their time but not yet removed still count, as in Redis. */
@@ -69,9 +71,14 @@ function dbsizeCommand(c: Client): void {
 
 /** RANDOMKEY */
 function randomkeyCommand(c: Client): void {
-  const key = c.db.randomKey();
-  if (key === undefined) c.w.addNull();
-  else c.w.addBulkLatin1(key);
+  const id = c.db.randomKey();
+  if (id < 0) c.w.addNull();
+  else addReplyKey(c.w, c.db.table, id);
+}
+
+/** Reply with the name of key `id` as a bulk string, straight from the table. */
+function addReplyKey(w: ReplyWriter, table: KeyTable, id: number): void {
+  w.addBulkView(table.keyPage(id), table.keyOffset(id), table.keyLength(id));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -85,12 +92,14 @@ function keysCommand(c: Client): void {
   const db = c.db;
   const now = c.server.clock.nowMs;
   const w = c.w;
+  const table = db.table;
   const at = w.deferLen();
   let n = 0;
-  for (const key of db.dict.keys()) {
-    if (!all && !globMatch(pattern, key, false)) continue;
-    if (db.isExpired(key, now)) continue;
-    w.addBulkLatin1(key);
+  for (let id = 0; id < table.idLimit; id++) {
+    if (!table.isLive(id)) continue;
+    if (!all && !globMatch(pattern, table.keyString(id), false)) continue;
+    if (db.isExpired(id, now)) continue;
+    addReplyKey(w, table, id);
     n++;
   }
   w.setDeferredLen(at, "array", n);
@@ -98,10 +107,16 @@ function keysCommand(c: Client): void {
 
 /** SCAN's default COUNT. */
 const SCAN_DEFAULT_COUNT = 10;
-/** Keys collected by the current SCAN step; a module-level array so scanning allocates no closure. */
-const scanBatch: string[] = [];
-function collectScanKey(key: string): void {
-  scanBatch.push(key);
+/** Ids collected by the current SCAN step; module-level so that scanning allocates no closure. */
+let scanBatch = new Int32Array(64);
+let scanCount = 0;
+function collectScanId(id: number): void {
+  if (scanCount === scanBatch.length) {
+    const grown = new Int32Array(scanCount * 2);
+    grown.set(scanBatch);
+    scanBatch = grown;
+  }
+  scanBatch[scanCount++] = id;
 }
 
 /** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
@@ -128,40 +143,54 @@ function scanCommand(c: Client): void {
       return c.w.addErrorBytes(ERR.syntax);
     }
   }
-  const dict = c.db.dict;
+  const table = c.db.table;
   // Like Redis, visit buckets until COUNT keys are gathered, but at most 10*COUNT
   // buckets, so that a sparse table still answers quickly.
   let bucketsLeft = count * 10;
-  scanBatch.length = 0;
+  scanCount = 0;
   do {
-    cursor = dict.scan(cursor, collectScanKey);
-  } while (cursor !== 0 && bucketsLeft-- !== 0 && scanBatch.length < count);
+    cursor = table.scan(cursor, collectScanId);
+  } while (cursor !== 0 && bucketsLeft-- !== 0 && scanCount < count);
   replyScanKeys(c, cursor, pattern, type);
 }
 
 /** Filter the gathered keys in Redis's order (pattern, type, expiry) and reply. */
 function replyScanKeys(c: Client, cursor: number, pattern: string | null, type: string | null): void {
   const db = c.db;
+  const table = db.table;
   const now = c.server.clock.nowMs;
   const w = c.w;
   w.addArrayLen(2);
   w.addBulkInteger(cursor);
   const at = w.deferLen();
   let n = 0;
-  for (let i = 0; i < scanBatch.length; i++) {
-    const key = scanBatch[i]!;
-    if (pattern !== null && !globMatch(pattern, key, false)) continue;
-    if (type !== null) {
-      // A read lookup, as Redis's: it counts a hit or miss and removes an expired key.
-      const o = db.lookupReadNoTouch(key, now);
-      if ((o === undefined ? "none" : typeName(o.type)) !== type) continue;
+  // Ids of keys gathered are all live: nothing was deleted since, and each step below
+  // deletes at most the key it looks at.
+  for (let i = 0; i < scanCount; i++) {
+    const id = scanBatch[i]!;
+    if (pattern !== null && !globMatch(pattern, table.keyString(id), false)) continue;
+    if (type !== null && db.isExpired(id, now)) {
+      // Redis looks the key up for its type, which removes it and counts a miss; its type
+      // is then "none", and, finding no expiry left, Redis still returns it for TYPE none.
+      db.stats.misses++;
+      const key = type === "none" ? table.keyString(id) : "";
+      db.expireIfNeeded(id, now);
+      if (type === "none") {
+        w.addBulkLatin1(key);
+        n++;
+      }
+      continue;
     }
-    if (db.expireIfNeeded(key, now)) continue;
-    w.addBulkLatin1(key);
+    if (type !== null) {
+      db.stats.hits++;
+      if (typeName(db.typeOf(id)) !== type) continue;
+    }
+    if (db.expireIfNeeded(id, now)) continue;
+    addReplyKey(w, table, id);
     n++;
   }
   w.setDeferredLen(at, "array", n);
-  scanBatch.length = 0;
+  scanCount = 0;
 }
 
 /** The lower-cased string up to its first NUL: how strcasecmp sees a C string argument. */
@@ -225,19 +254,20 @@ function renamenxCommand(c: Client): void {
 
 function renameGeneric(c: Client, nx: boolean): void {
   const db = c.db;
-  const from = c.argv.str(1);
-  const to = c.argv.str(2);
+  const argv = c.argv;
   const now = c.server.clock.nowMs;
-  const o = db.lookupWrite(from, now);
-  if (o === undefined) return c.w.addErrorBytes(ERR.noSuchKey);
+  const from = db.lookupWriteArg(argv, 1, now);
+  if (from < 0) return c.w.addErrorBytes(ERR.noSuchKey);
   // Renaming a key onto itself succeeds without doing anything, once the key is known to exist.
-  if (from === to) return nx ? c.w.addInteger(0) : c.w.addRaw(OK);
+  if (sameArgument(argv, 1, 2)) return nx ? c.w.addInteger(0) : c.w.addRaw(OK);
   const when = db.getExpire(from);
-  if (db.lookupWrite(to, now) !== undefined) {
+  const existing = db.lookupWriteArg(argv, 2, now);
+  if (existing >= 0) {
     if (nx) return c.w.addInteger(0);
-    db.delete(to);
+    db.delete(existing);
   }
-  db.add(to, o);
+  const to = db.insertArg(argv, 2, db.table.valueLength(from));
+  db.takeValue(db, from, to);
   if (when !== -1) db.setExpire(to, when);
   db.delete(from);
   c.server.dirty++;
@@ -262,19 +292,19 @@ function copyCommand(c: Client): void {
       return c.w.addErrorBytes(ERR.syntax);
     }
   }
-  const key = argv.str(1);
-  const newkey = argv.str(2);
-  if (source === target && key === newkey) return c.w.addErrorBytes(ERR.sameObject);
+  if (source === target && sameArgument(argv, 1, 2)) return c.w.addErrorBytes(ERR.sameObject);
   const now = c.server.clock.nowMs;
-  const o = source.lookupRead(key, now);
-  if (o === undefined) return c.w.addInteger(0);
-  const when = source.getExpire(key);
-  if (target.lookupWrite(newkey, now) !== undefined) {
+  const id = source.lookupReadArg(argv, 1, now);
+  if (id < 0) return c.w.addInteger(0);
+  const when = source.getExpire(id);
+  const existing = target.lookupWriteArg(argv, 2, now);
+  if (existing >= 0) {
     if (!replace) return c.w.addInteger(0);
-    target.delete(newkey);
+    target.delete(existing);
   }
-  target.add(newkey, duplicateObject(o, now));
-  if (when !== -1) target.setExpire(newkey, when);
+  const copy = target.insertArg(argv, 2, source.table.valueLength(id));
+  duplicateValue(source, id, target, copy);
+  if (when !== -1) target.setExpire(copy, when);
   c.server.dirty++;
   c.w.addInteger(1);
 }
@@ -285,15 +315,16 @@ function moveCommand(c: Client): void {
   if (target === null) return;
   const source = c.db;
   if (source === target) return c.w.addErrorBytes(ERR.sameObject);
-  const key = c.argv.str(1);
+  const argv = c.argv;
   const now = c.server.clock.nowMs;
-  const o = source.lookupWrite(key, now);
-  if (o === undefined) return c.w.addInteger(0);
-  const when = source.getExpire(key);
-  if (target.lookupWrite(key, now) !== undefined) return c.w.addInteger(0);
-  target.add(key, o);
-  if (when !== -1) target.setExpire(key, when);
-  source.delete(key);
+  const id = source.lookupWriteArg(argv, 1, now);
+  if (id < 0) return c.w.addInteger(0);
+  const when = source.getExpire(id);
+  if (target.lookupWriteArg(argv, 1, now) >= 0) return c.w.addInteger(0);
+  const moved = target.insertArg(argv, 1, source.table.valueLength(id));
+  target.takeValue(source, id, moved);
+  if (when !== -1) target.setExpire(moved, when);
+  source.delete(id);
   c.server.dirty++;
   c.w.addInteger(1);
 }
@@ -317,22 +348,26 @@ export interface Duplicable {
 }
 
 /**
- * Int-encoded strings that COPY made, with the value they were made with. Redis shares
- * one object per integer 0..9999 between keys, and OBJECT REFCOUNT shows it; a copy is a
- * private object (refcount 1) until a command gives the key another value, which in Redis
- * means another object. Here INCR changes the object in place, so a copy counts as private
- * only while it still holds its first value. The map holds the objects weakly.
+ * Gives `toId` in `to` a copy of the value of `fromId` in `from`, in the same encoding and
+ * with a fresh access time (Redis's *Dup functions).
  */
-const privateIntegers = new WeakMap<RObj, unknown>();
+function duplicateValue(from: Db, fromId: number, to: Db, toId: number): void {
+  const meta = from.table.getMeta(fromId);
+  const type = metaType(meta);
+  if (type === ObjType.String) return dupString(from, fromId, to, toId);
+  to.table.setObject(toId, (from.table.getObject(fromId) as Duplicable).dup());
+  to.table.setMeta(toId, packMeta(type, metaEnc(meta), lruClock(to.clock.nowMs)));
+}
 
-/** A copy of a value in the same encoding, with a fresh access time (Redis's *Dup functions). */
-function duplicateObject(o: RObj, nowMs: number): RObj {
-  if (o.type === ObjType.String) {
-    const copy = dupString(o, nowMs);
-    if (copy.enc === Enc.Int) privateIntegers.set(copy, copy.ptr);
-    return copy;
-  }
-  return new RObj(o.type, o.enc, (o.ptr as Duplicable).dup(), lruClock(nowMs));
+/** Whether arguments i and j are the same bytes (RENAME and COPY of a key onto itself). */
+function sameArgument(argv: Argv, i: number, j: number): boolean {
+  const len = argv.len[i]!;
+  if (argv.len[j] !== len) return false;
+  const buf = argv.buf;
+  const a = argv.start[i]!;
+  const b = argv.start[j]!;
+  for (let k = 0; k < len; k++) if (buf[a + k] !== buf[b + k]) return false;
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -401,11 +436,11 @@ const SHARED_INTEGERS = 10000;
 /** Redis's LRU_CLOCK_MAX: the LRU clock wraps at 24 bits. */
 const LRU_CLOCK_MAX = 0xffffff;
 
-/** The key of an OBJECT subcommand, or undefined after replying null (no touch, as in Redis). */
-function objectLookup(c: Client): RObj | undefined {
-  const o = c.db.lookupReadNoTouch(c.argv.str(2));
-  if (o === undefined) c.w.addNull();
-  return o;
+/** The id of the key of an OBJECT subcommand, or NO_KEY after replying null (no touch, as in Redis). */
+function objectLookup(c: Client): number {
+  const id = c.db.lookupReadNoTouchArg(c.argv, 2);
+  if (id < 0) c.w.addNull();
+  return id;
 }
 
 /** OBJECT HELP */
@@ -416,14 +451,14 @@ function objectHelpCommand(c: Client): void {
 
 /** OBJECT ENCODING key */
 function objectEncodingCommand(c: Client): void {
-  const o = objectLookup(c);
-  if (o !== undefined) c.w.addBulkLatin1(encodingName(o.enc));
+  const id = objectLookup(c);
+  if (id >= 0) c.w.addBulkLatin1(encodingName(metaEnc(c.db.table.getMeta(id))));
 }
 
 /** OBJECT REFCOUNT key */
 function objectRefcountCommand(c: Client): void {
-  const o = objectLookup(c);
-  if (o !== undefined) c.w.addInteger(isSharedInteger(c, o) ? SHARED_REFCOUNT : 1);
+  const id = objectLookup(c);
+  if (id >= 0) c.w.addInteger(isSharedInteger(c, id) ? SHARED_REFCOUNT : 1);
 }
 
 /**
@@ -431,10 +466,10 @@ function objectRefcountCommand(c: Client): void {
  * int-encoded strings in that range unless maxmemory is set with an LRU or LFU policy,
  * because those need a per-key access time a shared object cannot carry.
  */
-function isSharedInteger(c: Client, o: RObj): boolean {
-  if (o.type !== ObjType.String || o.enc !== Enc.Int) return false;
-  const v = o.ptr;
-  if (privateIntegers.get(o) === v) return false;
+function isSharedInteger(c: Client, id: number): boolean {
+  const meta = c.db.table.getMeta(id);
+  if (metaType(meta) !== ObjType.String || metaEnc(meta) !== Enc.Int || (meta & META_UNSHARED) !== 0) return false;
+  const v = stringToInt64(c.db, id);
   if (typeof v !== "number" || v < 0 || v >= SHARED_INTEGERS) return false;
   const config = c.server.config;
   return config.maxmemory === 0 || !isLruOrLfu(config.maxmemoryPolicy);
@@ -446,20 +481,21 @@ function isLruOrLfu(policy: string): boolean {
 
 /** OBJECT IDLETIME key: seconds since the last access, from the 24-bit LRU clock. */
 function objectIdletimeCommand(c: Client): void {
-  const o = objectLookup(c);
-  if (o === undefined) return;
+  const id = objectLookup(c);
+  if (id < 0) return;
   if (c.server.config.maxmemoryPolicy.endsWith("-lfu")) return c.w.addError(LFU_SELECTED);
   const now = lruClock(c.server.clock.nowMs);
-  c.w.addInteger(now >= o.lru ? now - o.lru : now + (LRU_CLOCK_MAX - o.lru));
+  const lru = metaLru(c.db.table.getMeta(id));
+  c.w.addInteger(now >= lru ? now - lru : now + (LRU_CLOCK_MAX - lru));
 }
 
 /** OBJECT FREQ key: the logarithmic access counter, decayed for the minutes since the last access. */
 function objectFreqCommand(c: Client): void {
-  const o = objectLookup(c);
-  if (o === undefined) return;
+  const id = objectLookup(c);
+  if (id < 0) return;
   const config = c.server.config;
   if (!config.maxmemoryPolicy.endsWith("-lfu")) return c.w.addError(LFU_NOT_SELECTED);
-  c.w.addInteger(lfuDecayedCounter(o.lru, c.server.clock.nowMs, config.lfuDecayTime));
+  c.w.addInteger(lfuDecayedCounter(metaLru(c.db.table.getMeta(id)), c.server.clock.nowMs, config.lfuDecayTime));
 }
 
 /**

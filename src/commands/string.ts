@@ -1,11 +1,12 @@
 // String commands (Redis's t_string.c): GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX MGET
 // MSET MSETNX APPEND STRLEN GETRANGE SUBSTR SETRANGE INCR DECR INCRBY DECRBY INCRBYFLOAT LCS.
 // Handlers are thin: the string type's encodings are handled by store/string.ts. GET SET
-// INCR MGET MSET are the hot path: they read arguments as views, copy a stored value once,
-// and reply straight from the stored bytes.
+// INCR MGET MSET are the hot path: they look keys up by their argument bytes, copy a value
+// once into the keyspace table, and reply straight from the stored bytes.
 
 import type { Client } from "../server/client.ts";
-import { Enc, ObjType, type RObj } from "../store/object.ts";
+import { ObjType } from "../store/object.ts";
+import { type Db, NO_KEY } from "../store/db.ts";
 import { EMPTY_BULK, OK, type ReplyWriter } from "../resp/writer.ts";
 import { ERR, invalidExpireTime, wrongArity } from "../resp/errors.ts";
 import { keyRange, type CommandDef } from "./table.ts";
@@ -23,15 +24,16 @@ import {
 } from "../util/numbers.ts";
 import {
   addReplyString,
+  INT64_RESERVE,
   asciiBytes,
-  createPlainString,
-  createRawString,
-  createStringFromInt64,
-  createStringFromView,
+  setPlainString,
+  setRawString,
+  setString,
   setStringInt64,
   stringAppend,
   stringBytes,
   stringLength,
+  stringReserve,
   stringSetRange,
   stringToInt64,
   stringToLongDouble,
@@ -173,37 +175,43 @@ function expireAtOrReply(c: Client, i: number, opt: number, nowMs: number, comma
 // GET family
 // ---------------------------------------------------------------------------------------
 
+/** What getGeneric returns after replying WRONGTYPE. */
+const WRONG_TYPE = -2;
+
 /**
- * Redis's getGenericCommand: reply with the string at key, or nil. Returns false (after
- * replying WRONGTYPE) when the key holds another type.
+ * Redis's getGenericCommand: reply with the string at key (argument 1), or nil. Returns
+ * the key's id, NO_KEY, or WRONG_TYPE after replying WRONGTYPE.
  */
-function getGeneric(c: Client, key: string, nowMs: number): boolean {
-  const o = c.db.lookupRead(key, nowMs);
-  if (o === undefined) {
+function getGeneric(c: Client, nowMs: number): number {
+  const db = c.db;
+  const id = db.lookupReadArg(c.argv, 1, nowMs);
+  if (id < 0) {
     c.w.addNull();
-    return true;
+    return NO_KEY;
   }
-  if (o.type !== ObjType.String) {
+  if (db.typeOf(id) !== ObjType.String) {
     c.w.addErrorBytes(ERR.wrongType);
-    return false;
+    return WRONG_TYPE;
   }
-  addReplyString(c.w, o);
-  return true;
+  addReplyString(c.w, db, id);
+  return id;
 }
 
 /** GET key */
 function getCommand(c: Client): void {
-  const o = c.db.lookupRead(c.argv.str(1));
-  if (o === undefined) return c.w.addNull();
-  if (o.type !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
-  addReplyString(c.w, o);
+  const db = c.db;
+  const id = db.lookupReadArg(c.argv, 1);
+  if (id < 0) return c.w.addNull();
+  if (db.typeOf(id) !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
+  addReplyString(c.w, db, id);
 }
 
 /** GETDEL key */
 function getdelCommand(c: Client): void {
-  const key = c.argv.str(1);
-  if (!getGeneric(c, key, c.server.clock.nowMs)) return;
-  if (c.db.delete(key)) c.server.dirty++;
+  const id = getGeneric(c, c.server.clock.nowMs);
+  if (id < 0) return;
+  c.db.delete(id);
+  c.server.dirty++;
 }
 
 /** GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST] */
@@ -211,29 +219,28 @@ function getexCommand(c: Client): void {
   if (!parseStringOptions(c, 2, false)) return;
   const flags = parsedOptions;
   const db = c.db;
-  const key = c.argv.str(1);
   const nowMs = c.server.clock.nowMs;
-  const o = db.lookupRead(key, nowMs);
-  if (o === undefined) return c.w.addNull();
-  if (o.type !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
+  const id = db.lookupReadArg(c.argv, 1, nowMs);
+  if (id < 0) return c.w.addNull();
+  if (db.typeOf(id) !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
   let when = 0;
   if (flags & OPT_EXPIRE) {
     when = expireAtOrReply(c, parsedExpireIndex, flags, nowMs, "getex");
     if (when < 0) return;
   }
   // Reply before the key may go away below.
-  addReplyString(c.w, o);
+  addReplyString(c.w, db, id);
   if ((flags & (OPT_EXAT | OPT_PXAT)) !== 0 && when <= nowMs) {
     // An absolute time already past deletes the key now (not counted as an expiry).
-    db.delete(key);
+    db.delete(id);
     c.server.dirty++;
   } else if (flags & OPT_EXPIRE) {
-    db.setExpire(key, when);
-    db.modified(key);
+    db.setExpire(id, when);
+    db.modified(id);
     c.server.dirty++;
   } else if (flags & OPT_PERSIST) {
-    if (db.removeExpire(key)) {
-      db.modified(key);
+    if (db.removeExpire(id)) {
+      db.modified(id);
       c.server.dirty++;
     }
   }
@@ -241,10 +248,9 @@ function getexCommand(c: Client): void {
 
 /** GETSET key value */
 function getsetCommand(c: Client): void {
-  const key = c.argv.str(1);
   const nowMs = c.server.clock.nowMs;
-  if (!getGeneric(c, key, nowMs)) return;
-  c.db.setKey(key, valueAt(c, 2, nowMs));
+  if (getGeneric(c, nowMs) === WRONG_TYPE) return;
+  setValueArg(c, 1, 2, false, nowMs);
   c.server.dirty++;
 }
 
@@ -256,18 +262,19 @@ function mgetCommand(c: Client): void {
   const nowMs = c.server.clock.nowMs;
   w.addArrayLen(argc - 1);
   for (let j = 1; j < argc; j++) {
-    const o = db.lookupRead(c.argv.str(j), nowMs);
-    if (o === undefined || o.type !== ObjType.String) w.addNull();
-    else addReplyString(w, o);
+    const id = db.lookupReadArg(c.argv, j, nowMs);
+    if (id < 0 || db.typeOf(id) !== ObjType.String) w.addNull();
+    else addReplyString(w, db, id);
   }
 }
 
 /** STRLEN key */
 function strlenCommand(c: Client): void {
-  const o = c.db.lookupRead(c.argv.str(1));
-  if (o === undefined) return c.w.addInteger(0);
-  if (o.type !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
-  c.w.addInteger(stringLength(o));
+  const db = c.db;
+  const id = db.lookupReadArg(c.argv, 1);
+  if (id < 0) return c.w.addInteger(0);
+  if (db.typeOf(id) !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
+  c.w.addInteger(stringLength(db, id));
 }
 
 /** GETRANGE key start end (and SUBSTR, its older name) */
@@ -276,10 +283,11 @@ function getrangeCommand(c: Client): void {
   if (start === null) return;
   let end = parseIntArg(c, 3);
   if (end === null) return;
-  const o = c.db.lookupRead(c.argv.str(1));
-  if (o === undefined) return c.w.addRaw(EMPTY_BULK);
-  if (o.type !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
-  const bytes = stringBytes(o);
+  const db = c.db;
+  const id = db.lookupReadArg(c.argv, 1);
+  if (id < 0) return c.w.addRaw(EMPTY_BULK);
+  if (db.typeOf(id) !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
+  const bytes = stringBytes(db, id);
   const len = bytes.length;
   if (start < 0 && end < 0 && start > end) return c.w.addRaw(EMPTY_BULK);
   if (start < 0) start = Math.max(len + start, 0);
@@ -293,10 +301,31 @@ function getrangeCommand(c: Client): void {
 // SET family
 // ---------------------------------------------------------------------------------------
 
-/** Argument i as a new string object with the encoding tryObjectEncoding would give it. */
-function valueAt(c: Client, i: number, nowMs: number): RObj {
+/**
+ * Redis's setKey of a string: key argument k gets value argument v, with the encoding
+ * tryObjectEncoding would give it. Returns the key's id.
+ */
+function setValueArg(c: Client, k: number, v: number, keepTtl: boolean, nowMs: number): number {
   const argv = c.argv;
-  return createStringFromView(argv.buf, argv.start[i]!, argv.len[i]!, nowMs);
+  const db = c.db;
+  const buf = argv.buf;
+  const start = argv.start[v]!;
+  const len = argv.len[v]!;
+  const id = db.setKeyArg(argv, k, keepTtl, stringReserve(buf, start, len), nowMs);
+  setString(db, id, buf, start, len);
+  return id;
+}
+
+/** A new key for argument k holding value argument v (the caller knows the key is absent). */
+function addValueArg(c: Client, k: number, v: number): number {
+  const argv = c.argv;
+  const db = c.db;
+  const buf = argv.buf;
+  const start = argv.start[v]!;
+  const len = argv.len[v]!;
+  const id = db.insertArg(argv, k, stringReserve(buf, start, len));
+  setString(db, id, buf, start, len);
+  return id;
 }
 
 /** What setGeneric replies: SET's OK and nil, or SETNX's 1 and 0. */
@@ -317,22 +346,19 @@ function setGeneric(c: Client, flags: number, valueIndex: number, expireIndex: n
     when = expireAtOrReply(c, expireIndex, flags, nowMs, command);
     if (when < 0) return;
   }
-  const key = c.argv.str(1);
   const db = c.db;
-  if (flags & OPT_GET && !getGeneric(c, key, nowMs)) return;
+  if (flags & OPT_GET && getGeneric(c, nowMs) === WRONG_TYPE) return;
   if (flags & (OPT_NX | OPT_XX)) {
-    const found = db.lookupWrite(key, nowMs) !== undefined;
+    const found = db.lookupWriteArg(c.argv, 1, nowMs) >= 0;
     if ((flags & OPT_NX && found) || (flags & OPT_XX && !found)) {
       if (!(flags & OPT_GET)) replyNotSet(c.w, reply);
       return;
     }
-  } else {
-    // Like Redis's setKey lookup: a key past its time is expired (and counted) first.
-    db.expireIfNeeded(key, nowMs);
   }
-  db.setKey(key, valueAt(c, valueIndex, nowMs), (flags & OPT_KEEPTTL) !== 0 || expireIndex >= 0);
+  // Like Redis's setKey lookup, this expires (and counts) a key past its time first.
+  const id = setValueArg(c, 1, valueIndex, (flags & OPT_KEEPTTL) !== 0 || expireIndex >= 0, nowMs);
   c.server.dirty++;
-  if (expireIndex >= 0) db.setExpire(key, when);
+  if (expireIndex >= 0) db.setExpire(id, when);
   if (!(flags & OPT_GET)) {
     if (reply === SetReply.OkOrNil) c.w.addRaw(OK);
     else c.w.addInteger(1);
@@ -348,11 +374,7 @@ function replyNotSet(w: ReplyWriter, reply: SetReply): void {
 function setCommand(c: Client): void {
   if (c.argv.count === 3) {
     // The common case, without option parsing.
-    const nowMs = c.server.clock.nowMs;
-    const key = c.argv.str(1);
-    const db = c.db;
-    db.expireIfNeeded(key, nowMs);
-    db.setKey(key, valueAt(c, 2, nowMs));
+    setValueArg(c, 1, 2, false, c.server.clock.nowMs);
     c.server.dirty++;
     c.w.addRaw(OK);
     return;
@@ -380,13 +402,8 @@ function psetexCommand(c: Client): void {
 function msetCommand(c: Client): void {
   const argc = c.argv.count;
   if (argc % 2 === 0) return c.w.addError(wrongArity("mset"));
-  const db = c.db;
   const nowMs = c.server.clock.nowMs;
-  for (let j = 1; j < argc; j += 2) {
-    const key = c.argv.str(j);
-    db.expireIfNeeded(key, nowMs);
-    db.setKey(key, valueAt(c, j + 1, nowMs));
-  }
+  for (let j = 1; j < argc; j += 2) setValueArg(c, j, j + 1, false, nowMs);
   c.server.dirty += (argc - 1) / 2;
   c.w.addRaw(OK);
 }
@@ -398,9 +415,9 @@ function msetnxCommand(c: Client): void {
   const db = c.db;
   const nowMs = c.server.clock.nowMs;
   for (let j = 1; j < argc; j += 2) {
-    if (db.lookupWrite(c.argv.str(j), nowMs) !== undefined) return c.w.addInteger(0);
+    if (db.lookupWriteArg(c.argv, j, nowMs) >= 0) return c.w.addInteger(0);
   }
-  for (let j = 1; j < argc; j += 2) db.setKey(c.argv.str(j), valueAt(c, j + 1, nowMs));
+  for (let j = 1; j < argc; j += 2) setValueArg(c, j, j + 1, false, nowMs);
   c.server.dirty += (argc - 1) / 2;
   c.w.addInteger(1);
 }
@@ -408,21 +425,17 @@ function msetnxCommand(c: Client): void {
 /** APPEND key value */
 function appendCommand(c: Client): void {
   const argv = c.argv;
-  const key = argv.str(1);
   const db = c.db;
-  const nowMs = c.server.clock.nowMs;
-  const o = db.lookupWrite(key, nowMs);
+  const id = db.lookupWriteArg(argv, 1);
   let total: number;
-  if (o === undefined) {
-    const created = valueAt(c, 2, nowMs);
-    db.add(key, created);
-    total = stringLength(created);
+  if (id < 0) {
+    total = stringLength(db, addValueArg(c, 1, 2));
   } else {
-    if (o.type !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
+    if (db.typeOf(id) !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
     const len = argv.len[2]!;
-    if (stringLength(o) + len > c.server.config.protoMaxBulkLen) return c.w.addErrorBytes(ERR.stringTooLong);
-    total = stringAppend(o, argv.buf, argv.start[2]!, len);
-    db.modified(key);
+    if (stringLength(db, id) + len > c.server.config.protoMaxBulkLen) return c.w.addErrorBytes(ERR.stringTooLong);
+    total = stringAppend(db, id, argv.buf, argv.start[2]!, len);
+    db.modified(id);
   }
   c.server.dirty++;
   c.w.addInteger(total);
@@ -434,24 +447,22 @@ function setrangeCommand(c: Client): void {
   const offset = parseIntArg(c, 2);
   if (offset === null) return;
   if (offset < 0) return c.w.addErrorBytes(ERR.offsetOutOfRange);
-  const key = argv.str(1);
   const db = c.db;
-  const nowMs = c.server.clock.nowMs;
   const len = argv.len[3]!;
-  const o = db.lookupWrite(key, nowMs);
-  if (o !== undefined && o.type !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
+  const id = db.lookupWriteArg(argv, 1);
+  if (id >= 0 && db.typeOf(id) !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
   // Writing nothing changes nothing, whatever the offset.
-  if (len === 0) return c.w.addInteger(o === undefined ? 0 : stringLength(o));
+  if (len === 0) return c.w.addInteger(id < 0 ? 0 : stringLength(db, id));
   if (offset + len > c.server.config.protoMaxBulkLen) return c.w.addErrorBytes(ERR.stringTooLong);
   let total: number;
-  if (o === undefined) {
+  if (id < 0) {
     const bytes = new Uint8Array(offset + len);
     bytes.set(argv.buf.subarray(argv.start[3]!, argv.start[3]! + len), offset);
-    db.add(key, createRawString(bytes, nowMs));
+    setRawString(db, db.insertArg(argv, 1), bytes, 0, bytes.length);
     total = bytes.length;
   } else {
-    total = stringSetRange(o, offset, argv.buf, argv.start[3]!, len);
-    db.modified(key);
+    total = stringSetRange(db, id, offset, argv.buf, argv.start[3]!, len);
+    db.modified(id);
   }
   c.server.dirty++;
   c.w.addInteger(total);
@@ -469,23 +480,21 @@ function addReplyInt64(w: ReplyWriter, v: Int64): void {
 /** Redis's incrDecrCommand: add `by` to the integer at key (0 when missing). */
 function incrDecr(c: Client, by: Int64): void {
   const db = c.db;
-  const key = c.argv.str(1);
-  const nowMs = c.server.clock.nowMs;
-  const o = db.lookupWrite(key, nowMs);
+  const id = db.lookupWriteArg(c.argv, 1);
   let value: Int64 | null = 0;
-  if (o !== undefined) {
-    if (o.type !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
-    value = o.enc === Enc.Int ? (o.ptr as Int64) : stringToInt64(o);
+  if (id >= 0) {
+    if (db.typeOf(id) !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
+    value = stringToInt64(db, id);
     if (value === null) return c.w.addErrorBytes(ERR.notInteger);
   }
   const result = int64Add(value, by);
   if (result === null) return c.w.addErrorBytes(ERR.overflow);
-  // The object belongs to this key alone, so it takes the new value in place.
-  if (o !== undefined) {
-    setStringInt64(o, result);
-    db.modified(key);
+  // The value belongs to this key alone, so it takes the new value in place.
+  if (id >= 0) {
+    setStringInt64(db, id, result);
+    db.modified(id);
   } else {
-    db.add(key, createStringFromInt64(result, nowMs));
+    setStringInt64(db, db.insertArg(c.argv, 1, INT64_RESERVE), result);
   }
   c.server.dirty++;
   addReplyInt64(c.w, result);
@@ -520,21 +529,19 @@ function decrbyCommand(c: Client): void {
 function incrbyfloatCommand(c: Client): void {
   const argv = c.argv;
   const db = c.db;
-  const key = argv.str(1);
-  const nowMs = c.server.clock.nowMs;
-  const o = db.lookupWrite(key, nowMs);
-  if (o !== undefined && o.type !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
-  const value = o === undefined ? LD_ZERO : stringToLongDouble(o);
+  let id = db.lookupWriteArg(argv, 1);
+  if (id >= 0 && db.typeOf(id) !== ObjType.String) return c.w.addErrorBytes(ERR.wrongType);
+  const value = id < 0 ? LD_ZERO : stringToLongDouble(db, id);
   if (value === null) return c.w.addErrorBytes(ERR.notFloat);
   const by = parseLongDouble(argv.buf, argv.start[2]!, argv.len[2]!);
   if (by === null) return c.w.addErrorBytes(ERR.notFloat);
   const sum = longDoubleAdd(value, by);
   if (!isFiniteLongDouble(sum)) return c.w.addErrorBytes(ERR.nanOrInfinity);
   const bytes = asciiBytes(formatLongDouble(sum, true));
-  const created = createPlainString(bytes, nowMs);
   // Redis's dbOverwrite: the new value keeps the key's time to live.
-  if (o === undefined) db.add(key, created);
-  else db.setKey(key, created, true);
+  if (id < 0) id = db.insertArg(argv, 1, bytes.length);
+  else db.overwrite(id, true);
+  setPlainString(db, id, bytes, 0, bytes.length);
   c.server.dirty++;
   c.w.addBulk(bytes);
 }
@@ -550,10 +557,10 @@ const LCS_MAX_LEN = 4294967294;
 /** LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN] */
 function lcsCommand(c: Client): void {
   const argv = c.argv;
-  const nowMs = c.server.clock.nowMs;
-  const objA = c.db.lookupRead(argv.str(1), nowMs);
-  const objB = c.db.lookupRead(argv.str(2), nowMs);
-  if ((objA !== undefined && objA.type !== ObjType.String) || (objB !== undefined && objB.type !== ObjType.String)) {
+  const db = c.db;
+  const idA = db.lookupReadArg(argv, 1);
+  const idB = db.lookupReadArg(argv, 2);
+  if ((idA >= 0 && db.typeOf(idA) !== ObjType.String) || (idB >= 0 && db.typeOf(idB) !== ObjType.String)) {
     return c.w.addErrorBytes(ERR.lcsNotStrings);
   }
   let getLen = false;
@@ -571,14 +578,19 @@ function lcsCommand(c: Client): void {
     } else return c.w.addErrorBytes(ERR.syntax);
   }
   if (getLen && getIdx) return c.w.addErrorBytes(ERR.lcsLenAndIdx);
-  const a = objA === undefined ? EMPTY_BYTES : stringBytes(objA);
-  const b = objB === undefined ? EMPTY_BYTES : stringBytes(objB);
+  const a = stringOrEmpty(db, idA);
+  const b = stringOrEmpty(db, idB);
   if (a.length >= LCS_MAX_LEN || b.length >= LCS_MAX_LEN) return c.w.addErrorBytes(ERR.lcsTooLong);
   const table = lcsTableOrReply(c, a, b);
   if (table === null) return;
   if (getLen) return c.w.addInteger(table[table.length - 1]!);
   if (getIdx) return addLcsMatches(c.w, table, a, b, minMatchLen, withMatchLen);
   c.w.addBulk(lcsString(table, a, b));
+}
+
+/** The bytes of a string key, or none for a missing one (LCS treats both alike). */
+function stringOrEmpty(db: Db, id: number): Uint8Array {
+  return id < 0 ? EMPTY_BYTES : stringBytes(db, id);
 }
 
 /**

@@ -354,7 +354,7 @@ function keyspaceSection(s: Server): string[] {
   const lines: string[] = [];
   for (const db of s.dbs) {
     if (db.size === 0) continue;
-    lines.push(`db${db.id}:keys=${db.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}`);
+    lines.push(`db${db.id}:keys=${db.size},expires=${db.volatileCount},avg_ttl=${Math.round(db.avgTtl)}`);
   }
   return lines;
 }

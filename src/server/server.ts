@@ -43,8 +43,6 @@ export class Server {
   private listeners: TCPSocketListener<Client>[] = [];
   private nextClientId = 1;
   private cronTimer: ReturnType<typeof setInterval> | null = null;
-  /** Scratch for the active expiry cycle's samples. */
-  readonly expireSample: string[] = [];
   /** The database the next active expiry cycle starts with. */
   expireNextDb = 0;
   readonly startedMs = Date.now();

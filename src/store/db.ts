@@ -1,9 +1,23 @@
-// One numbered database (Redis's redisDb, db.c): the keyspace, the expires table, lazy
-// expiry on access and the active expiry cycle's sampling. Keys are latin1 strings (one
-// char per byte), so any byte sequence is a key.
+// One numbered database (Redis's redisDb, db.c): the keyspace with its expiry times, lazy
+// expiry on access and the active expiry cycle's sampling. Keys are bytes, so any byte
+// sequence is a key.
+//
+// Keys, values and expiry times live in one KeyTable. An entry's id (a number, NO_KEY for
+// none) is the handle lookups give commands; it stays valid until the key is deleted, and
+// lookups or deletes of other keys never change it. Each entry's 32 metadata bits hold the
+// type, the encoding and the LRU clock (store/object.ts); store/string.ts reads and writes
+// string values, and collection types keep their object as the entry's Object value.
+//
+// Lookups come in three forms with the same behaviour: by command argument (`...Arg`, the
+// hot path: nothing is allocated), by byte range (`...Bytes`) and by latin1 string (one
+// char per byte), for code that holds a key as a string.
 
-import { Dict } from "../encoding/dict.ts";
-import { RObj, lruClock } from "./object.ts";
+import { KeyTable, ValueKind, hashBytes } from "./keytable.ts";
+import { type ObjType, lruClock, metaType, withLru } from "./object.ts";
+import type { Argv } from "../resp/parser.ts";
+
+/** The id lookups return for a key that does not exist. */
+export const NO_KEY = -1;
 
 /** Counters INFO stats reports; one instance shared by all databases of a server. */
 export class KeyspaceStats {
@@ -48,16 +62,20 @@ export interface KeyspaceEvents {
   dbFlushed?(db: Db): void;
 }
 
+/** Ids the active expiry cycle samples; shared by every database, grown on demand. */
+let expireSample = new Int32Array(64);
+
 export class Db {
   readonly id: number;
-  dict = new Dict<RObj>();
-  /** Absolute expiry time in ms, for keys that have one. */
-  expires = new Dict<number>();
+  /** The keys, their values and their expiry times. SWAPDB exchanges it between databases. */
+  table = new KeyTable();
   /** Average TTL of keys sampled by the active cycle (INFO keyspace avg_ttl). */
   avgTtl = 0;
   readonly stats: KeyspaceStats;
   readonly clock: Clock;
   events: KeyspaceEvents | null = null;
+  /** Where the latin1-string methods put a key's bytes. */
+  private keyScratch = new Uint8Array(64);
 
   constructor(id: number, stats: KeyspaceStats, clock: Clock) {
     this.id = id;
@@ -66,51 +84,36 @@ export class Db {
   }
 
   get size(): number {
-    return this.dict.size;
+    return this.table.size;
   }
 
-  /** Whether the key's time has come, without removing it (Redis's keyIsExpired: KEYS). */
-  isExpired(key: string, nowMs: number): boolean {
-    if (this.expires.size === 0) return false;
-    const when = this.expires.get(key);
-    return when !== undefined && when <= nowMs;
+  /** Keys with a time to live (INFO keyspace expires). */
+  get volatileCount(): number {
+    return this.table.volatileCount;
   }
 
-  /** Delete the key if its time has come. Returns true when it is (now) gone. */
-  expireIfNeeded(key: string, nowMs: number): boolean {
-    if (this.expires.size === 0) return false;
-    const when = this.expires.get(key);
-    if (when === undefined || when > nowMs) return false;
-    this.deleteExpired(key);
-    return true;
-  }
-
-  private deleteExpired(key: string): void {
-    this.stats.expiredKeys++;
-    this.dict.delete(key);
-    this.expires.delete(key);
-    if (this.events !== null) {
-      this.events.keyExpired(this, key);
-      this.events.keyModified(this, key);
-    }
-  }
+  // -------------------------------------------------------------------------------------
+  // Lookups. Each one first deletes the key if its time has come (lazy expiry).
+  // -------------------------------------------------------------------------------------
 
   /** Lookup without side effects on stats or LRU (Redis's LOOKUP_NOTOUCH | LOOKUP_NOSTATS). */
-  peek(key: string, nowMs = this.clock.nowMs): RObj | undefined {
-    if (this.expireIfNeeded(key, nowMs)) return undefined;
-    return this.dict.get(key);
+  peekBytes(buf: Uint8Array, start: number, len: number, nowMs = this.clock.nowMs): number {
+    const table = this.table;
+    const id = table.find(buf, start, len);
+    if (id < 0 || table.volatileCount === 0) return id;
+    return this.expireIfNeeded(id, nowMs) ? NO_KEY : id;
   }
 
   /** Lookup for a read: counts a keyspace hit or miss and touches the LRU clock. */
-  lookupRead(key: string, nowMs = this.clock.nowMs): RObj | undefined {
-    const o = this.peek(key, nowMs);
-    if (o === undefined) {
+  lookupReadBytes(buf: Uint8Array, start: number, len: number, nowMs = this.clock.nowMs): number {
+    const id = this.peekBytes(buf, start, len, nowMs);
+    if (id < 0) {
       this.stats.misses++;
-      return undefined;
+      return NO_KEY;
     }
     this.stats.hits++;
-    o.lru = lruClock(nowMs);
-    return o;
+    this.touch(id, nowMs);
+    return id;
   }
 
   /**
@@ -118,69 +121,207 @@ export class Db {
    * LOOKUP_NOTOUCH), for commands that inspect a key without using its value: EXISTS,
    * TYPE, TTL, OBJECT.
    */
-  lookupReadNoTouch(key: string, nowMs = this.clock.nowMs): RObj | undefined {
-    const o = this.peek(key, nowMs);
-    if (o === undefined) this.stats.misses++;
+  lookupReadNoTouchBytes(buf: Uint8Array, start: number, len: number, nowMs = this.clock.nowMs): number {
+    const id = this.peekBytes(buf, start, len, nowMs);
+    if (id < 0) this.stats.misses++;
     else this.stats.hits++;
-    return o;
+    return id;
   }
 
   /** Lookup for a write: touches the LRU clock, no hit/miss stats. */
-  lookupWrite(key: string, nowMs = this.clock.nowMs): RObj | undefined {
-    const o = this.peek(key, nowMs);
-    if (o !== undefined) o.lru = lruClock(nowMs);
-    return o;
+  lookupWriteBytes(buf: Uint8Array, start: number, len: number, nowMs = this.clock.nowMs): number {
+    const id = this.peekBytes(buf, start, len, nowMs);
+    if (id >= 0) this.touch(id, nowMs);
+    return id;
   }
 
-  /** Add a key that the caller knows does not exist (Redis's dbAdd). */
-  add(key: string, value: RObj): void {
-    this.dict.set(key, value);
-    this.modified(key);
+  peekArg(argv: Argv, i: number, nowMs = this.clock.nowMs): number {
+    return this.peekBytes(argv.buf, argv.start[i]!, argv.len[i]!, nowMs);
   }
 
-  /**
-   * Redis's setKey: add or overwrite, dropping any time to live unless keepTtl.
-   * The caller has already removed an expired key through a lookup.
-   */
-  setKey(key: string, value: RObj, keepTtl = false): void {
-    this.dict.set(key, value);
-    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
-    this.modified(key);
+  lookupReadArg(argv: Argv, i: number, nowMs = this.clock.nowMs): number {
+    return this.lookupReadBytes(argv.buf, argv.start[i]!, argv.len[i]!, nowMs);
   }
 
-  /** Remove a key and its expiry. Returns true when it existed. */
-  delete(key: string): boolean {
-    if (!this.dict.delete(key)) return false;
-    if (this.expires.size !== 0) this.expires.delete(key);
-    this.modified(key);
+  lookupReadNoTouchArg(argv: Argv, i: number, nowMs = this.clock.nowMs): number {
+    return this.lookupReadNoTouchBytes(argv.buf, argv.start[i]!, argv.len[i]!, nowMs);
+  }
+
+  lookupWriteArg(argv: Argv, i: number, nowMs = this.clock.nowMs): number {
+    return this.lookupWriteBytes(argv.buf, argv.start[i]!, argv.len[i]!, nowMs);
+  }
+
+  peek(key: string, nowMs = this.clock.nowMs): number {
+    const len = this.encodeKey(key);
+    return this.peekBytes(this.keyScratch, 0, len, nowMs);
+  }
+
+  lookupRead(key: string, nowMs = this.clock.nowMs): number {
+    const len = this.encodeKey(key);
+    return this.lookupReadBytes(this.keyScratch, 0, len, nowMs);
+  }
+
+  lookupReadNoTouch(key: string, nowMs = this.clock.nowMs): number {
+    const len = this.encodeKey(key);
+    return this.lookupReadNoTouchBytes(this.keyScratch, 0, len, nowMs);
+  }
+
+  lookupWrite(key: string, nowMs = this.clock.nowMs): number {
+    const len = this.encodeKey(key);
+    return this.lookupWriteBytes(this.keyScratch, 0, len, nowMs);
+  }
+
+  /** Sets the LRU clock of a key to now (Redis's lookupKey touching val->lru). */
+  touch(id: number, nowMs: number): void {
+    const table = this.table;
+    table.setMeta(id, withLru(table.getMeta(id), lruClock(nowMs)));
+  }
+
+  /** The type of a live key's value. */
+  typeOf(id: number): ObjType {
+    return metaType(this.table.getMeta(id));
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Expiry
+  // -------------------------------------------------------------------------------------
+
+  /** Whether the key's time has come, without removing it (Redis's keyIsExpired: KEYS). */
+  isExpired(id: number, nowMs: number): boolean {
+    const when = this.table.expireAt(id);
+    return when >= 0 && when <= nowMs;
+  }
+
+  /** Delete the key if its time has come. Returns true when it is (now) gone. */
+  expireIfNeeded(id: number, nowMs: number): boolean {
+    if (!this.isExpired(id, nowMs)) return false;
+    this.deleteExpired(id);
     return true;
   }
 
-  /** Signal a change made in place to the value of an existing key. */
-  modified(key: string): void {
-    if (this.events !== null) this.events.keyModified(this, key);
+  private deleteExpired(id: number): void {
+    this.stats.expiredKeys++;
+    if (this.events === null) {
+      this.table.delete(id);
+      return;
+    }
+    const key = this.table.keyString(id);
+    this.table.delete(id);
+    this.events.keyExpired(this, key);
+    this.events.keyModified(this, key);
   }
 
   /** Absolute expiry in ms, or -1 when the key has none. */
-  getExpire(key: string): number {
-    if (this.expires.size === 0) return -1;
-    return this.expires.get(key) ?? -1;
+  getExpire(id: number): number {
+    return this.table.expireAt(id);
   }
 
-  setExpire(key: string, whenMs: number): void {
-    this.expires.set(key, whenMs);
+  setExpire(id: number, whenMs: number): void {
+    this.table.setExpire(id, whenMs);
   }
 
   /** Returns true when the key had a time to live. */
-  removeExpire(key: string): boolean {
-    return this.expires.size !== 0 && this.expires.delete(key);
+  removeExpire(id: number): boolean {
+    return this.table.clearExpire(id);
   }
+
+  // -------------------------------------------------------------------------------------
+  // Adding, overwriting and deleting keys. Each signals the change (Redis's
+  // signalModifiedKey); the caller gives the key its value before anything else runs.
+  // -------------------------------------------------------------------------------------
+
+  /**
+   * Add a key that the caller knows does not exist (Redis's dbAdd) and return its id. Its
+   * value is empty until set; `valueReserve` bytes of room are kept for it.
+   */
+  insertBytes(buf: Uint8Array, start: number, len: number, valueReserve = 0): number {
+    const id = this.table.insert(buf, start, len, valueReserve);
+    this.modified(id);
+    return id;
+  }
+
+  insertArg(argv: Argv, i: number, valueReserve = 0): number {
+    return this.insertBytes(argv.buf, argv.start[i]!, argv.len[i]!, valueReserve);
+  }
+
+  insert(key: string, valueReserve = 0): number {
+    const len = this.encodeKey(key);
+    return this.insertBytes(this.keyScratch, 0, len, valueReserve);
+  }
+
+  /**
+   * Redis's setKey: the id whose value the caller replaces now, the key's own when it
+   * exists (its time to live dropped unless keepTtl) or a new one. A key past its time is
+   * expired first, and counted, as Redis's lookup does. The key is hashed once.
+   */
+  setKeyBytes(buf: Uint8Array, start: number, len: number, keepTtl: boolean, valueReserve: number, nowMs: number): number {
+    const table = this.table;
+    const hash = hashBytes(buf, start, len);
+    let id = table.findHashed(hash, buf, start, len);
+    if (id >= 0 && table.volatileCount !== 0 && table.expireAt(id) >= 0) {
+      if (this.expireIfNeeded(id, nowMs)) id = NO_KEY;
+      else if (!keepTtl) table.clearExpire(id);
+    }
+    if (id < 0) id = table.insertHashed(hash, buf, start, len, valueReserve);
+    this.modified(id);
+    return id;
+  }
+
+  setKeyArg(argv: Argv, i: number, keepTtl: boolean, valueReserve: number, nowMs = this.clock.nowMs): number {
+    return this.setKeyBytes(argv.buf, argv.start[i]!, argv.len[i]!, keepTtl, valueReserve, nowMs);
+  }
+
+  /** Redis's dbOverwrite of a key found by a lookup: drops its time to live unless keepTtl. */
+  overwrite(id: number, keepTtl: boolean): void {
+    if (!keepTtl && this.table.volatileCount !== 0) this.table.clearExpire(id);
+    this.modified(id);
+  }
+
+  /** Remove a key, its value and its expiry. */
+  delete(id: number): void {
+    if (this.events === null) {
+      this.table.delete(id);
+      return;
+    }
+    const key = this.table.keyString(id);
+    this.table.delete(id);
+    this.events.keyModified(this, key);
+  }
+
+  /** Signal a change made in place to the value of an existing key. */
+  modified(id: number): void {
+    if (this.events !== null) this.events.keyModified(this, this.table.keyString(id));
+  }
+
+  /**
+   * Gives `toId` the value and metadata of `fromId` in `from` (this database or another),
+   * for RENAME and MOVE. An object value is then held by both entries, so the caller
+   * deletes `fromId` next.
+   */
+  takeValue(from: Db, fromId: number, toId: number): void {
+    const source = from.table;
+    const target = this.table;
+    switch (source.valueKind(fromId)) {
+      case ValueKind.Bytes:
+        target.setBytes(toId, source.valuePage(fromId), source.valueOffset(fromId), source.valueLength(fromId));
+        break;
+      case ValueKind.Number:
+        target.setNumber(toId, source.getNumber(fromId));
+        break;
+      default:
+        target.setObject(toId, source.getObject(fromId));
+    }
+    target.setMeta(toId, source.getMeta(fromId));
+  }
+
+  // -------------------------------------------------------------------------------------
+  // The whole database
+  // -------------------------------------------------------------------------------------
 
   /** Remove every key (FLUSHDB). Returns how many there were. */
   clear(): number {
-    const n = this.dict.size;
-    this.dict = new Dict<RObj>();
-    this.expires = new Dict<number>();
+    const n = this.table.size;
+    this.table.clear();
     this.avgTtl = 0;
     return n;
   }
@@ -191,17 +332,22 @@ export class Db {
     return this.clear();
   }
 
-  /** A random key that is not expired, or undefined (Redis's dbRandomKey). */
-  randomKey(nowMs = this.clock.nowMs): string | undefined {
+  /** SWAPDB: the two databases exchange their contents; the Db objects stay put. */
+  swapContents(other: Db): void {
+    [this.table, other.table] = [other.table, this.table];
+    [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
+  }
+
+  /** A random key that is not expired, or NO_KEY (Redis's dbRandomKey). */
+  randomKey(nowMs = this.clock.nowMs): number {
     // A master deletes every expired key it picks until it finds a live one (Redis gives
     // up after 100 picks only on replicas, which must not delete keys themselves).
-    while (this.dict.size > 0) {
-      const key = this.dict.randomKey();
-      if (key === undefined) return undefined;
-      if (!this.expires.has(key)) return key;
-      if (!this.expireIfNeeded(key, nowMs)) return key;
+    const table = this.table;
+    while (table.size > 0) {
+      const id = table.randomId();
+      if (!this.expireIfNeeded(id, nowMs)) return id;
     }
-    return undefined;
+    return NO_KEY;
   }
 
   /**
@@ -209,22 +355,24 @@ export class Db {
    * sample keys with a TTL, delete the expired ones, and go on while more than
    * `acceptableStalePerc` of a sample was expired and time remains. Returns keys expired.
    */
-  activeExpire(nowMs: number, deadlineMs: number, keysPerLoop: number, acceptableStalePerc: number, sample: string[]): number {
+  activeExpire(nowMs: number, deadlineMs: number, keysPerLoop: number, acceptableStalePerc: number): number {
+    const table = this.table;
+    if (expireSample.length < keysPerLoop) expireSample = new Int32Array(keysPerLoop);
+    const sample = expireSample;
     let expired = 0;
     let sampled = 0;
     let ttlSum = 0;
     let ttlSamples = 0;
-    for (let loop = 0; this.expires.size > 0; loop++) {
-      sample.length = 0;
-      const n = this.expires.sample(Math.min(keysPerLoop, this.expires.size), sample);
+    for (let loop = 0; table.volatileCount > 0; loop++) {
+      const n = table.sampleVolatile(keysPerLoop, sample);
       let loopExpired = 0;
       for (let i = 0; i < n; i++) {
-        const key = sample[i]!;
-        const when = this.expires.get(key);
-        if (when === undefined) continue;
+        const id = sample[i]!;
+        // The sample's ids are distinct, and deleting one leaves the others live.
+        const when = table.expireAt(id);
         sampled++;
         if (when <= nowMs) {
-          this.deleteExpired(key);
+          this.deleteExpired(id);
           loopExpired++;
         } else {
           ttlSum += when - nowMs;
@@ -246,5 +394,17 @@ export class Db {
     }
     if (sampled > 0) this.stats.expiredStalePerc = (expired / sampled) * 0.05 + this.stats.expiredStalePerc * 0.95;
     return expired;
+  }
+
+  /**
+   * Writes key's chars as bytes into keyScratch and returns the length. Callers read
+   * keyScratch after calling it, since it may replace the array with a bigger one.
+   */
+  private encodeKey(key: string): number {
+    const len = key.length;
+    if (len > this.keyScratch.length) this.keyScratch = new Uint8Array(Math.max(len, this.keyScratch.length * 2));
+    const scratch = this.keyScratch;
+    for (let i = 0; i < len; i++) scratch[i] = key.charCodeAt(i);
+    return len;
   }
 }

@@ -4,7 +4,7 @@
 
 import { createHash } from "node:crypto";
 import type { Db } from "./db.ts";
-import { ObjType, type RObj } from "./object.ts";
+import { ObjType, metaType } from "./object.ts";
 import { stringBytes } from "./string.ts";
 
 const DIGEST_LEN = 20;
@@ -33,38 +33,42 @@ function u32be(v: number): Uint8Array {
   return b;
 }
 
-/** Mix one value (and whether its key has a TTL) into `digest` (Redis's xorObjectDigest). */
-function mixObject(digest: Uint8Array, o: RObj, hasExpire: boolean): void {
-  mixDigest(digest, u32be(o.type));
-  switch (o.type) {
+/** Mix the value of `id` (and whether it has a TTL) into `digest` (Redis's xorObjectDigest). */
+function mixObject(digest: Uint8Array, db: Db, id: number): void {
+  const type = metaType(db.table.getMeta(id));
+  mixDigest(digest, u32be(type));
+  switch (type) {
     case ObjType.String:
-      mixDigest(digest, stringBytes(o));
+      mixDigest(digest, stringBytes(db, id));
       break;
     default:
-      throw new Error(`DEBUG DIGEST: type ${o.type} is not supported yet`);
+      throw new Error(`DEBUG DIGEST: type ${type} is not supported yet`);
   }
-  if (hasExpire) xorDigest(digest, EXPIRE_MARK);
+  if (db.getExpire(id) !== -1) xorDigest(digest, EXPIRE_MARK);
 }
 
 /** The digest of every database, as 40 hex chars; all zeros when empty. */
 export function datasetDigest(dbs: Db[]): string {
   const final = new Uint8Array(DIGEST_LEN);
   for (const db of dbs) {
-    if (db.size === 0) continue;
+    const table = db.table;
+    if (table.size === 0) continue;
     mixDigest(final, u32be(db.id));
-    for (const [key, o] of db.dict) {
+    for (let id = 0; id < table.idLimit; id++) {
+      if (!table.isLive(id)) continue;
       const digest = new Uint8Array(DIGEST_LEN);
-      mixDigest(digest, Buffer.from(key, "latin1"));
-      mixObject(digest, o, db.expires.has(key));
+      const keyOffset = table.keyOffset(id);
+      mixDigest(digest, table.keyPage(id).subarray(keyOffset, keyOffset + table.keyLength(id)));
+      mixObject(digest, db, id);
       xorDigest(final, digest);
     }
   }
   return Buffer.from(final).toString("hex");
 }
 
-/** The digest of one value (DEBUG DIGEST-VALUE); all zeros for a missing key. */
-export function valueDigest(db: Db, key: string, o: RObj | undefined): string {
+/** The digest of one value (DEBUG DIGEST-VALUE); all zeros for a missing key (NO_KEY). */
+export function valueDigest(db: Db, id: number): string {
   const digest = new Uint8Array(DIGEST_LEN);
-  if (o !== undefined) mixObject(digest, o, db.expires.has(key));
+  if (id >= 0) mixObject(digest, db, id);
   return Buffer.from(digest).toString("hex");
 }

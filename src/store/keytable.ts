@@ -518,6 +518,12 @@ export class KeyTable {
   /** Makes the value a number kept as a float64 in the record; INCR rewrites it in place. */
   setNumber(id: number, value: number): void {
     const oldAddr = this.recOf(id);
+    if (this.kindAt(oldAddr) === ValueKind.Number) {
+      // A number replacing a number fits where it is (INCR's case): just write it.
+      const pageNumber = pageOf(oldAddr);
+      this.views[pageNumber]!.setFloat64(this.valueStart(pageNumber, offsetOf(oldAddr)), value, true);
+      return;
+    }
     const addr = this.roomFor(id, oldAddr, 8);
     const pageNumber = pageOf(addr);
     const offset = offsetOf(addr);

@@ -1,6 +1,7 @@
-// Typed values (Redis's robj): a type, an encoding and the payload. Type and encoding
-// numbers are Redis's own (server.h), so OBJECT ENCODING, TYPE and the RDB writer can use
-// them directly.
+// What a value is (Redis's robj header): its type, its encoding and its access time, packed
+// into the 32 bits of metadata each KeyTable entry carries; the value itself lives in the
+// table (see store/db.ts). Type and encoding numbers are Redis's own (server.h), so OBJECT
+// ENCODING, TYPE and the RDB writer can use them directly.
 
 export const enum ObjType {
   String = 0,
@@ -50,26 +51,42 @@ const TYPE_NAMES: Record<number, string> = {
 export const encodingName = (enc: number): string => ENCODING_NAMES[enc] ?? "unknown";
 export const typeName = (type: number): string => TYPE_NAMES[type] ?? "none";
 
-/**
- * A value in the keyspace. For strings `ptr` is a Uint8Array (raw, embstr) or, for the int
- * encoding, a number when it is a safe integer and a bigint for the rest of the int64 range.
+/*
+ * Every key carries 32 bits of metadata in its KeyTable entry (Redis keeps the same facts
+ * in the robj header): bits 0..23 the LRU clock (or LFU data), bits 24..27 the encoding,
+ * bits 28..30 the type, and bit 31 UNSHARED. Redis types fit 3 bits (the largest is 6).
+ * UNSHARED marks an int-encoded string that COPY made: Redis shares one object per integer
+ * 0..9999 between keys, but a copy is a private object until the key gets another value,
+ * which OBJECT REFCOUNT shows. Every new value writes the whole word, which clears it.
  */
-export class RObj {
-  type: ObjType;
-  enc: Enc;
-  ptr: any;
-  /** LRU clock (seconds resolution, 24 bits) or LFU data, as Redis keeps them. */
-  lru: number;
+const LRU_MASK = 0xffffff;
+const ENC_SHIFT = 24;
+const TYPE_SHIFT = 28;
+export const META_UNSHARED = 0x80000000;
 
-  constructor(type: ObjType, enc: Enc, ptr: any, lru: number) {
-    this.type = type;
-    this.enc = enc;
-    this.ptr = ptr;
-    this.lru = lru;
-  }
+/** The metadata word of a value of this type and encoding, last used at `lru`. */
+export function packMeta(type: ObjType, enc: Enc, lru: number): number {
+  return ((type << TYPE_SHIFT) | (enc << ENC_SHIFT) | (lru & LRU_MASK)) >>> 0;
+}
+
+export function metaType(meta: number): ObjType {
+  return ((meta >>> TYPE_SHIFT) & 7) as ObjType;
+}
+
+export function metaEnc(meta: number): Enc {
+  return ((meta >>> ENC_SHIFT) & 15) as Enc;
+}
+
+export function metaLru(meta: number): number {
+  return meta & LRU_MASK;
+}
+
+/** The same word with the LRU clock replaced (a lookup touching the key). */
+export function withLru(meta: number, lru: number): number {
+  return ((meta & ~LRU_MASK) | (lru & LRU_MASK)) >>> 0;
 }
 
 /** Redis's LRU_CLOCK: seconds, wrapping at 24 bits. */
 export function lruClock(nowMs: number): number {
-  return Math.floor(nowMs / 1000) & 0xffffff;
+  return Math.floor(nowMs / 1000) & LRU_MASK;
 }

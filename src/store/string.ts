@@ -1,16 +1,23 @@
 // The string type over its three encodings (Redis's object.c string layer and the sds
-// operations t_string.c uses): creation with tryObjectEncoding's choice of encoding,
-// reading the bytes and the length, numeric views, and the in-place edits APPEND and
-// SETRANGE make. Keyspace, DEBUG, RDB and AOF code build and read strings through here so
-// that every string has the encoding Redis would give it.
+// operations t_string.c uses): setting a value with tryObjectEncoding's choice of
+// encoding, reading the bytes and the length, numeric views, and the in-place edits APPEND
+// and SETRANGE make. Keyspace, DEBUG, RDB and AOF code read and write strings through here
+// so that every string has the encoding Redis would give it, and this is the one place that
+// knows where a string's bytes live.
 //
-// Representation (see RObj): `int` holds the value itself, a number when it is a safe
-// integer and a bigint for the rest of the int64 range; `embstr` and `raw` hold a
-// Uint8Array. A string object belongs to exactly one key: APPEND, SETRANGE and INCR change
-// it in place, so code that copies a value to a second key (COPY) duplicates it with
-// `dupString` (moving it, as RENAME does, is fine).
+// A string is a KeyTable entry (see store/db.ts). The encoding Redis reports is in the
+// entry's metadata; where the value lives depends on its size and kind:
+//
+//   int           a Number value when it is a safe integer (INCR rewrites it in place),
+//                 an Object value holding a bigint for the rest of the int64 range
+//   embstr, raw   Bytes inline in the entry's record up to INLINE_MAX bytes, else an
+//                 Object value holding a Uint8Array (growable for APPEND and SETRANGE)
+//
+// Every value belongs to exactly one entry, so COPY duplicates it with `dupString`.
 
-import { Enc, EMBSTR_SIZE_LIMIT, ObjType, RObj, lruClock } from "./object.ts";
+import { INLINE_MAX, ValueKind } from "./keytable.ts";
+import type { Db } from "./db.ts";
+import { Enc, EMBSTR_SIZE_LIMIT, META_UNSHARED, ObjType, lruClock, metaEnc, packMeta } from "./object.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
 import {
   type Int64,
@@ -29,6 +36,9 @@ const INT_ENCODING_MAX_LEN = 20;
 /** sdsMakeRoomFor's SDS_MAX_PREALLOC: growth doubles below it and adds it above. */
 const MAX_PREALLOC_BYTES = 1024 * 1024;
 
+/** The room an int-encoded value takes in a record (a Number), to reserve for a new key. */
+export const INT64_RESERVE = 8;
+
 /**
  * Buffers this module allocated with room to grow into (by APPEND and SETRANGE). Only
  * these may be written past a string's end: any other Uint8Array may be a view into a
@@ -36,8 +46,94 @@ const MAX_PREALLOC_BYTES = 1024 * 1024;
  */
 const growable = new WeakSet<ArrayBuffer>();
 
+/** Where APPEND and SETRANGE build a short result before it goes back inline. */
+const inlineScratch = new Uint8Array(INLINE_MAX);
+
 // ---------------------------------------------------------------------------
-// Creation
+// Setting a value. Each setter writes the whole metadata word, so the key's LRU clock is
+// now and COPY's UNSHARED mark is gone.
+
+/** Writes the string metadata of `id`: this encoding, used now. */
+function setStringMeta(db: Db, id: number, enc: Enc): void {
+  db.table.setMeta(id, packMeta(ObjType.String, enc, lruClock(db.clock.nowMs)));
+}
+
+/**
+ * The room to reserve in a new entry's record for the value set from these bytes, so that
+ * setting it moves nothing: what an integer takes as a Number, or the bytes themselves.
+ */
+export function stringReserve(buf: Uint8Array, start: number, len: number): number {
+  if (len > INLINE_MAX) return 0;
+  const first = buf[start]!;
+  const maybeInteger = len <= INT_ENCODING_MAX_LEN && ((first >= 48 && first <= 57) || first === 45); // digit or '-'
+  return maybeInteger && len < INT64_RESERVE ? INT64_RESERVE : len;
+}
+
+/**
+ * Redis's tryObjectEncoding applied to bytes that are only borrowed (a command argument):
+ * a canonical int64 of at most 20 bytes becomes `int` without copying anything, up to 44
+ * bytes `embstr`, longer `raw`. The bytes are copied once, into the table when they fit.
+ */
+export function setString(db: Db, id: number, buf: Uint8Array, start: number, len: number): void {
+  if (len <= INT_ENCODING_MAX_LEN && parseLongLong(buf, start, len)) {
+    return setStringInt64(db, id, parsedInt64.safe ? parsedInt64.value : parsedInt64.big);
+  }
+  setPlainString(db, id, buf, start, len);
+}
+
+/**
+ * Redis's createStringObject: `embstr` up to 44 bytes, `raw` above, never `int`. This is
+ * what INCRBYFLOAT stores.
+ */
+export function setPlainString(db: Db, id: number, buf: Uint8Array, start: number, len: number): void {
+  setStringBytes(db, id, buf, start, len);
+  setStringMeta(db, id, len <= EMBSTR_SIZE_LIMIT ? Enc.EmbStr : Enc.Raw);
+}
+
+/** Redis's createRawStringObject (SETRANGE on a new key): `raw` whatever the length. */
+export function setRawString(db: Db, id: number, buf: Uint8Array, start: number, len: number): void {
+  setStringBytes(db, id, buf, start, len);
+  setStringMeta(db, id, Enc.Raw);
+}
+
+/** The value of `id` becomes a copy of the bytes, inline when they fit. */
+function setStringBytes(db: Db, id: number, buf: Uint8Array, start: number, len: number): void {
+  if (len <= INLINE_MAX) db.table.setBytes(id, buf, start, len);
+  else db.table.setObject(id, copyBytes(buf, start, len));
+}
+
+/** The `int` encoding of v (Redis's createStringObjectFromLongLongForValue: INCR, DECRBY ...). */
+export function setStringInt64(db: Db, id: number, v: Int64): void {
+  if (typeof v === "number") db.table.setNumber(id, v);
+  else db.table.setObject(id, v);
+  setStringMeta(db, id, Enc.Int);
+}
+
+/**
+ * Gives `toId` in `to` an independent copy of the string `fromId` in `from`, with the same
+ * encoding (Redis's dupStringObject, for COPY). A copied integer is a private object.
+ */
+export function dupString(from: Db, fromId: number, to: Db, toId: number): void {
+  const source = from.table;
+  const enc = metaEnc(source.getMeta(fromId));
+  switch (source.valueKind(fromId)) {
+    case ValueKind.Bytes:
+      to.table.setBytes(toId, source.valuePage(fromId), source.valueOffset(fromId), source.valueLength(fromId));
+      break;
+    case ValueKind.Number:
+      to.table.setNumber(toId, source.getNumber(fromId));
+      break;
+    default: {
+      const value = source.getObject(fromId) as Uint8Array | bigint;
+      to.table.setObject(toId, typeof value === "bigint" ? value : copyBytes(value, 0, value.length));
+    }
+  }
+  setStringMeta(to, toId, enc);
+  if (enc === Enc.Int) to.table.setMeta(toId, to.table.getMeta(toId) | META_UNSHARED);
+}
+
+// ---------------------------------------------------------------------------
+// Reading
 
 /** A copy of buf[start, start+len) in a buffer of its own. */
 export function copyBytes(buf: Uint8Array, start: number, len: number): Uint8Array {
@@ -50,68 +146,12 @@ export function copyBytes(buf: Uint8Array, start: number, len: number): Uint8Arr
   return out;
 }
 
-/**
- * Redis's tryObjectEncoding applied to bytes that are only borrowed (a command argument):
- * a canonical int64 of at most 20 bytes becomes `int` without copying anything, up to 44
- * bytes `embstr`, longer `raw`. The bytes are copied once when they are kept.
- */
-export function createStringFromView(buf: Uint8Array, start: number, len: number, nowMs: number): RObj {
-  if (len <= INT_ENCODING_MAX_LEN && parseLongLong(buf, start, len)) {
-    return new RObj(ObjType.String, Enc.Int, parsedInt64.safe ? parsedInt64.value : parsedInt64.big, lruClock(nowMs));
-  }
-  const enc = len <= EMBSTR_SIZE_LIMIT ? Enc.EmbStr : Enc.Raw;
-  return new RObj(ObjType.String, enc, copyBytes(buf, start, len), lruClock(nowMs));
-}
-
-/** tryObjectEncoding over bytes the new object takes ownership of (RDB loading, DEBUG). */
-export function createString(bytes: Uint8Array, nowMs: number): RObj {
-  const len = bytes.length;
-  if (len <= INT_ENCODING_MAX_LEN && parseLongLong(bytes, 0, len)) {
-    return new RObj(ObjType.String, Enc.Int, parsedInt64.safe ? parsedInt64.value : parsedInt64.big, lruClock(nowMs));
-  }
-  return createPlainString(bytes, nowMs);
-}
-
-/**
- * Redis's createStringObject: `embstr` up to 44 bytes, `raw` above, never `int`. This is
- * what INCRBYFLOAT stores. Takes ownership of the bytes.
- */
-export function createPlainString(bytes: Uint8Array, nowMs: number): RObj {
-  const enc = bytes.length <= EMBSTR_SIZE_LIMIT ? Enc.EmbStr : Enc.Raw;
-  return new RObj(ObjType.String, enc, bytes, lruClock(nowMs));
-}
-
-/** Redis's createRawStringObject (SETRANGE on a new key). Takes ownership of the bytes. */
-export function createRawString(bytes: Uint8Array, nowMs: number): RObj {
-  return new RObj(ObjType.String, Enc.Raw, bytes, lruClock(nowMs));
-}
-
 /** The bytes of ASCII text (formatted numbers), one per char. */
 export function asciiBytes(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
   for (let k = 0; k < text.length; k++) out[k] = text.charCodeAt(k);
   return out;
 }
-
-/** Redis's createStringObjectFromLongLongForValue: always `int` (INCR, DECRBY ...). */
-export function createStringFromInt64(v: Int64, nowMs: number): RObj {
-  return new RObj(ObjType.String, Enc.Int, v, lruClock(nowMs));
-}
-
-/** An independent copy with the same encoding (Redis's dupStringObject). */
-export function dupString(o: RObj, nowMs: number): RObj {
-  const ptr = o.enc === Enc.Int ? o.ptr : copyBytes(o.ptr, 0, (o.ptr as Uint8Array).length);
-  return new RObj(ObjType.String, o.enc, ptr, lruClock(nowMs));
-}
-
-/** Turn an existing object into the int encoding of v, in place (INCR's fast path). */
-export function setStringInt64(o: RObj, v: Int64): void {
-  o.enc = Enc.Int;
-  o.ptr = v;
-}
-
-// ---------------------------------------------------------------------------
-// Reading
 
 /** Number of decimal characters of an int64, sign included, without building a string. */
 export function int64Length(v: Int64): number {
@@ -129,81 +169,128 @@ export function int64Bytes(v: Int64): Uint8Array {
 }
 
 /** Redis's stringObjectLen. */
-export function stringLength(o: RObj): number {
-  return o.enc === Enc.Int ? int64Length(o.ptr) : (o.ptr as Uint8Array).length;
+export function stringLength(db: Db, id: number): number {
+  const table = db.table;
+  switch (table.valueKind(id)) {
+    case ValueKind.Bytes:
+      return table.valueLength(id);
+    case ValueKind.Number:
+      return int64Length(table.getNumber(id));
+    default: {
+      const value = table.getObject(id) as Uint8Array | bigint;
+      return typeof value === "bigint" ? int64Length(value) : value.length;
+    }
+  }
 }
 
 /**
- * The bytes of a string (Redis's getDecodedObject): the stored bytes themselves for raw
- * and embstr, which callers must not modify, or fresh decimal bytes for int.
+ * The bytes of a string (Redis's getDecodedObject): a view of the stored bytes, valid
+ * until the key's value changes and not to be modified, or fresh decimal bytes for int.
  */
-export function stringBytes(o: RObj): Uint8Array {
-  return o.enc === Enc.Int ? int64Bytes(o.ptr) : (o.ptr as Uint8Array);
+export function stringBytes(db: Db, id: number): Uint8Array {
+  const table = db.table;
+  switch (table.valueKind(id)) {
+    case ValueKind.Bytes: {
+      const offset = table.valueOffset(id);
+      return table.valuePage(id).subarray(offset, offset + table.valueLength(id));
+    }
+    case ValueKind.Number:
+      return int64Bytes(table.getNumber(id));
+    default: {
+      const value = table.getObject(id) as Uint8Array | bigint;
+      return typeof value === "bigint" ? int64Bytes(value) : value;
+    }
+  }
 }
 
 /** Reply with the string as a bulk string (Redis's addReplyBulk of a string object). */
-export function addReplyString(w: ReplyWriter, o: RObj): void {
-  if (o.enc === Enc.Int) return w.addBulkInteger(o.ptr);
-  const p = o.ptr as Uint8Array;
-  w.addBulkView(p, 0, p.length);
+export function addReplyString(w: ReplyWriter, db: Db, id: number): void {
+  const table = db.table;
+  const kind = table.valueKind(id);
+  if (kind === ValueKind.Bytes) return w.addBulkView(table.valuePage(id), table.valueOffset(id), table.valueLength(id));
+  if (kind === ValueKind.Number) return w.addBulkInteger(table.getNumber(id));
+  const value = table.getObject(id) as Uint8Array | bigint;
+  if (typeof value === "bigint") w.addBulkInteger(value);
+  else w.addBulkView(value, 0, value.length);
 }
 
 /** Redis's getLongLongFromObject: the int64 a string holds, or null when it holds none. */
-export function stringToInt64(o: RObj): Int64 | null {
-  if (o.enc === Enc.Int) return o.ptr;
-  const p = o.ptr as Uint8Array;
-  return parseInt64(p, 0, p.length);
+export function stringToInt64(db: Db, id: number): Int64 | null {
+  const table = db.table;
+  // Numbers first: INCR's case.
+  switch (table.valueKind(id)) {
+    case ValueKind.Number:
+      return table.getNumber(id);
+    case ValueKind.Bytes:
+      return parseInt64(table.valuePage(id), table.valueOffset(id), table.valueLength(id));
+    default: {
+      const value = table.getObject(id) as Uint8Array | bigint;
+      return typeof value === "bigint" ? value : parseInt64(value, 0, value.length);
+    }
+  }
 }
 
 /** Redis's getLongDoubleFromObject: the long double a string holds, or null. */
-export function stringToLongDouble(o: RObj): LongDouble | null {
-  if (o.enc === Enc.Int) return longDoubleFromInt64(o.ptr);
-  const p = o.ptr as Uint8Array;
-  return parseLongDouble(p, 0, p.length);
+export function stringToLongDouble(db: Db, id: number): LongDouble | null {
+  if (metaEnc(db.table.getMeta(id)) === Enc.Int) return longDoubleFromInt64(stringToInt64(db, id)!);
+  const bytes = stringBytes(db, id);
+  return parseLongDouble(bytes, 0, bytes.length);
 }
 
 // ---------------------------------------------------------------------------
-// In-place edits. Both leave the object `raw`, as Redis's dbUnshareStringValue does.
+// In-place edits. Both leave the string `raw`, as Redis's dbUnshareStringValue does.
 
 /**
- * Make `o` raw with room for `newLen` bytes, keeping its current bytes, and return the
- * buffer to write into (its first `newLen` bytes are what the string will hold). Growth
- * follows sdsMakeRoomFor, so repeated APPENDs cost amortized O(1) per byte.
+ * Where the string of `id` is edited to `newLen` bytes, its current bytes first: the
+ * inline scratch when the result fits the record, else its own growable buffer (the one it
+ * has when that is big enough). Growth follows sdsMakeRoomFor, so repeated APPENDs cost
+ * amortized O(1) per byte.
  */
-function reserveRaw(o: RObj, newLen: number): Uint8Array {
-  const cur = stringBytes(o);
-  if (o.enc === Enc.Raw && cur.byteOffset === 0 && growable.has(cur.buffer as ArrayBuffer) && cur.buffer.byteLength >= newLen) {
-    return new Uint8Array(cur.buffer, 0, newLen);
+function editBuffer(db: Db, id: number, newLen: number): Uint8Array {
+  const table = db.table;
+  const current = table.valueKind(id) === ValueKind.Object ? table.getObject(id) : null;
+  if (current instanceof Uint8Array && growable.has(current.buffer as ArrayBuffer) && current.buffer.byteLength >= newLen) {
+    return new Uint8Array(current.buffer, 0, newLen);
   }
-  const capacity = newLen < MAX_PREALLOC_BYTES ? newLen * 2 : newLen + MAX_PREALLOC_BYTES;
-  const buf = new ArrayBuffer(capacity);
-  growable.add(buf);
-  const out = new Uint8Array(buf, 0, newLen);
+  const cur = current instanceof Uint8Array ? current : stringBytes(db, id);
+  let out: Uint8Array;
+  if (newLen <= INLINE_MAX) {
+    out = inlineScratch.subarray(0, newLen);
+  } else {
+    const capacity = newLen < MAX_PREALLOC_BYTES ? newLen * 2 : newLen + MAX_PREALLOC_BYTES;
+    const buf = new ArrayBuffer(capacity);
+    growable.add(buf);
+    out = new Uint8Array(buf, 0, newLen);
+  }
   out.set(cur);
-  o.enc = Enc.Raw;
   return out;
 }
 
-/** Append src[start, start+len) to the string (APPEND). Returns the new length. */
-export function stringAppend(o: RObj, src: Uint8Array, start: number, len: number): number {
-  const oldLen = stringLength(o);
-  const out = reserveRaw(o, oldLen + len);
-  out.set(src.subarray(start, start + len), oldLen);
-  o.ptr = out;
+/** Stores the edited bytes back as the raw value of `id`; returns its length. */
+function storeEdited(db: Db, id: number, out: Uint8Array): number {
+  if (out.buffer === inlineScratch.buffer) db.table.setBytes(id, out, 0, out.length);
+  else db.table.setObject(id, out);
+  setStringMeta(db, id, Enc.Raw);
   return out.length;
+}
+
+/** Append src[start, start+len) to the string (APPEND). Returns the new length. */
+export function stringAppend(db: Db, id: number, src: Uint8Array, start: number, len: number): number {
+  const oldLen = stringLength(db, id);
+  const out = editBuffer(db, id, oldLen + len);
+  out.set(src.subarray(start, start + len), oldLen);
+  return storeEdited(db, id, out);
 }
 
 /**
  * Write src[start, start+len) at `offset`, zero-padding any gap past the old end
  * (SETRANGE, sdsgrowzero + memcpy). Returns the new length.
  */
-export function stringSetRange(o: RObj, offset: number, src: Uint8Array, start: number, len: number): number {
-  const oldLen = stringLength(o);
-  const newLen = Math.max(oldLen, offset + len);
-  const out = reserveRaw(o, newLen);
+export function stringSetRange(db: Db, id: number, offset: number, src: Uint8Array, start: number, len: number): number {
+  const oldLen = stringLength(db, id);
+  const out = editBuffer(db, id, Math.max(oldLen, offset + len));
   // Clear the gap rather than rely on the spare room of the buffer being zero.
   if (offset > oldLen) out.fill(0, oldLen, offset);
   out.set(src.subarray(start, start + len), offset);
-  o.ptr = out;
-  return newLen;
+  return storeEdited(db, id, out);
 }

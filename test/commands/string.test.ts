@@ -4,12 +4,13 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { Oracle, RespConn, rng } from "../oracle/harness.ts";
-import { Enc } from "../../src/store/object.ts";
+import { Enc, metaEnc } from "../../src/store/object.ts";
+import { Clock, Db, KeyspaceStats } from "../../src/store/db.ts";
+import { INLINE_MAX, ValueKind } from "../../src/store/keytable.ts";
 import {
-  createPlainString,
-  createString,
-  createStringFromInt64,
-  createStringFromView,
+  setPlainString,
+  setString,
+  setStringInt64,
   stringAppend,
   stringBytes,
   stringLength,
@@ -410,45 +411,69 @@ describe("encodings", () => {
     for (const key of "abcdefghijklmnopqrstu".split("").concat("n2")) await o.same("OBJECT", "ENCODING", key);
   });
 
+  /** A fresh database holding one key, "k", for store/string.ts to write. */
+  function oneKey(): [Db, number] {
+    const db = new Db(0, new KeyspaceStats(), new Clock());
+    return [db, db.insert("k")];
+  }
+  const latin1 = (b: Uint8Array) => Buffer.from(b).toString("latin1");
+  const encOf = (db: Db, id: number) => metaEnc(db.table.getMeta(id));
+
   test("store/string.ts chooses Redis's encodings", () => {
-    const enc = (text: string) => createString(new Uint8Array(Buffer.from(text, "latin1")), 0).enc;
+    const enc = (text: string) => {
+      const [db, id] = oneKey();
+      setString(db, id, Buffer.from(text, "latin1"), 0, text.length);
+      return encOf(db, id);
+    };
     expect(enc("123")).toBe(Enc.Int);
     expect(enc("-9223372036854775808")).toBe(Enc.Int);
     expect(enc("9223372036854775808")).toBe(Enc.EmbStr);
     expect(enc("01")).toBe(Enc.EmbStr);
     expect(enc("x".repeat(44))).toBe(Enc.EmbStr);
     expect(enc("x".repeat(45))).toBe(Enc.Raw);
-    expect(createPlainString(new Uint8Array(3), 0).enc).toBe(Enc.EmbStr);
-    const big = createStringFromView(Buffer.from("xx9223372036854775807"), 2, 19, 0);
-    expect(big.enc).toBe(Enc.Int);
-    expect(big.ptr).toBe(9223372036854775807n);
-    expect(stringToInt64(big)).toBe(9223372036854775807n);
-    expect(Buffer.from(stringBytes(big)).toString()).toBe("9223372036854775807");
-    const small = createStringFromInt64(-42, 0);
-    expect(stringLength(small)).toBe(3);
-    stringAppend(small, Buffer.from("7"), 0, 1);
-    expect(small.enc).toBe(Enc.Raw);
-    expect(Buffer.from(stringBytes(small)).toString()).toBe("-427");
-    stringSetRange(small, 6, Buffer.from("ab"), 0, 2);
-    expect(Buffer.from(stringBytes(small)).toString("latin1")).toBe("-427\x00\x00ab");
+    expect(enc("x".repeat(INLINE_MAX + 1))).toBe(Enc.Raw);
+    const [plainDb, plain] = oneKey();
+    setPlainString(plainDb, plain, new Uint8Array(3), 0, 3);
+    expect(encOf(plainDb, plain)).toBe(Enc.EmbStr);
+    const [db, big] = oneKey();
+    setString(db, big, Buffer.from("xx9223372036854775807"), 2, 19);
+    expect(encOf(db, big)).toBe(Enc.Int);
+    expect(db.table.getObject(big)).toBe(9223372036854775807n);
+    expect(stringToInt64(db, big)).toBe(9223372036854775807n);
+    expect(latin1(stringBytes(db, big))).toBe("9223372036854775807");
+    const [smallDb, small] = oneKey();
+    setStringInt64(smallDb, small, -42);
+    expect(smallDb.table.valueKind(small)).toBe(ValueKind.Number);
+    expect(stringLength(smallDb, small)).toBe(3);
+    stringAppend(smallDb, small, Buffer.from("7"), 0, 1);
+    expect(encOf(smallDb, small)).toBe(Enc.Raw);
+    expect(latin1(stringBytes(smallDb, small))).toBe("-427");
+    stringSetRange(smallDb, small, 6, Buffer.from("ab"), 0, 2);
+    expect(latin1(stringBytes(smallDb, small))).toBe("-427\x00\x00ab");
   });
 
   test("a stored value does not alias the request it came from", () => {
-    const request = Buffer.from("abcdefgh");
-    const value = createStringFromView(request, 2, 3, 0);
-    request[2] = 0x5a;
-    expect(Buffer.from(stringBytes(value)).toString()).toBe("cde");
+    for (const length of [3, INLINE_MAX + 10]) {
+      const request = Buffer.from("ab" + "c".repeat(length) + "gh");
+      const [db, id] = oneKey();
+      setString(db, id, request, 2, length);
+      request.fill(0x5a);
+      expect(latin1(stringBytes(db, id))).toBe("c".repeat(length));
+    }
   });
 
-  test("appends that outgrow their buffer keep every byte", () => {
-    const value = createStringFromView(Buffer.from("start"), 0, 5, 0);
+  test("appends that outgrow their buffer, and the inline room, keep every byte", () => {
+    const [db, id] = oneKey();
+    setString(db, id, Buffer.from("start"), 0, 5);
     let expected = "start";
     for (let i = 0; i < 300; i++) {
       const piece = String(i).repeat(i % 7);
-      stringAppend(value, Buffer.from(piece), 0, piece.length);
+      stringAppend(db, id, Buffer.from(piece), 0, piece.length);
       expected += piece;
+      expect(stringLength(db, id)).toBe(expected.length);
     }
-    expect(Buffer.from(stringBytes(value)).toString()).toBe(expected);
+    expect(latin1(stringBytes(db, id))).toBe(expected);
+    db.table.validate();
   });
 });
 

@@ -385,3 +385,17 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Runs body with a PRNG seeded from SEED or at random; on failure prints the seed under
+ * `name`, so that `SEED=n bun test ...` replays the run.
+ */
+export function withSeed(name: string, body: (random: () => number) => void): void {
+  const seed = process.env.SEED ? Number(process.env.SEED) : (Math.random() * 2 ** 32) >>> 0;
+  try {
+    body(rng(seed));
+  } catch (error) {
+    console.error(`${name} failed with SEED=${seed}`);
+    throw error;
+  }
+}
