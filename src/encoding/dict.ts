@@ -1,6 +1,6 @@
 /**
- * Dict: the chained hash table behind every database keyspace and the `hashtable`
- * encoding of hashes and sets, after the semantics of Redis's dict.c.
+ * Dict: the chained hash table behind the `hashtable` encoding of hashes and sets (the
+ * keyspace itself lives in store/keytable.ts), after the semantics of Redis's dict.c.
  *
  * Keys are latin1 strings: each char code 0..255 stands for one byte of a binary-safe
  * Redis key, so a key is compared and hashed by its char codes alone.
@@ -29,6 +29,8 @@
  * incrementally (it reads only `meta`, never a key); the SCAN cursor below keeps its
  * guarantee across resizes regardless.
  */
+
+import { coprimeStep, nextCursor, randomBelow } from "../util/cursor.ts";
 
 /** The smallest table, like Redis's DICT_HT_INITIAL_SIZE. */
 const MIN_BUCKETS = 4;
@@ -452,47 +454,6 @@ function bucketsFor(size: number): number {
   let bucketCount = MIN_BUCKETS;
   while (bucketCount < size && bucketCount < MAX_BUCKETS) bucketCount *= 2;
   return bucketCount;
-}
-
-/**
- * The cursor after `cursor` for a table with this mask. Setting the bits above the mask
- * first makes the increment of the reversed cursor carry straight into the masked bits,
- * which also clears those high bits; overflowing 32 bits wraps to 0, meaning "done".
- */
-function nextCursor(cursor: number, mask: number): number {
-  const reversed = reverseBits(cursor | ~mask);
-  return reverseBits((reversed + 1) | 0);
-}
-
-/** The 32 bits of v in reverse order, as an unsigned number. */
-function reverseBits(v: number): number {
-  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
-  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
-  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
-  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
-  return ((v >>> 16) | (v << 16)) >>> 0;
-}
-
-/** A uniform integer in [0, n) for n < 2^31. */
-function randomBelow(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-
-/** A random step in [1, size) sharing no factor with size, so a stride visits distinct slots. */
-function coprimeStep(size: number): number {
-  let step = 1 + randomBelow(size - 1);
-  // Step 1 is always coprime, so walking up (and wrapping to 1) terminates quickly.
-  while (gcd(step, size) !== 1) step = step + 1 < size ? step + 1 : 1;
-  return step;
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) {
-    const r = a % b;
-    a = b;
-    b = r;
-  }
-  return a;
 }
 
 function check(condition: boolean, invariant: string): void {

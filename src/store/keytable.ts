@@ -63,6 +63,7 @@
  */
 
 import { latin1 } from "../resp/parser.ts";
+import { coprimeStep, nextCursor, randomBelow } from "../util/cursor.ts";
 
 /** Values up to this many bytes are kept inline in the record (the length fits in a byte). */
 export const INLINE_MAX = 255;
@@ -1239,45 +1240,6 @@ function idsFor(count: number): number {
   let ids = MIN_IDS;
   while (ids < count) ids *= 2;
   return ids;
-}
-
-/**
- * The cursor after `cursor` for a table with this mask. Setting the bits above the mask
- * makes the increment of the reversed cursor carry straight into the masked bits, which
- * also clears the high bits; overflowing 32 bits wraps to 0, meaning "done".
- */
-function nextCursor(cursor: number, mask: number): number {
-  return reverseBits((reverseBits(cursor | ~mask) + 1) | 0);
-}
-
-/** The 32 bits of v in reverse order, as an unsigned number. */
-function reverseBits(v: number): number {
-  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
-  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
-  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
-  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
-  return ((v >>> 16) | (v << 16)) >>> 0;
-}
-
-/** A uniform integer in [0, n) for n < 2^31. */
-function randomBelow(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-
-/** A random step in [1, total) sharing no factor with total (> 1). */
-function coprimeStep(total: number): number {
-  let step = 1 + randomBelow(total - 1);
-  while (gcd(step, total) !== 1) step = step + 1 < total ? step + 1 : 1;
-  return step;
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) {
-    const r = a % b;
-    a = b;
-    b = r;
-  }
-  return a;
 }
 
 function check(condition: boolean, invariant: string): void {
