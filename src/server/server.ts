@@ -3,7 +3,7 @@
 // the command against the table and runs its handler, the handler appends replies to the
 // shared writer, and everything one read event produced leaves in one socket write.
 
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket, TCPSocketListener, TCPSocketListenOptions } from "bun";
 import { Argv, ParseState, parseCommand, NEED_MORE, PROTOCOL_ERROR, latin1 } from "../resp/parser.ts";
 import { ReplyWriter } from "../resp/writer.ts";
 import { ERR, unknownCommand, unknownSubcommand, wrongArity } from "../resp/errors.ts";
@@ -17,7 +17,7 @@ import type { Logger } from "../log/log.ts";
 import { activeExpireCycle } from "../cache/expire.ts";
 import { recordCommandLatency } from "../metrics/latency.ts";
 import { strerror } from "../config/params.ts";
-import { isLocalAddress } from "./address.ts";
+import { formatAddress, isLocalAddress } from "./address.ts";
 
 function randomHex(chars: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(chars / 2));
@@ -93,7 +93,12 @@ export class Server {
       const address = optional ? entry.slice(1) : entry;
       const hostname = address === "*" ? "0.0.0.0" : address === "::*" ? "::" : address;
       try {
-        const listener = Bun.listen<Client>({ hostname, port, socket: this.socketHandlers() });
+        // Like Redis, an IPv6 listener is IPv6 only, so that `bind * -::*` can also listen on
+        // 0.0.0.0 at the same port.
+        const ipv6Only = hostname.includes(":");
+        // Bun supports ipv6Only on listeners, though its types only declare it for connect.
+        const options: TCPSocketListenOptions<Client> & { ipv6Only: boolean } = { hostname, port, ipv6Only, socket: this.socketHandlers() };
+        const listener = Bun.listen<Client>(options);
         port = listener.port;
         this.listeners.push(listener);
       } catch (e) {
@@ -145,8 +150,8 @@ export class Server {
       return;
     }
     this.clock.tick();
-    const addr = `${socket.remoteAddress}:${socket.remotePort ?? 0}`;
-    const laddr = `${socket.localAddress ?? ""}:${socket.localPort ?? this.port}`;
+    const addr = formatAddress(socket.remoteAddress, socket.remotePort ?? 0);
+    const laddr = formatAddress(socket.localAddress ?? "", socket.localPort ?? this.port);
     const c = new Client(this.nextClientId++, this, socket, this.dbs[0]!, addr, laddr);
     socket.data = c;
     this.clients.set(c.id, c);
