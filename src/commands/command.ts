@@ -53,8 +53,12 @@ const KEY_VARIABLE_FLAGS = 1 << 10;
 
 /** Flags of a declared key spec as bits in KEY_FLAG_NAMES order; the words are case-insensitive. */
 function keySpecFlagBits(spec: KeySpec): number {
+  return keyFlagWordBits(spec.flags);
+}
+
+function keyFlagWordBits(words: string): number {
   let bits = 0;
-  for (const word of spec.flags.split(" ")) {
+  for (const word of words.split(" ")) {
     if (word === "") continue;
     const i = KEY_FLAG_NAMES.findIndex((n) => n.toLowerCase() === word.toLowerCase());
     if (i < 0) throw new Error(`unknown key-spec flag ${word}`);
@@ -483,7 +487,13 @@ export function addCommandKeys(w: ReplyWriter, table: CommandTable, argv: Argv, 
     return w.addError("ERR Invalid number of arguments specified for command");
   }
   const keys: KeyRef[] = [];
-  const ok = keysFromSpecs(cmd, argv, 2, argc, keys);
+  const getKeys = cmd.def.getKeys;
+  let ok = true;
+  if (getKeys !== undefined) {
+    for (const k of getKeys(argv, 2, argc)) keys.push({ pos: k.pos, flags: keyFlagWordBits(k.flags) });
+  } else {
+    ok = keysFromSpecs(cmd, argv, 2, argc, keys);
+  }
   if (!ok || keys.length === 0) {
     if (cmd.flags & CMD.no_mandatory_keys) return w.addArrayLen(0);
     return w.addError("ERR Invalid arguments specified for command");

@@ -5,6 +5,7 @@
 // once into the keyspace table, and reply straight from the stored bytes.
 
 import type { Client } from "../server/client.ts";
+import type { Argv } from "../resp/parser.ts";
 import { ObjType } from "../store/object.ts";
 import { type Db, NO_KEY } from "../store/db.ts";
 import { EMPTY_BULK, OK, type ReplyWriter } from "../resp/writer.ts";
@@ -758,6 +759,17 @@ const EXPIRE_TIME_ARGS = [
   { name: "unix-time-milliseconds", type: "unix-time", token: "PXAT" },
 ];
 
+/**
+ * SET's key function (Redis's setGetKeys): with a GET option the key is read and written
+ * (RW access update), otherwise only overwritten (OW update).
+ */
+function setGetKeys(argv: Argv, base: number, argc: number): { pos: number; flags: string }[] {
+  for (let i = 3; i < argc; i++) {
+    if (argv.is(base + i, "get")) return [{ pos: 1, flags: "RW access update" }];
+  }
+  return [{ pos: 1, flags: "OW update" }];
+}
+
 export const stringCommands: CommandDef[] = [
   {
     name: "get", arity: 2, flags: "readonly fast", acl: "string", group: "string", since: "1.0.0",
@@ -766,7 +778,7 @@ export const stringCommands: CommandDef[] = [
   },
   {
     name: "set", arity: -3, flags: "write denyoom", acl: "string", group: "string", since: "1.0.0",
-    summary: "Set the string value of a key", complexity: "O(1)",
+    summary: "Set the string value of a key", complexity: "O(1)", getKeys: setGetKeys,
     history: [
       ["2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."],
       ["6.0.0", "Added the `KEEPTTL` option."],

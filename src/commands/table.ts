@@ -4,6 +4,7 @@
 // compiles them once at start-up.
 
 import type { Client } from "../server/client.ts";
+import type { Argv } from "../resp/parser.ts";
 import type { LatencyHistogram } from "../metrics/latency.ts";
 
 export type Handler = (c: Client) => void;
@@ -43,6 +44,12 @@ export interface CommandDef {
   arguments?: unknown[];
   /** Subcommands of a container command (CONFIG, CLIENT, OBJECT ...). */
   subcommands?: CommandDef[];
+  /**
+   * Redis's key function, for commands whose key positions or flags depend on the arguments
+   * (SET's flags change with GET). COMMAND GETKEYS uses it instead of the key specs. The
+   * command's own name is argv[base]; flags are key-spec words ("RW access update").
+   */
+  getKeys?: (argv: Argv, base: number, argc: number) => { pos: number; flags: string }[];
   /** Absent on container commands, whose subcommands have handlers. */
   handler?: Handler;
 }

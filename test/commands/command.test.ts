@@ -403,3 +403,12 @@ describe("COMMAND subcommands", () => {
     b.close();
   });
 });
+
+describe("COMMAND GETKEYS from a command's key function", () => {
+  test("SET's key flags depend on GET, as Redis's setGetKeys", async () => {
+    for (const line of [["k", "v"], ["k", "v", "GET"], ["k", "v", "EX", "10", "get"], ["k", "v", "NX"], ["k", "GET", "v"]]) {
+      await o.same("COMMAND", "GETKEYSANDFLAGS", "SET", ...line);
+      await o.same("COMMAND", "GETKEYS", "SET", ...line);
+    }
+  });
+});
