@@ -36,12 +36,18 @@ export class KeyspaceStats {
  */
 export class Clock {
   nowMs = Date.now();
-  private originMs = Date.now() - performance.now();
+  /** The monotonic reading (performance.now()) the last tick took. */
+  monoMs = performance.now();
+  private originMs = Date.now() - this.monoMs;
+  /** lruClock(nowMs), kept with it so that writing many keys (MSET) divides once. */
+  lru = lruClock(this.nowMs);
 
   /** Advance to now; returns the monotonic reading for callers that time things. */
   tick(): number {
     const t = performance.now();
+    this.monoMs = t;
     this.nowMs = Math.floor(this.originMs + t);
+    this.lru = lruClock(this.nowMs);
     return t;
   }
 

@@ -17,7 +17,7 @@
 
 import { INLINE_MAX, ValueKind } from "./keytable.ts";
 import type { Db } from "./db.ts";
-import { Enc, EMBSTR_SIZE_LIMIT, META_UNSHARED, ObjType, lruClock, metaEnc, packMeta } from "./object.ts";
+import { Enc, EMBSTR_SIZE_LIMIT, META_UNSHARED, ObjType, metaEnc, packMeta } from "./object.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
 import {
   type Int64,
@@ -55,7 +55,7 @@ const inlineScratch = new Uint8Array(INLINE_MAX);
 
 /** Writes the string metadata of `id`: this encoding, used now. */
 function setStringMeta(db: Db, id: number, enc: Enc): void {
-  db.table.setMeta(id, packMeta(ObjType.String, enc, lruClock(db.clock.nowMs)));
+  db.table.setMeta(id, packMeta(ObjType.String, enc, db.clock.lru));
 }
 
 /**
