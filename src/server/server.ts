@@ -61,6 +61,8 @@ export class Server {
   peakMemory: number;
   /** Called once the server has stopped because of SHUTDOWN or a signal. */
   onShutdown: ((exitCode: number) => void) | null = null;
+  /** `latency-tracking`, mirrored for the dispatch path. */
+  private latencyTracking: boolean;
   /** DEBUG SET-ACTIVE-EXPIRE. */
   activeExpireEnabled = true;
   shuttingDown = false;
@@ -74,6 +76,16 @@ export class Server {
     this.writer.onError = (message) => this.stats.countError(message);
     const mem = process.memoryUsage();
     this.startupMemory = this.peakMemory = mem.heapUsed + mem.external;
+    // The hot path reads these per command; the Config object has hundreds of properties,
+    // so plain fields kept in step by hooks are cheaper to read.
+    this.latencyTracking = config.latencyTracking;
+    config.onChange("latency-tracking", () => {
+      this.latencyTracking = config.latencyTracking;
+    });
+    this.parseState.maxBulkLen = config.protoMaxBulkLen;
+    config.onChange("proto-max-bulk-len", () => {
+      this.parseState.maxBulkLen = config.protoMaxBulkLen;
+    });
     // CONFIG SET hz takes effect at once, as Redis re-reads it every cron tick.
     config.onChange("hz", () => {
       if (this.cronTimer !== null) this.startCron();
@@ -196,7 +208,6 @@ export class Server {
       end = c.qlen;
     }
     const state = this.parseState;
-    state.maxBulkLen = this.config.protoMaxBulkLen;
     state.authRequired = !c.authenticated;
     const w = this.writer;
     w.reset();
@@ -311,7 +322,7 @@ export class Server {
     cmd.usec += dt * 1000;
     // CONFIG RESETSTAT zeroes the counter mid-call, so only a rise means this call failed.
     if (this.stats.errorReplies > errorsBefore) cmd.failedCalls++;
-    if (this.config.latencyTracking) recordCommandLatency(cmd, dt * 1e6);
+    if (this.latencyTracking) recordCommandLatency(cmd, dt * 1e6);
     this.stats.commandsProcessed++;
   }
 
