@@ -614,15 +614,9 @@ const COMMAND_HELP = [
   "    Prints this help.",
 ];
 
-/** A HELP reply: one status line per line of text (Redis's addReplyHelp). */
-export function addHelp(w: ReplyWriter, lines: readonly string[]): void {
-  w.addArrayLen(lines.length);
-  for (const line of lines) w.addSimple(line);
-}
-
 /** COMMAND HELP */
 function commandHelpCommand(c: Client): void {
-  addHelp(c.w, COMMAND_HELP);
+  c.w.addHelp(COMMAND_HELP);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -52,8 +52,7 @@ function configResetstatCommand(c: Client): void {
 
 /** CONFIG HELP */
 function configHelpCommand(c: Client): void {
-  c.w.addArrayLen(HELP.length);
-  for (const line of HELP) c.w.addSimple(line);
+  c.w.addHelp(HELP);
 }
 
 export const configCommands: CommandDef[] = [

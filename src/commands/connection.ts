@@ -12,7 +12,6 @@ import { ERR, cString, subcommandSyntaxError, wrongArity } from "../resp/errors.
 import { parseInt32Arg, parseIntArg, parseRangeArgOr } from "./args.ts";
 import { parseLongLong, parsedInt64 } from "../util/numbers.ts";
 import { REDIS_VERSION } from "../version.ts";
-import { addHelp } from "./command.ts";
 
 const RESET = encode("+RESET\r\n");
 const WRONGPASS = encode("-WRONGPASS invalid username-password pair or user is disabled.\r\n");
@@ -539,7 +538,7 @@ const CLIENT_HELP = [
 
 /** CLIENT HELP */
 function clientHelpCommand(c: Client): void {
-  addHelp(c.w, CLIENT_HELP);
+  c.w.addHelp(CLIENT_HELP);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ function debugCommand(c: Client): void {
   const argv = c.argv;
   const n = argv.count;
   const sub = argv.lower(1);
-  if (sub === "help" && n === 2) return addHelp(c);
+  if (sub === "help" && n === 2) return c.w.addHelp(HELP);
   if (sub === "digest" && n === 2) return c.w.addSimple(datasetDigest(c.server.dbs));
   if (sub === "digest-value" && n >= 2) return digestValues(c);
   if (sub === "object" && n === 3) return debugObject(c);
@@ -58,11 +58,6 @@ function debugCommand(c: Client): void {
     return c.w.addRaw(OK);
   }
   c.w.addError(`ERR unknown subcommand or wrong number of arguments for '${argv.str(1)}'. Try DEBUG HELP.`);
-}
-
-function addHelp(c: Client): void {
-  c.w.addArrayLen(HELP.length);
-  for (const line of HELP) c.w.addSimple(line);
 }
 
 function digestValues(c: Client): void {

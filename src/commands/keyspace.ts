@@ -445,8 +445,7 @@ function objectLookup(c: Client): number {
 
 /** OBJECT HELP */
 function objectHelpCommand(c: Client): void {
-  c.w.addArrayLen(OBJECT_HELP.length);
-  for (const line of OBJECT_HELP) c.w.addSimple(line);
+  c.w.addHelp(OBJECT_HELP);
 }
 
 /** OBJECT ENCODING key */

@@ -173,6 +173,12 @@ export class ReplyWriter {
     this.crlf();
   }
 
+  /** A HELP reply: one status line per line of text (Redis's addReplyHelp). */
+  addHelp(lines: readonly string[]): void {
+    this.addArrayLen(lines.length);
+    for (const line of lines) this.addSimple(line);
+  }
+
   /** A pre-encoded error (`-CODE text\r\n`, see errors.ts). */
   addErrorBytes(encoded: Uint8Array): void {
     if (this.onError !== null) this.onError(Buffer.prototype.latin1Slice.call(encoded, 1, encoded.length - 2));

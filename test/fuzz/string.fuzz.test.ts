@@ -9,10 +9,10 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Oracle, rng } from "../oracle/harness.ts";
-import { type Maker, type Random, pick, weightedCommands } from "../oracle/fuzz.ts";
+import { type Maker, type Random, pick, seedFromEnv, stepsFromEnv, weightedCommands } from "../oracle/fuzz.ts";
 
-const STEPS = Number(process.env.STEPS ?? 4000);
-const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : (Math.random() * 2 ** 32) >>> 0;
+const STEPS = stepsFromEnv(4000);
+const SEED = seedFromEnv();
 
 let o: Oracle;
 beforeAll(async () => {

@@ -3,6 +3,7 @@
 // the same command sequences, errors included.
 
 import { resolve } from "node:path";
+import { seedFromEnv } from "./fuzz.ts";
 import type { Subprocess } from "bun";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
@@ -391,7 +392,7 @@ export function rng(seed: number): () => number {
  * `name`, so that `SEED=n bun test ...` replays the run.
  */
 export function withSeed(name: string, body: (random: () => number) => void): void {
-  const seed = process.env.SEED ? Number(process.env.SEED) : (Math.random() * 2 ** 32) >>> 0;
+  const seed = seedFromEnv();
   try {
     body(rng(seed));
   } catch (error) {
