@@ -5,7 +5,7 @@
 import type { Client } from "../server/client.ts";
 import type { Db } from "../store/db.ts";
 import type { Argv } from "../resp/parser.ts";
-import type { KeyTable } from "../store/keytable.ts";
+import { type KeyTable, ValueKind } from "../store/keytable.ts";
 import { keyRange, type CommandDef } from "./table.ts";
 import { OK, type ReplyWriter } from "../resp/writer.ts";
 import { ERR } from "../resp/errors.ts";
@@ -349,13 +349,20 @@ export interface Duplicable {
 
 /**
  * Gives `toId` in `to` a copy of the value of `fromId` in `from`, in the same encoding and
- * with a fresh access time (Redis's *Dup functions).
+ * with a fresh access time (Redis's *Dup functions). A collection is packed bytes (inline,
+ * or a Uint8Array: see store/packed.ts) or an object that duplicates itself.
  */
 function duplicateValue(from: Db, fromId: number, to: Db, toId: number): void {
   const meta = from.table.getMeta(fromId);
   const type = metaType(meta);
   if (type === ObjType.String) return dupString(from, fromId, to, toId);
-  to.table.setObject(toId, (from.table.getObject(fromId) as Duplicable).dup());
+  const source = from.table;
+  if (source.valueKind(fromId) === ValueKind.Bytes) {
+    to.table.setBytes(toId, source.valuePage(fromId), source.valueOffset(fromId), source.valueLength(fromId));
+  } else {
+    const value = source.getObject(fromId);
+    to.table.setObject(toId, value instanceof Uint8Array ? value.slice() : (value as Duplicable).dup());
+  }
   to.table.setMeta(toId, packMeta(type, metaEnc(meta), lruClock(to.clock.nowMs)));
 }
 
