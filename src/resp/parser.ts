@@ -175,6 +175,11 @@ function parseMultibulk(buf: Uint8Array, cmdStart: number, end: number, argv: Ar
   let pos = cr + 2;
   if (count <= 0) return pos;
   for (let k = 0; k < count; k++) {
+    const fast = bulkFast(buf, pos, end, state, argv);
+    if (fast >= 0) {
+      pos = fast;
+      continue;
+    }
     if (pos >= end) {
       state.wantEnd = pos + 1;
       return NEED_MORE;
@@ -206,6 +211,31 @@ function parseMultibulk(buf: Uint8Array, cmdStart: number, end: number, argv: Ar
     pos = next;
   }
   return pos;
+}
+
+/**
+ * The common case of a bulk argument in one pass: `$`, 1 to 15 digits without a leading
+ * zero, CR LF, and the whole payload with its CR LF in the buffer, within the limits.
+ * Pushes the argument and returns the position after it, or returns -1 for anything
+ * else, which the general path then parses (and reports) from the same position.
+ */
+function bulkFast(buf: Uint8Array, pos: number, end: number, state: ParseState, argv: Argv): number {
+  if (buf[pos] !== DOLLAR) return -1;
+  let i = pos + 1;
+  let len = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) break;
+    len = len * 10 + d;
+  }
+  const digits = i - pos - 1;
+  if (digits === 0 || digits > 15 || i + 1 >= end || buf[i] !== CR) return -1;
+  if (buf[pos + 1] === 48 /* '0' */ && digits > 1) return -1;
+  if (len > state.maxBulkLen || (len > 16384 && state.authRequired)) return -1;
+  const next = i + 2 + len + 2;
+  if (next > end) return -1;
+  argv.push(i + 2, len);
+  return next;
 }
 
 function fail(state: ParseState, message: string): number {

@@ -1,0 +1,65 @@
+// The whole command path in one process, with mitata: a Server that never listens gets
+// redis-benchmark's pipelines (16 commands a read, -P 16) through its data handler and a
+// socket that swallows the replies, so parse + dispatch + execute + reply is measured
+// without the kernel or the benchmark client, whose noise hides it in bench:vs-redis.
+//
+//   bun bench/dispatch.bench.ts
+//
+// The commands are byte for byte what `redis-benchmark -t <test>` sends without -r, where
+// `__rand_int__` stays literal: MSET sets the same key ten times.
+import { bench, group, run, summary } from "mitata";
+import { Config } from "../src/config/params.ts";
+import { Logger } from "../src/log/log.ts";
+import { Server } from "../src/server/server.ts";
+
+const PIPELINE = 16;
+
+function resp(...args: string[]): string {
+  return `*${args.length}\r\n` + args.map((a) => `$${a.length}\r\n${a}\r\n`).join("");
+}
+
+const MSET_ARGS = ["MSET"];
+for (let i = 0; i < 10; i++) MSET_ARGS.push("key:__rand_int__", "xxx");
+
+const TESTS: Record<string, string> = {
+  ping: resp("PING"),
+  set: resp("SET", "key:__rand_int__", "xxx"),
+  get: resp("GET", "key:__rand_int__"),
+  incr: resp("INCR", "counter:__rand_int__"),
+  mset: resp(...MSET_ARGS),
+};
+
+/** A socket that takes every write whole and keeps nothing. */
+function nullSocket(): unknown {
+  return {
+    data: undefined,
+    remoteAddress: "127.0.0.1",
+    remotePort: 50000,
+    localAddress: "127.0.0.1",
+    localPort: 6379,
+    setNoDelay() {},
+    write(b: Uint8Array) {
+      return b.length;
+    },
+    end() {},
+    flush() {},
+  };
+}
+
+const config = new Config();
+const server = new Server(config, new Logger(config, { sink: () => {} }));
+// The handlers are private: the benchmark drives them as Bun.listen would.
+const handlers = (server as unknown as { socketHandlers(): Record<string, (s: unknown, d?: Uint8Array) => void> }).socketHandlers();
+const socket = nullSocket() as { data: unknown };
+handlers.open!(socket);
+
+summary(() => {
+  group(`one read of ${PIPELINE} pipelined commands`, () => {
+    for (const [name, command] of Object.entries(TESTS)) {
+      const chunk = new TextEncoder().encode(command.repeat(PIPELINE));
+      bench(name, () => handlers.data!(socket, chunk));
+    }
+  });
+});
+
+if (import.meta.main) await run();
