@@ -4,7 +4,7 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Client } from "../server/client.ts";
-import { ReplyMode } from "../server/client.ts";
+import { PauseMode, ReplyMode } from "../server/client.ts";
 import type { CommandDef } from "./table.ts";
 import type { Db } from "../store/db.ts";
 import { OK, PONG, encode } from "../resp/writer.ts";
@@ -310,7 +310,8 @@ function clientType(c: Client): ClientType {
 function clientFlags(c: Client): string {
   let flags = "";
   if (subscriptionCount(c) > 0) flags += "P";
-  if (c.unblock !== null) flags += "b";
+  // A client held by CLIENT PAUSE counts as blocked, as in Redis.
+  if (c.unblock !== null || c.postponed) flags += "b";
   if (c.closeAfterReply) flags += "c";
   if (c.noEvict) flags += "e";
   return flags === "" ? "N" : flags;
@@ -328,16 +329,18 @@ const REPLY_BUFFER_BYTES = 16 * 1024;
 function clientInfoLine(c: Client, caller: Client): string {
   const now = c.server.clock.nowMs;
   const self = c === caller;
-  let argvBytes = 0;
+  // A held command is parsed in Redis, so its bytes count as arguments, not query buffer.
+  let argvBytes = c.postponedArgvBytes;
   if (self) for (let i = 0; i < c.argv.count; i++) argvBytes += c.argv.len[i]!;
   const qbufSize = c.qbuf?.length ?? 0;
+  const qbufUsed = c.qlen - c.postponedQueryBytes;
   const omem = c.pendingLen;
   const totMem = CLIENT_STRUCT_BYTES + REPLY_BUFFER_BYTES + qbufSize + argvBytes + omem;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name}` +
     ` age=${Math.max(0, Math.floor((now - c.createdMs) / 1000))} idle=${Math.max(0, Math.floor((now - c.lastInteractionMs) / 1000))}` +
     ` flags=${clientFlags(c)} db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0}` +
-    ` ssub=${c.shardChannels?.size ?? 0} multi=-1 qbuf=${c.qlen} qbuf-free=${qbufSize - c.qlen}` +
+    ` ssub=${c.shardChannels?.size ?? 0} multi=-1 qbuf=${qbufUsed} qbuf-free=${qbufSize - c.qlen}` +
     ` argv-mem=${argvBytes} multi-mem=0 rbs=${REPLY_BUFFER_BYTES} rbp=${self ? REPLY_BUFFER_BYTES : 0}` +
     ` obl=0 oll=${omem > 0 ? 1 : 0} omem=${omem} tot-mem=${totMem} events=r${omem > 0 ? "w" : ""}` +
     ` cmd=${c.lastCommand?.fullName ?? "NULL"} user=${c.user} redir=-1 resp=${c.resp}\n`
@@ -479,6 +482,53 @@ function clientUnblockCommand(c: Client): void {
   if (target === undefined || target.unblock === null) return c.w.addInteger(0);
   target.unblock(withError);
   c.w.addInteger(1);
+}
+
+// ---------------------------------------------------------------------------------------
+// CLIENT: pausing clients
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Redis's getTimeoutFromObjectOrReply in milliseconds: the end time of a relative timeout,
+ * or 0 for a timeout of 0. Like Redis 7.0, an end beyond the int64 range wraps around into
+ * the past. Replies and returns null on error.
+ */
+function parseTimeoutEndMs(c: Client, i: number): number | null {
+  const argv = c.argv;
+  if (!parseLongLong(argv.buf, argv.start[i]!, argv.len[i]!)) {
+    c.w.addError("ERR timeout is not an integer or out of range");
+    return null;
+  }
+  if (parsedInt64.value < 0) {
+    c.w.addError("ERR timeout is negative");
+    return null;
+  }
+  if (parsedInt64.value === 0) return 0;
+  const nowMs = c.server.clock.nowMs;
+  // Below 2^53 the sum cannot leave int64; above, it is done in exact 64-bit arithmetic.
+  if (parsedInt64.safe) return parsedInt64.value + nowMs;
+  return Number(BigInt.asIntN(64, parsedInt64.big + BigInt(nowMs)));
+}
+
+/** CLIENT PAUSE timeout [WRITE|ALL]. The mode is checked before the timeout, as in Redis. */
+function clientPauseCommand(c: Client): void {
+  const argv = c.argv;
+  if (argv.count > 4) return c.w.addError(subcommandSyntaxError(argv.str(1), "client"));
+  let mode = PauseMode.All;
+  if (argv.count === 4) {
+    if (argv.is(3, "write")) mode = PauseMode.Write;
+    else if (!argv.is(3, "all")) return c.w.addError("ERR CLIENT PAUSE mode must be WRITE or ALL");
+  }
+  const endMs = parseTimeoutEndMs(c, 2);
+  if (endMs === null) return;
+  c.server.pauseClients(endMs, mode);
+  c.w.addRaw(OK);
+}
+
+/** CLIENT UNPAUSE */
+function clientUnpauseCommand(c: Client): void {
+  c.server.unpauseClients();
+  c.w.addRaw(OK);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -653,6 +703,22 @@ const clientSubcommands: CommandDef[] = [
     handler: clientNoEvictCommand,
   },
   {
+    name: "client|pause", arity: -3, flags: "admin noscript loading stale", acl: "connection", group: "connection", since: "2.9.50",
+    summary: "Stop processing commands from clients for some time", complexity: "O(1)",
+    history: [["6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."]],
+    arguments: [
+      { name: "timeout", type: "integer" },
+      {
+        name: "mode", type: "oneof", since: "6.2.0", flags: ["optional"],
+        arguments: [
+          { name: "write", type: "pure-token", token: "WRITE" },
+          { name: "all", type: "pure-token", token: "ALL" },
+        ],
+      },
+    ],
+    handler: clientPauseCommand,
+  },
+  {
     name: "client|reply", arity: 3, flags: "noscript loading stale", acl: "connection", group: "connection", since: "3.2.0",
     summary: "Instruct the server whether to reply to commands", complexity: "O(1)",
     arguments: [
@@ -690,6 +756,11 @@ const clientSubcommands: CommandDef[] = [
       },
     ],
     handler: clientUnblockCommand,
+  },
+  {
+    name: "client|unpause", arity: 2, flags: "admin noscript loading stale", acl: "connection", group: "connection", since: "6.2.0",
+    summary: "Resume processing of clients that were paused", complexity: "O(N) Where N is the number of paused clients",
+    handler: clientUnpauseCommand,
   },
 ];
 

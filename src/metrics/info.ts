@@ -89,7 +89,8 @@ function clientsSection(s: Server): string[] {
   for (const c of s.clients.values()) {
     maxIn = Math.max(maxIn, c.qlen);
     maxOut = Math.max(maxOut, c.pendingLen);
-    if (c.unblock !== null) blocked++;
+    // Redis counts clients held by CLIENT PAUSE among the blocked ones.
+    if (c.unblock !== null || c.postponed) blocked++;
   }
   return [
     `connected_clients:${s.clients.size}`,

@@ -19,6 +19,15 @@ export const enum ReplyMode {
   Skip = 3,
 }
 
+/** What CLIENT PAUSE holds (Redis's pause_type), in increasing strictness. */
+export const enum PauseMode {
+  Off = 0,
+  /** Commands that may write or replicate wait; the rest run. */
+  Write = 1,
+  /** Every command waits. */
+  All = 2,
+}
+
 export class Client {
   readonly id: number;
   readonly server: Server;
@@ -55,6 +64,14 @@ export class Client {
    * with the command's timeout reply, or with the UNBLOCKED error when `withError` is true.
    */
   unblock: ((withError: boolean) => void) | null = null;
+  /**
+   * Set while CLIENT PAUSE holds this client's next command (Redis's BLOCKED_POSTPONE). The
+   * command stays at the front of the query buffer and is parsed again once the pause ends.
+   */
+  postponed = false;
+  /** Bytes the held command takes at the front of the query buffer, and its arguments' bytes (CLIENT LIST). */
+  postponedQueryBytes = 0;
+  postponedArgvBytes = 0;
 
   /** Bytes of an incomplete command, kept between reads. */
   qbuf: Uint8Array | null = null;

@@ -10,7 +10,7 @@ import { ERR, unknownCommand, unknownSubcommand, wrongArity } from "../resp/erro
 import { CMD, CommandTable, type Command } from "../commands/table.ts";
 import { allCommands } from "../commands/index.ts";
 import { Clock, Db, KeyspaceStats } from "../store/db.ts";
-import { Client, ReplyMode } from "./client.ts";
+import { Client, PauseMode, ReplyMode } from "./client.ts";
 import { ServerStats } from "./stats.ts";
 import type { Config } from "../config/params.ts";
 import type { Logger } from "../log/log.ts";
@@ -26,6 +26,8 @@ function randomHex(chars: number): string {
 
 /** Reading from a client pauses while this much of its output is still unwritten. */
 const OUTPUT_PAUSE_BYTES = 4 * 1024 * 1024;
+/** The longest delay a timer takes (2^31 - 1 ms); a longer pause re-arms its timer. */
+const MAX_TIMER_MS = 2147483647;
 
 export class Server {
   readonly config: Config;
@@ -65,6 +67,15 @@ export class Server {
   private latencyTracking: boolean;
   /** DEBUG SET-ACTIVE-EXPIRE. */
   activeExpireEnabled = true;
+  /** CLIENT PAUSE: what is held (Redis's client_pause_type) and until when, in ms. */
+  pauseMode = PauseMode.Off;
+  pauseEndMs = 0;
+  /** Fires when the pause is due to end. */
+  private pauseTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Clients whose next command waits for the pause to end, in the order they were held. */
+  private readonly postponedClients = new Set<Client>();
+  /** Set while a run of the postponed clients is queued. */
+  private resumeQueued = false;
   shuttingDown = false;
 
   constructor(config: Config, log: Logger) {
@@ -73,6 +84,7 @@ export class Server {
     this.commands = new CommandTable(allCommands);
     this.dbs = [];
     for (let i = 0; i < config.databases; i++) this.dbs.push(new Db(i, this.keyspaceStats, this.clock));
+    for (const db of this.dbs) db.expiryHeld = this.clientsPausedHook;
     this.writer.onError = (message) => this.stats.countError(message);
     const mem = process.memoryUsage();
     this.startupMemory = this.peakMemory = mem.heapUsed + mem.external;
@@ -174,6 +186,8 @@ export class Server {
     if (c.socket === null) return;
     c.socket = null;
     this.clients.delete(c.id);
+    // A held command dies with its client, as in Redis: it never runs.
+    if (c.postponed) this.postponedClients.delete(c);
   }
 
   /** Disconnect a client now (CLIENT KILL, QUIT after its reply, errors). */
@@ -203,18 +217,31 @@ export class Server {
         this.closeClient(c);
         return;
       }
-      if (c.qlen < c.wantEnd) return;
+      // A held client keeps reading, as in Redis, but runs nothing until the pause ends.
+      if (c.qlen < c.wantEnd || c.postponed) return;
       buf = c.qbuf!;
       end = c.qlen;
     }
+    this.processQuery(c, buf, end);
+  }
+
+  /**
+   * Run the complete commands in buf[0..end), keep what remains (an incomplete command, or
+   * a held one and everything behind it) in the client's query buffer, and send the replies.
+   */
+  private processQuery(c: Client, buf: Uint8Array, end: number): void {
     const state = this.parseState;
     state.authRequired = !c.authenticated;
     const w = this.writer;
     w.reset();
     let pos = 0;
+    let wantEnd = 0;
     while (pos < end) {
       const next = parseCommand(buf, pos, end, this.argv, state);
-      if (next === NEED_MORE) break;
+      if (next === NEED_MORE) {
+        wantEnd = state.wantEnd;
+        break;
+      }
       if (next === PROTOCOL_ERROR) {
         w.resp = c.resp;
         w.addError("ERR " + state.error);
@@ -223,11 +250,18 @@ export class Server {
         pos = end;
         break;
       }
+      const commandStart = pos;
       pos = next;
       if (this.argv.count > 0) {
         // CLIENT REPLY OFF/SKIP silences rejected commands as much as executed ones.
         const mark = w.len;
         this.call(c);
+        if (c.postponed) {
+          // The held command stays in the buffer to be parsed again, the rest behind it.
+          c.postponedQueryBytes = pos - commandStart;
+          pos = commandStart;
+          break;
+        }
         this.afterCommand(c, mark);
         if (c.closeAfterReply || c.socket === null) {
           pos = end;
@@ -236,7 +270,7 @@ export class Server {
       }
       state.authRequired = !c.authenticated;
     }
-    this.keepTail(c, buf, pos, end, state.wantEnd);
+    this.keepTail(c, buf, pos, end, Math.max(wantEnd, pos));
     this.flush(c);
   }
 
@@ -306,6 +340,8 @@ export class Server {
       w.addErrorBytes(ERR.noAuth);
       return;
     }
+    // Redis checks the pause after every rejection, so rejected commands still answer at once.
+    if (this.pauseMode !== PauseMode.Off && this.pauseHolds(cmd)) return this.postpone(c);
     const errorsBefore = this.stats.errorReplies;
     // Reading the clock costs about as much as a whole GET, so each command reads it once,
     // when it ends: its time runs from the previous reading (the read event's, or the end of
@@ -411,7 +447,8 @@ export class Server {
   private cron(): void {
     this.clock.resync();
     const now = this.clock.nowMs;
-    if (this.activeExpireEnabled) activeExpireCycle(this, now);
+    // A pause keeps the dataset still, so that replicas stay consistent: no active expiry.
+    if (this.activeExpireEnabled && !this.clientsPaused()) activeExpireCycle(this, now);
     this.stats.opsPerSec.track(this.stats.commandsProcessed, now);
     this.stats.inputKbps.track(this.stats.netInputBytes / 1024, now);
     this.stats.outputKbps.track(this.stats.netOutputBytes / 1024, now);
@@ -422,12 +459,123 @@ export class Server {
     const timeoutS = this.config.timeout;
     if (timeoutS <= 0) return;
     for (const c of this.clients.values()) {
+      // Redis spares blocked clients, and a client held by CLIENT PAUSE is one.
+      if (c.postponed) continue;
       if (nowMs - c.lastInteractionMs > timeoutS * 1000) {
         this.log.verbose(`Closing idle client`);
         this.closeClient(c);
       }
     }
   }
+
+  // -------------------------------------------------------------------------------------
+  // CLIENT PAUSE (Redis's pauseClients, unpauseClients and blockPostponeClient)
+  // -------------------------------------------------------------------------------------
+
+  /**
+   * Hold commands as `mode` says until `endMs`. A pause under way keeps the stricter mode
+   * and the later end of the two, as Redis merges them; an end already past (a timeout of
+   * 0, or one that overflowed) leaves no pause behind.
+   */
+  pauseClients(endMs: number, mode: PauseMode): void {
+    if (this.pauseMode !== PauseMode.Off) {
+      mode = Math.max(mode, this.pauseMode);
+      endMs = Math.max(endMs, this.pauseEndMs);
+    }
+    this.setPause(mode, endMs);
+  }
+
+  /** CLIENT UNPAUSE: end the pause now; the held clients go, in the order they were held. */
+  unpauseClients(): void {
+    this.setPause(PauseMode.Off, 0);
+  }
+
+  /**
+   * Whether a pause is under way, ending it first if its time has passed (Redis's
+   * checkClientPauseTimeoutAndReturnIfPaused). Expiry asks before deleting keys, because a
+   * pause keeps the dataset still.
+   */
+  clientsPaused(): boolean {
+    if (this.pauseMode === PauseMode.Off) return false;
+    if (this.pauseEndMs >= this.clock.nowMs) return true;
+    this.setPause(PauseMode.Off, 0);
+    return false;
+  }
+
+  private readonly clientsPausedHook = (): boolean => this.clientsPaused();
+
+  /** Redis's updateClientPauseTypeAndEndTime: a pause whose end is past is none, and a looser one lets the held clients go. */
+  private setPause(mode: PauseMode, endMs: number): void {
+    if (endMs < this.clock.nowMs) {
+      mode = PauseMode.Off;
+      endMs = 0;
+    }
+    const loosened = mode < this.pauseMode;
+    this.pauseMode = mode;
+    this.pauseEndMs = endMs;
+    this.armPauseTimer();
+    if (loosened) this.queueResume();
+  }
+
+  /** Wake once the pause's end is past (Redis waits for its cron; this is at most a millisecond late). */
+  private armPauseTimer(): void {
+    if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
+    this.pauseTimer = null;
+    if (this.pauseMode === PauseMode.Off) return;
+    const delayMs = Math.min(this.pauseEndMs - this.clock.nowMs + 1, MAX_TIMER_MS);
+    this.pauseTimer = setTimeout(this.onPauseTimer, Math.max(delayMs, 1));
+    this.pauseTimer.unref?.();
+  }
+
+  /** The pause timer: end the pause, or wait again when a timer could not wait long enough. */
+  private readonly onPauseTimer = (): void => {
+    this.pauseTimer = null;
+    this.clock.tick();
+    if (this.clientsPaused()) this.armPauseTimer();
+  };
+
+  /** Redis's processCommand pause check: ALL holds everything, WRITE what may write or replicate. */
+  private pauseHolds(cmd: Command): boolean {
+    return this.pauseMode === PauseMode.All || (cmd.flags & (CMD.write | CMD.may_replicate)) !== 0;
+  }
+
+  /** Hold the client's command until the pause ends; the dispatch loop leaves it unparsed. */
+  private postpone(c: Client): void {
+    const argv = this.argv;
+    let argvBytes = 0;
+    for (let i = 0; i < argv.count; i++) argvBytes += argv.len[i]!;
+    c.postponed = true;
+    c.postponedArgvBytes = argvBytes;
+    this.postponedClients.add(c);
+  }
+
+  /**
+   * Run the held clients once the current command and its replies are done (Redis does it
+   * before sleeping), never from inside a command, whose arguments and writer are shared.
+   */
+  private queueResume(): void {
+    if (this.resumeQueued || this.postponedClients.size === 0) return;
+    this.resumeQueued = true;
+    queueMicrotask(this.resumePostponed);
+  }
+
+  /**
+   * Let every held client go, in the order they were held: each runs its held command and
+   * the pipeline behind it, and is held again if a pause still applies (a new one, or a
+   * WRITE pause that an ALL pause became).
+   */
+  private readonly resumePostponed = (): void => {
+    this.resumeQueued = false;
+    const held = [...this.postponedClients];
+    this.postponedClients.clear();
+    // The held commands' durations start now, not when they arrived.
+    this.clock.tick();
+    for (const c of held) {
+      c.postponed = false;
+      c.postponedQueryBytes = c.postponedArgvBytes = 0;
+      if (c.socket !== null) this.processQuery(c, c.qbuf!, c.qlen);
+    }
+  };
 
   /** CONFIG RESETSTAT: zero INFO's counters, command stats and error stats. */
   resetStats(): void {
@@ -442,6 +590,8 @@ export class Server {
   close(): void {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
     this.cronTimer = null;
+    if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
+    this.pauseTimer = null;
     for (const l of this.listeners) l.stop(true);
     this.listeners = [];
     for (const c of [...this.clients.values()]) this.closeClient(c);

@@ -71,6 +71,10 @@ export interface KeyspaceEvents {
 /** Ids the active expiry cycle samples; shared by every database, grown on demand. */
 let expireSample = new Int32Array(64);
 
+const neverHeld = (): boolean => false;
+/** RANDOMKEY's picks of expired keys it cannot delete before it returns one anyway. */
+const RANDOMKEY_MAX_TRIES = 100;
+
 export class Db {
   readonly id: number;
   /** The keys, their values and their expiry times. SWAPDB exchanges it between databases. */
@@ -80,6 +84,8 @@ export class Db {
   readonly stats: KeyspaceStats;
   readonly clock: Clock;
   events: KeyspaceEvents | null = null;
+  /** Whether expired keys must stay for now (the server's CLIENT PAUSE); set by the server. */
+  expiryHeld: () => boolean = neverHeld;
   /** Where the latin1-string methods put a key's bytes. */
   private keyScratch = new Uint8Array(64);
 
@@ -198,10 +204,14 @@ export class Db {
     return when >= 0 && when <= nowMs;
   }
 
-  /** Delete the key if its time has come. Returns true when it is (now) gone. */
+  /**
+   * Delete the key if its time has come. Returns true when it is (now) gone to readers.
+   * While CLIENT PAUSE keeps the dataset still, an expired key reads as missing but stays
+   * until the pause ends, as in Redis.
+   */
   expireIfNeeded(id: number, nowMs: number): boolean {
     if (!this.isExpired(id, nowMs)) return false;
-    this.deleteExpired(id);
+    if (!this.expiryHeld()) this.deleteExpired(id);
     return true;
   }
 
@@ -346,12 +356,14 @@ export class Db {
 
   /** A random key that is not expired, or NO_KEY (Redis's dbRandomKey). */
   randomKey(nowMs = this.clock.nowMs): number {
-    // A master deletes every expired key it picks until it finds a live one (Redis gives
-    // up after 100 picks only on replicas, which must not delete keys themselves).
+    // A master deletes every expired key it picks until it finds a live one. Where keys
+    // cannot be deleted (during CLIENT PAUSE) it gives up after RANDOMKEY_MAX_TRIES picks
+    // and returns an expired one, as Redis 7.2 does (7.0 loops forever there).
     const table = this.table;
-    while (table.size > 0) {
+    for (let tries = 0; table.size > 0; tries++) {
       const id = table.randomId();
       if (!this.expireIfNeeded(id, nowMs)) return id;
+      if (tries >= RANDOMKEY_MAX_TRIES && table.isLive(id)) return id;
     }
     return NO_KEY;
   }
