@@ -79,6 +79,8 @@ function swapdbCommand(c: Client): void {
   announceReplaced(a, b);
   a.swapContents(b);
   announceReplaced(a, b);
+  c.server.blocking.contentsChanged(a);
+  c.server.blocking.contentsChanged(b);
   c.server.dirty++;
   c.w.addRaw(OK);
 }
@@ -311,7 +313,7 @@ function clientFlags(c: Client): string {
   let flags = "";
   if (subscriptionCount(c) > 0) flags += "P";
   // A client held by CLIENT PAUSE counts as blocked, as in Redis.
-  if (c.unblock !== null || c.postponed) flags += "b";
+  if (c.blocked || c.postponed) flags += "b";
   if (c.closeAfterReply) flags += "c";
   if (c.noEvict) flags += "e";
   return flags === "" ? "N" : flags;
@@ -330,7 +332,7 @@ function clientInfoLine(c: Client, caller: Client): string {
   const now = c.server.clock.nowMs;
   const self = c === caller;
   // A held command is parsed in Redis, so its bytes count as arguments, not query buffer.
-  let argvBytes = c.postponedArgvBytes;
+  let argvBytes = c.heldArgvBytes;
   if (self) for (let i = 0; i < c.argv.count; i++) argvBytes += c.argv.len[i]!;
   const qbufSize = c.qbuf?.length ?? 0;
   const qbufUsed = c.qlen - c.postponedQueryBytes;
@@ -479,8 +481,7 @@ function clientUnblockCommand(c: Client): void {
   const id = parseIntArg(c, 2);
   if (id === null) return;
   const target = c.server.clients.get(id);
-  if (target === undefined || target.unblock === null) return c.w.addInteger(0);
-  target.unblock(withError);
+  if (target === undefined || !c.server.blocking.unblockByRequest(target, withError)) return c.w.addInteger(0);
   c.w.addInteger(1);
 }
 

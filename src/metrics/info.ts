@@ -90,7 +90,7 @@ function clientsSection(s: Server): string[] {
     maxIn = Math.max(maxIn, c.qlen);
     maxOut = Math.max(maxOut, c.pendingLen);
     // Redis counts clients held by CLIENT PAUSE among the blocked ones.
-    if (c.unblock !== null || c.postponed) blocked++;
+    if (c.blocked || c.postponed) blocked++;
   }
   return [
     `connected_clients:${s.clients.size}`,
@@ -100,7 +100,7 @@ function clientsSection(s: Server): string[] {
     `client_recent_max_output_buffer:${maxOut}`,
     `blocked_clients:${blocked}`,
     "tracking_clients:0",
-    "clients_in_timeout_table:0",
+    `clients_in_timeout_table:${s.blocking.timedCount}`,
   ];
 }
 

@@ -59,19 +59,19 @@ export class Client {
   channels: Set<string> | null = null;
   patterns: Set<string> | null = null;
   shardChannels: Set<string> | null = null;
-  /**
-   * Set while the client waits in a blocking command: CLIENT UNBLOCK calls it to end the wait
-   * with the command's timeout reply, or with the UNBLOCKED error when `withError` is true.
-   */
-  unblock: ((withError: boolean) => void) | null = null;
+  /** Set while the client waits in a blocking command (server/blocking.ts keeps the wait). */
+  blocked = false;
   /**
    * Set while CLIENT PAUSE holds this client's next command (Redis's BLOCKED_POSTPONE). The
    * command stays at the front of the query buffer and is parsed again once the pause ends.
    */
   postponed = false;
-  /** Bytes the held command takes at the front of the query buffer, and its arguments' bytes (CLIENT LIST). */
+  /**
+   * Bytes the held command takes at the front of the query buffer, and the bytes of the
+   * arguments of the command the client is held or blocked in (CLIENT LIST).
+   */
   postponedQueryBytes = 0;
-  postponedArgvBytes = 0;
+  heldArgvBytes = 0;
 
   /** Bytes of an incomplete command, kept between reads. */
   qbuf: Uint8Array | null = null;

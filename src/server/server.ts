@@ -11,6 +11,7 @@ import { CMD, CommandTable, type Command } from "../commands/table.ts";
 import { allCommands } from "../commands/index.ts";
 import { Clock, Db, KeyspaceStats } from "../store/db.ts";
 import { Client, PauseMode, ReplyMode } from "./client.ts";
+import { Blocking, type BlockingHost } from "./blocking.ts";
 import { ServerStats } from "./stats.ts";
 import type { Config } from "../config/params.ts";
 import type { Logger } from "../log/log.ts";
@@ -76,6 +77,12 @@ export class Server {
   private readonly postponedClients = new Set<Client>();
   /** Set while a run of the postponed clients is queued. */
   private resumeQueued = false;
+  /** Clients waiting in blocking commands (BLPOP ...), by key. */
+  readonly blocking: Blocking;
+  /** Replies to clients other than the one whose command runs (a served BLPOP). */
+  private readonly sideWriter = new ReplyWriter();
+  /** Clients whose wait ended, to run what they pipelined behind the blocking command. */
+  private unblockedClients: Client[] = [];
   shuttingDown = false;
 
   constructor(config: Config, log: Logger) {
@@ -85,6 +92,7 @@ export class Server {
     this.dbs = [];
     for (let i = 0; i < config.databases; i++) this.dbs.push(new Db(i, this.keyspaceStats, this.clock));
     for (const db of this.dbs) db.expiryHeld = this.clientsPausedHook;
+    this.blocking = new Blocking(this.blockingHost(), this.dbs);
     this.writer.onError = (message) => this.stats.countError(message);
     const mem = process.memoryUsage();
     this.startupMemory = this.peakMemory = mem.heapUsed + mem.external;
@@ -188,6 +196,7 @@ export class Server {
     this.clients.delete(c.id);
     // A held command dies with its client, as in Redis: it never runs.
     if (c.postponed) this.postponedClients.delete(c);
+    if (c.blocked) this.blocking.forget(c);
   }
 
   /** Disconnect a client now (CLIENT KILL, QUIT after its reply, errors). */
@@ -206,7 +215,7 @@ export class Server {
     c.lastInteractionMs = this.clock.nowMs;
     let buf: Uint8Array;
     let end: number;
-    if (c.qlen === 0) {
+    if (c.qlen === 0 && !c.blocked) {
       // Fast path: parse straight from the socket's chunk without copying it.
       buf = chunk;
       end = chunk.length;
@@ -217,8 +226,9 @@ export class Server {
         this.closeClient(c);
         return;
       }
-      // A held client keeps reading, as in Redis, but runs nothing until the pause ends.
-      if (c.qlen < c.wantEnd || c.postponed) return;
+      // A held or blocked client keeps reading, as in Redis, but runs nothing until its
+      // wait ends.
+      if (c.qlen < c.wantEnd || c.postponed || c.blocked) return;
       buf = c.qbuf!;
       end = c.qlen;
     }
@@ -263,6 +273,10 @@ export class Server {
           break;
         }
         this.afterCommand(c, mark);
+        // Redis serves blocked clients after each command, in processCommand.
+        if (this.blocking.hasReadyKeys) this.blocking.serveReadyKeys();
+        // What follows a blocking command waits in the query buffer until the wait ends.
+        if (c.blocked) break;
         if (c.closeAfterReply || c.socket === null) {
           pos = end;
           break;
@@ -354,6 +368,8 @@ export class Server {
       this.handlerFailed(c, cmd, e);
     }
     const dt = this.clock.tick() - t0;
+    // A command that blocked is counted when its wait ends, as Redis does.
+    if (c.blocked) return;
     cmd.calls++;
     cmd.usec += dt * 1000;
     // CONFIG RESETSTAT zeroes the counter mid-call, so only a rise means this call failed.
@@ -401,8 +417,7 @@ export class Server {
   }
 
   /** Send what the writer holds to the client, queueing what the socket does not take. */
-  private flush(c: Client): void {
-    const w = this.writer;
+  private flush(c: Client, w = this.writer): void {
     const s = c.socket;
     if (s === null) return;
     if (w.len > 0) {
@@ -545,7 +560,7 @@ export class Server {
     let argvBytes = 0;
     for (let i = 0; i < argv.count; i++) argvBytes += argv.len[i]!;
     c.postponed = true;
-    c.postponedArgvBytes = argvBytes;
+    c.heldArgvBytes = argvBytes;
     this.postponedClients.add(c);
   }
 
@@ -572,8 +587,53 @@ export class Server {
     this.clock.tick();
     for (const c of held) {
       c.postponed = false;
-      c.postponedQueryBytes = c.postponedArgvBytes = 0;
+      c.postponedQueryBytes = c.heldArgvBytes = 0;
       if (c.socket !== null) this.processQuery(c, c.qbuf!, c.qlen);
+    }
+  };
+
+  // -------------------------------------------------------------------------------------
+  // Blocking commands (see blocking.ts)
+  // -------------------------------------------------------------------------------------
+
+  private blockingHost(): BlockingHost {
+    return {
+      beginSideReply: (c) => {
+        const w = this.sideWriter;
+        w.reset();
+        w.resp = c.resp;
+        return w;
+      },
+      endSideReply: (c) => {
+        if (c.replyMode === ReplyMode.Off) this.sideWriter.len = 0;
+        this.flush(c, this.sideWriter);
+      },
+      waitEnded: (c) => {
+        // Redis counts a blocking command once, when its wait ends.
+        const cmd = c.lastCommand;
+        if (cmd !== null) {
+          cmd.calls++;
+          if (this.latencyTracking) recordCommandLatency(cmd, 0);
+        }
+        this.stats.commandsProcessed++;
+        this.unblockedClients.push(c);
+        if (this.unblockedClients.length === 1) queueMicrotask(this.processUnblocked);
+      },
+      nowMs: () => this.clock.nowMs,
+    };
+  }
+
+  /**
+   * Run what clients whose wait ended pipelined behind their blocking command (Redis's
+   * processUnblockedClients), outside any other client's command.
+   */
+  private readonly processUnblocked = (): void => {
+    const clients = this.unblockedClients;
+    this.unblockedClients = [];
+    this.clock.tick();
+    for (const c of clients) {
+      if (c.socket === null || c.blocked || c.postponed || c.qlen === 0) continue;
+      this.processQuery(c, c.qbuf!, c.qlen);
     }
   };
 
