@@ -9,6 +9,9 @@ import { serverCommands } from "./server.ts";
 import { commandCommands } from "./command.ts";
 import { debugCommands } from "./debug.ts";
 import { configCommands } from "./config.ts";
+import { hashCommands } from "./hash.ts";
+import { zsetCommands } from "./zset.ts";
+import { setCommands } from "./set.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -19,4 +22,7 @@ export const allCommands: CommandDef[] = [
   ...commandCommands,
   ...debugCommands,
   ...configCommands,
+  ...hashCommands,
+  ...zsetCommands,
+  ...setCommands,
 ];

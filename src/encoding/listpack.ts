@@ -416,6 +416,10 @@ export function lpCompare(buf: Uint8Array, p: number, src: Uint8Array, start: nu
 export function lpFind(buf: Uint8Array, p: number, src: Uint8Array, start: number, len: number, skip: number): number {
   if (p < 0) return -1;
   arg.kind = ARG_UNPARSED;
+  if (len < 64) {
+    parseArg(src, start, len);
+    if (arg.kind === ARG_NOT_INT) return findShortString(buf, p, src, start, len, skip);
+  }
   let toSkip = 0;
   while (buf[p] !== LP_EOF) {
     if (toSkip > 0) {
@@ -427,6 +431,31 @@ export function lpFind(buf: Uint8Array, p: number, src: Uint8Array, start: numbe
     if (entryMatches(buf, src, start, len)) return p;
     toSkip = skip;
     p = lpEntry.after;
+  }
+  return -1;
+}
+
+/**
+ * lpFind for bytes that are no integer and shorter than 64: only a 6-bit string entry
+ * with their exact header byte can hold them, so most entries are passed over by their
+ * first byte, and the two small encodings are skipped without decoding (the common case
+ * of hash fields, zset members and their values).
+ */
+function findShortString(buf: Uint8Array, p: number, src: Uint8Array, start: number, len: number, skip: number): number {
+  const header = ENC_6BIT_STR | len;
+  let toSkip = 0;
+  for (let b = buf[p]!; b !== LP_EOF; b = buf[p]!) {
+    if (toSkip === 0) {
+      // Members often share a prefix ("field:", "member:"): the last byte tells most apart.
+      if (b === header && (len === 0 || buf[p + len] === src[start + len - 1]) && bytesEqual(buf, p + 1, src, start, len)) return p;
+      toSkip = skip;
+    } else {
+      toSkip--;
+    }
+    // A 7-bit integer is 1 byte, a 6-bit string 1 + its length: either way a 1-byte backlen.
+    if (b < ENC_6BIT_STR) p += 2;
+    else if (b < ENC_13BIT_INT) p += (b & 0x3f) + 2;
+    else p = lpSkip(buf, p);
   }
   return -1;
 }

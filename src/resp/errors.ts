@@ -28,6 +28,24 @@ export const ERR = {
   lcsNoMemory: encode("-ERR Insufficient memory, failed allocating transient memory for LCS\r\n"),
   sameObject: encode("-ERR source and destination objects are the same\r\n"),
   notInt32: encode("-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"),
+  notLongExceptMin: encode("-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"),
+  hashValueNotInteger: encode("-ERR hash value is not an integer\r\n"),
+  hashValueNotFloat: encode("-ERR hash value is not a float\r\n"),
+  valueNaNOrInfinity: encode("-ERR value is NaN or Infinity\r\n"),
+  valueOutOfRange: encode("-ERR value is out of range\r\n"),
+  minMaxNotFloat: encode("-ERR min or max is not a float\r\n"),
+  minMaxNotLex: encode("-ERR min or max not valid string range item\r\n"),
+  scoreNaN: encode("-ERR resulting score is not a number (NaN)\r\n"),
+  xxAndNx: encode("-ERR XX and NX options at the same time are not compatible\r\n"),
+  gtLtNx: encode("-ERR GT, LT, and/or NX options at the same time are not compatible\r\n"),
+  incrSinglePair: encode("-ERR INCR option supports a single increment-element pair\r\n"),
+  weightNotFloat: encode("-ERR weight value is not a float\r\n"),
+  limitNeedsByscoreOrBylex: encode("-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX\r\n"),
+  withscoresWithBylex: encode("-ERR syntax error, WITHSCORES not supported in combination with BYLEX\r\n"),
+  numkeysNotPositive: encode("-ERR numkeys should be greater than 0\r\n"),
+  numkeysOverArgs: encode("-ERR Number of keys can't be greater than number of args\r\n"),
+  limitNegative: encode("-ERR LIMIT can't be negative\r\n"),
+  mustBePositive: encode("-ERR value is out of range, must be positive\r\n"),
 } as const;
 
 export const wrongArity = (name: string): string => `ERR wrong number of arguments for '${name}' command`;
@@ -59,6 +77,9 @@ export function cString(s: string, max: number): string {
   const end = nul < 0 ? s.length : nul;
   return s.slice(0, Math.min(end, max));
 }
+
+/** ZUNION, ZINTERCARD and the other set operations given numkeys below 1. */
+export const atLeastOneInputKey = (command: string): string => `ERR at least 1 input key is needed for '${command}' command`;
 
 export const invalidExpireTime = (command: string): string => `ERR invalid expire time in '${command}' command`;
 

@@ -4,6 +4,7 @@
 // on the protocol version.
 
 import { formatDouble } from "../util/numbers.ts";
+import { copyBytes } from "../util/bytes.ts";
 
 const encoder = new TextEncoder();
 /** Encode a constant reply once, at start-up. */
@@ -27,18 +28,6 @@ const smallInts: Uint8Array[] = [];
 for (let i = 0; i <= SMALL_INT_MAX; i++) smallInts.push(encode(`:${i}\r\n`));
 
 const write = Buffer.prototype.write;
-
-/**
- * Buffer's copy, applied to any Uint8Array source: it costs the same at every size, where
- * `set(src.subarray(...))` pays for a view object and a slower copy on small values.
- */
-const copyBytes = Buffer.prototype.copy as (
-  this: Uint8Array,
-  target: Uint8Array,
-  targetStart: number,
-  sourceStart: number,
-  sourceEnd: number,
-) => number;
 
 /** Characters in the decimal form of a safe integer, its sign included. */
 function decimalLength(v: number): number {
@@ -91,7 +80,7 @@ export class ReplyWriter {
     if (n <= 16) {
       for (let k = 0; k < n; k++) b[o + k] = r[k]!;
     } else {
-      copyBytes.call(r, b, o, 0, n);
+      copyBytes(r, 0, b, o, n);
     }
     this.len = o + n;
   }
@@ -212,7 +201,7 @@ export class ReplyWriter {
       const o = this.len;
       for (let k = 0; k < n; k++) b[o + k] = src[start + k]!;
     } else {
-      copyBytes.call(src, this.buf, this.len, start, start + n);
+      copyBytes(src, start, this.buf, this.len, n);
     }
     this.len += n;
     this.crlf();

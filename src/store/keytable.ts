@@ -64,6 +64,7 @@
 
 import { latin1 } from "../resp/parser.ts";
 import { coprimeStep, nextCursor, randomBelow } from "../util/cursor.ts";
+import { copyBytes } from "../util/bytes.ts";
 
 /** Values up to this many bytes are kept inline in the record (the length fits in a byte). */
 export const INLINE_MAX = 255;
@@ -1196,16 +1197,6 @@ export class KeyTable {
  * ranges may overlap (a value set from its own record), so a copy to a later position in
  * the same page runs backwards.
  */
-function copyBytes(from: Uint8Array, fromStart: number, to: Uint8Array, toStart: number, len: number): void {
-  if (len > 32) {
-    to.set(from.subarray(fromStart, fromStart + len), toStart);
-  } else if (from === to && fromStart < toStart) {
-    for (let i = len - 1; i >= 0; i--) to[toStart + i] = from[fromStart + i]!;
-  } else {
-    for (let i = 0; i < len; i++) to[toStart + i] = from[fromStart + i]!;
-  }
-}
-
 function pageOf(addr: number): number {
   return addr >>> OFFSET_BITS;
 }

@@ -17,6 +17,7 @@
 import { INLINE_MAX, ValueKind } from "./keytable.ts";
 import type { Db } from "./db.ts";
 import { type Enc, type ObjType, packMeta } from "./object.ts";
+import { copyBytes } from "../util/bytes.ts";
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
@@ -48,9 +49,7 @@ export function locatePacked(db: Db, id: number): void {
 export function editPacked(db: Db, id: number): Uint8Array {
   const table = db.table;
   if (table.valueKind(id) !== ValueKind.Bytes) return table.getObject(id) as Uint8Array;
-  const page = table.valuePage(id);
-  const start = table.valueOffset(id);
-  scratch.set(page.subarray(start, start + table.valueLength(id)));
+  copyBytes(table.valuePage(id), table.valueOffset(id), scratch, 0, table.valueLength(id));
   return scratch;
 }
 
@@ -70,7 +69,7 @@ export function storePacked(db: Db, id: number, type: ObjType, enc: Enc, buf: Ui
 /** A fresh buffer holding buf's first `sizeBytes` bytes with a quarter more room. */
 export function growableCopy(buf: Uint8Array, sizeBytes: number): Uint8Array {
   const out = new Uint8Array(sizeBytes + (sizeBytes >> 2) + 16);
-  out.set(buf.subarray(0, sizeBytes));
+  copyBytes(buf, 0, out, 0, sizeBytes);
   return out;
 }
 
@@ -82,6 +81,6 @@ export function growableCopy(buf: Uint8Array, sizeBytes: number): Uint8Array {
 export function ensureRoom(buf: Uint8Array, usedBytes: number, sizeBytes: number): Uint8Array {
   if (buf.length >= sizeBytes) return buf;
   const out = new Uint8Array(sizeBytes + (sizeBytes >> 1) + 16);
-  out.set(buf.subarray(0, usedBytes));
+  copyBytes(buf, 0, out, 0, usedBytes);
   return out;
 }

@@ -618,6 +618,34 @@ export function parseDouble(buf: Uint8Array, start: number, len: number): number
   return v;
 }
 
+/**
+ * C's strtod over a C string, which is how Redis reads ZRANGEBYSCORE-style bounds
+ * (zslParseRange) and the scores a listpack holds as text (zzlStrtod). Unlike string2d
+ * the argument ends at its first NUL byte, leading whitespace is skipped, an empty
+ * string reads as 0, and a value beyond the double range is clamped (to ±inf, or to zero
+ * on underflow) rather than refused.
+ *
+ * Returns NaN where Redis replies "min or max is not a float": bytes left over after the
+ * number, only whitespace, or a NaN.
+ */
+export function parseStrtod(buf: Uint8Array, start: number, len: number): number {
+  let end = start;
+  while (end < start + len && buf[end] !== 0) end++;
+  // Nothing to convert leaves strtod's end pointer at the start: fine only on the NUL.
+  if (end === start) return 0;
+  let i = start;
+  while (i < end && isCSpace(buf[i]!)) i++;
+  if (i === end) return NaN;
+  const v = parseDouble(buf, i, end - i);
+  if (v === v) return v;
+  // parseDouble refuses a result outside the double range; strtod clamps it.
+  if (!scanFloat(buf, i, end) || scan.kind !== KIND_FINITE) return NaN;
+  if (!scan.hex) return Number(latin1(buf, i, end));
+  roundHex(buf, DOUBLE);
+  const clamped = rounded.overflow ? Infinity : 0;
+  return scan.negative ? -clamped : clamped;
+}
+
 /** Scanned decimal mantissa digits from the first nonzero one on. */
 function significantDigits(buf: Uint8Array): number {
   let count = scan.intEnd - scan.intStart + (scan.fracEnd - scan.fracStart);
