@@ -6,9 +6,13 @@ import type { CommandDef } from "./table.ts";
 import { OK } from "../resp/writer.ts";
 import { ERR } from "../resp/errors.ts";
 import { datasetDigest, valueDigest } from "../store/digest.ts";
-import { encodingName, metaEnc, metaLru, metaType, ObjType } from "../store/object.ts";
+import { Enc, encodingName, metaEnc, metaLru, metaType, ObjType } from "../store/object.ts";
 import { stringBytes } from "../store/string.ts";
 import type { Db } from "../store/db.ts";
+import { locatePacked, packedAt } from "../store/packed.ts";
+import { lpFirst, lpLength, lpNext, lpBytes, lpGetLatin1 } from "../encoding/listpack.ts";
+import { type Quicklist, setPackedThreshold } from "../encoding/quicklist.ts";
+import { memtoull } from "../config/params.ts";
 
 const HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -31,8 +35,16 @@ const HELP = [
   "    Setting it to 0 disables expiring keys in background when they are not",
   "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
   "    default.",
+  "QUICKLIST-PACKED-THRESHOLD <size>",
+  "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+  "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
   "SLEEP <seconds>",
   "    Stop the server for <seconds>. Decimals allowed.",
+  "LISTPACK <key>",
+  "    Show low level info about the listpack encoding of <key>.",
+  "QUICKLIST <key> [<0|1>]",
+  "    Show low level info about the quicklist encoding of <key>.",
+  "    The optional argument (0 by default) sets the level of detail",
   "HELP",
   "    Prints this help.",
 ];
@@ -53,6 +65,9 @@ function debugCommand(c: Client): void {
     return c.w.addRaw(OK);
   }
   if (sub === "error" && n === 3) return c.w.addError(argv.str(2));
+  if (sub === "listpack" && n === 3) return debugListpack(c);
+  if (sub === "quicklist" && (n === 3 || n === 4)) return debugQuicklist(c);
+  if (sub === "quicklist-packed-threshold" && n === 3) return debugPackedThreshold(c);
   if (sub === "log" && n === 3) {
     c.server.log.warning(`DEBUG LOG: ${argv.str(2)}`);
     return c.w.addRaw(OK);
@@ -75,7 +90,8 @@ function debugObject(c: Client): void {
   const line =
     `Value at:0x${valueAddress(id).toString(16)} refcount:1 encoding:${encodingName(metaEnc(meta))}` +
     ` serializedlength:${serializedLength(db, id)} lru:${lru} lru_seconds_idle:${idleSeconds(lru, c.server.clock.nowMs)}`;
-  c.w.addSimple(line);
+  const extra = metaEnc(meta) === Enc.QuickList ? (db.table.getObject(id) as Quicklist).debugFields() : "";
+  c.w.addSimple(line + extra);
 }
 
 /**
@@ -111,6 +127,45 @@ function serializedLength(db: Db, id: number): number {
   }
   const prefix = n < 64 ? 1 : n < 16384 ? 2 : n <= 0xffffffff ? 5 : 9;
   return prefix + n;
+}
+
+/** DEBUG LISTPACK key: a listpack-encoded value's entries, printed on stdout as Redis's lpRepr does. */
+function debugListpack(c: Client): void {
+  const db = c.db;
+  const id = db.lookupReadNoTouchArg(c.argv, 2);
+  if (id < 0) return c.w.addErrorBytes(ERR.noSuchKey);
+  if (metaEnc(db.table.getMeta(id)) !== Enc.ListPack) return c.w.addErrorBytes(ERR.notListpack);
+  locatePacked(db, id);
+  const { buf, base } = packedAt;
+  const lines = [`{total bytes ${lpBytes(buf, base)}} {num entries ${lpLength(buf, base)}}`];
+  let index = 0;
+  for (let p = lpFirst(buf, base); p !== -1; p = lpNext(buf, p)) {
+    lines.push(`{ index: ${index++}, offset: ${p - base}, value: ${JSON.stringify(lpGetLatin1(buf, p))} }`);
+  }
+  lines.push("{end}");
+  process.stdout.write(lines.join("\n") + "\n");
+  c.w.addSimple("Listpack structure printed on stdout");
+}
+
+/** DEBUG QUICKLIST key [0|1]: a list's nodes (and with 1 their elements) printed on stdout. */
+function debugQuicklist(c: Client): void {
+  const db = c.db;
+  const argv = c.argv;
+  const id = db.lookupReadNoTouchArg(argv, 2);
+  if (id < 0) return c.w.addErrorBytes(ERR.noSuchKey);
+  if (metaEnc(db.table.getMeta(id)) !== Enc.QuickList) return c.w.addErrorBytes(ERR.notQuicklist);
+  const full = argv.count === 4 && atoi(argv.str(3)) !== 0;
+  process.stdout.write((db.table.getObject(id) as Quicklist).repr(full));
+  c.w.addSimple("Quicklist structure printed on stdout");
+}
+
+/** DEBUG QUICKLIST-PACKED-THRESHOLD size: elements of at least size bytes get plain nodes. */
+function debugPackedThreshold(c: Client): void {
+  const bytes = memtoull(c.argv.str(2));
+  if (bytes === null || !setPackedThreshold(Number(bytes))) {
+    return c.w.addErrorBytes(ERR.packedThreshold);
+  }
+  c.w.addRaw(OK);
 }
 
 /** DEBUG SLEEP seconds: block the whole server, as Redis does, for tests of timeouts. */

@@ -12,6 +12,7 @@ import { configCommands } from "./config.ts";
 import { hashCommands } from "./hash.ts";
 import { zsetCommands } from "./zset.ts";
 import { setCommands } from "./set.ts";
+import { listCommands } from "./list.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -25,4 +26,5 @@ export const allCommands: CommandDef[] = [
   ...hashCommands,
   ...zsetCommands,
   ...setCommands,
+  ...listCommands,
 ];

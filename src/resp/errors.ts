@@ -46,6 +46,12 @@ export const ERR = {
   numkeysOverArgs: encode("-ERR Number of keys can't be greater than number of args\r\n"),
   limitNegative: encode("-ERR LIMIT can't be negative\r\n"),
   mustBePositive: encode("-ERR value is out of range, must be positive\r\n"),
+  lposRankZero: encode(
+    "-ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list\r\n",
+  ),
+  notListpack: encode("-ERR Not a listpack encoded object.\r\n"),
+  notQuicklist: encode("-ERR Not a quicklist encoded object.\r\n"),
+  packedThreshold: encode("-ERR argument must be a memory value bigger than 1 and smaller than 4gb\r\n"),
 } as const;
 
 export const wrongArity = (name: string): string => `ERR wrong number of arguments for '${name}' command`;
