@@ -15,7 +15,7 @@
 import type { Client } from "../server/client.ts";
 import type { Argv } from "../resp/parser.ts";
 import { latin1 } from "../resp/parser.ts";
-import { EMPTY_ARRAY, OK, encode, type ReplyWriter } from "../resp/writer.ts";
+import { EMPTY_ARRAY, OK, type ReplyWriter } from "../resp/writer.ts";
 import { ERR, wrongArity } from "../resp/errors.ts";
 import { type Db, NO_KEY } from "../store/db.ts";
 import { Enc, ObjType, metaEnc, packMeta } from "../store/object.ts";
@@ -53,11 +53,11 @@ import {
   parseLongLong,
   parsedInt64,
 } from "../util/numbers.ts";
-import { globMatch, isMatchAll } from "../util/glob.ts";
 import { randomBelow } from "../util/cursor.ts";
 import { keyRange, type CommandDef } from "./table.ts";
 import { parseInt64Arg } from "./args.ts";
-import { parseScanCursor } from "./keyspace.ts";
+import { type ScanSource, collectionScanDef, gatherListpack, gatherScannedPair, isOption } from "./scan.ts";
+import { drawDistinct, parseRandomCount, picksMostOf, shufflePrefix } from "./set.ts";
 
 // ---------------------------------------------------------------------------------------
 // The hashtable encoding
@@ -66,6 +66,11 @@ import { parseScanCursor } from "./keyspace.ts";
 /** A hash in the hashtable encoding: field -> value, both latin1 strings (one char per byte). */
 export class HashTable {
   constructor(readonly fields: Dict<string> = new Dict<string>()) {}
+
+  /** A uniformly random field (HRANDFIELD), or undefined when the hash is empty. */
+  random(): string | undefined {
+    return this.fields.randomKey();
+  }
 
   /** COPY's duplicate (Redis's hashTypeDup): strings are immutable, so only the table is new. */
   dup(): HashTable {
@@ -426,9 +431,6 @@ function addRandomPairsReply(w: ReplyWriter, db: Db, id: number, count: number, 
   for (let k = 0; k < count; k++) addListpackPair(w, buf, fieldPositions[randomBelow(n)]!, what, true);
 }
 
-/** Redis's HRANDFIELD_SUB_STRATEGY_MUL: above this share of the hash, pick what to leave out. */
-const SUB_STRATEGY_MUL = 3;
-
 /**
  * `count` distinct fields (and values), count below the hash's size, as Redis's CASE 3 and
  * CASE 4 pick them. When most of the hash is wanted, a random subset comes in random
@@ -437,11 +439,12 @@ const SUB_STRATEGY_MUL = 3;
  * and a hashtable is drawn from until enough distinct fields came up.
  */
 function addDistinctPairsReply(w: ReplyWriter, db: Db, id: number, count: number, size: number, what: number): void {
-  const most = count * SUB_STRATEGY_MUL > size;
+  const most = picksMostOf(count, size);
   if (!isListpack(db, id)) {
-    const fields = tableOf(db, id).fields;
+    const table = tableOf(db, id);
+    const fields = table.fields;
     if (!most) {
-      for (const field of distinctRandomKeys(fields, count)) addTablePair(w, field, fields.get(field)!, what, true);
+      for (const field of drawDistinct(count, table)) addTablePair(w, field, fields.get(field)!, what, true);
       return;
     }
     const all = [...fields.keys()];
@@ -464,23 +467,6 @@ function addDistinctPairsReply(w: ReplyWriter, db: Db, id: number, count: number
     }
     p = lpSkip(buf, lpSkip(buf, p));
   }
-}
-
-/** Moves a uniform random choice of `count` of the first `size` items to the front, in random order. */
-function shufflePrefix<V>(items: { [index: number]: V }, count: number, size: number): void {
-  for (let k = 0; k < count; k++) {
-    const j = k + randomBelow(size - k);
-    const t = items[k]!;
-    items[k] = items[j]!;
-    items[j] = t;
-  }
-}
-
-/** `count` distinct random keys, drawn until that many came up (count far below the size). */
-function distinctRandomKeys(fields: Dict<string>, count: number): Set<string> {
-  const picked = new Set<string>();
-  while (picked.size < count) picked.add(fields.randomKey()!);
-  return picked;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -757,20 +743,37 @@ function hincrbyfloatCommand(c: Client): void {
   c.w.addBulk(text);
 }
 
-/** HRANDFIELD's count limit WITHVALUES: half the long range, so that twice the count fits. */
+/** LONG_MAX/2: with WITHVALUES or WITHSCORES twice the count, the reply's length, must fit a long. */
 const HALF_LONG_MAX = INT64_MAX / 2n;
+
+/**
+ * HRANDFIELD's and ZRANDMEMBER's `count [WITHVALUES | WITHSCORES]` from argument 2, the
+ * option named by `word`: the count, or null after replying. The option is given when
+ * there are four arguments.
+ */
+export function parseRandomPairsArgs(c: Client, word: string): number | null {
+  const argv = c.argv;
+  const count = parseRandomCount(c, 2);
+  if (count === null) return null;
+  if (argv.count > 4 || (argv.count === 4 && !isOption(argv, 3, word))) {
+    c.w.addErrorBytes(ERR.syntax);
+    return null;
+  }
+  // parsedInt64 still holds the count exactly; counts within 2^53 are always in range.
+  if (argv.count === 4 && !parsedInt64.safe && (parsedInt64.big < -HALF_LONG_MAX || parsedInt64.big > HALF_LONG_MAX)) {
+    c.w.addErrorBytes(ERR.valueOutOfRange);
+    return null;
+  }
+  return count;
+}
 
 /** HRANDFIELD key [count [WITHVALUES]] */
 function hrandfieldCommand(c: Client): void {
   const argv = c.argv;
   if (argv.count >= 3) {
-    const count = parseInt64Arg(c, 2);
+    const count = parseRandomPairsArgs(c, "withvalues");
     if (count === null) return;
-    if (count < -INT64_MAX) return c.w.addErrorBytes(ERR.notLongExceptMin);
-    if (argv.count > 4 || (argv.count === 4 && !argv.is(3, "withvalues"))) return c.w.addErrorBytes(ERR.syntax);
-    const withValues = argv.count === 4;
-    if (withValues && (count < -HALF_LONG_MAX || count > HALF_LONG_MAX)) return c.w.addErrorBytes(ERR.valueOutOfRange);
-    return randomFieldsWithCount(c, Number(count), withValues ? WITH_PAIRS : WITH_FIELDS);
+    return randomFieldsWithCount(c, count, argv.count === 4 ? WITH_PAIRS : WITH_FIELDS);
   }
   const id = lookupHashRead(c);
   if (id === NO_KEY) return c.w.addNull();
@@ -802,97 +805,17 @@ function randomFieldsWithCount(c: Client, count: number, what: number): void {
   else addDistinctPairsReply(w, db, id, count, size, what);
 }
 
-/** An empty HSCAN reply: cursor 0 and no elements. */
-const EMPTY_SCAN = encode("*2\r\n$1\r\n0\r\n*0\r\n");
-/** SCAN's default COUNT. */
-const SCAN_DEFAULT_COUNT = 10;
-
-/** Pairs gathered by a hashtable scan step, flat (field, value, ...). */
-const scanned: string[] = [];
-function collectScanned(field: string, value: string): void {
-  scanned.push(field, value);
-}
-
-/** HSCAN key cursor [MATCH pattern] [COUNT count] */
-function hscanCommand(c: Client): void {
-  const cursor = parseScanCursor(c, 2);
-  if (cursor < 0) return c.w.addErrorBytes(ERR.invalidCursor);
-  const id = lookupHashRead(c);
-  if (id === NO_KEY) return c.w.addRaw(EMPTY_SCAN);
-  if (id < 0) return;
-  const argv = c.argv;
-  let count: Int64 = SCAN_DEFAULT_COUNT;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.count; i += 2) {
-    const hasValue = i + 1 < argv.count;
-    if (hasValue && argv.is(i, "count")) {
-      const n = parseInt64Arg(c, i + 1);
-      if (n === null) return;
-      if (n < 1) return c.w.addErrorBytes(ERR.syntax);
-      count = n;
-    } else if (hasValue && argv.is(i, "match")) {
-      const p = argv.str(i + 1);
-      pattern = isMatchAll(p) ? null : p;
-    } else {
-      return c.w.addErrorBytes(ERR.syntax);
-    }
-  }
-  const db = c.db;
-  // A listpack is small by definition: all of it goes in one reply, with cursor 0.
-  if (isListpack(db, id)) return addListpackScanReply(c.w, db, id, pattern);
-  const next = scanTable(tableOf(db, id).fields, cursor, count);
-  addScannedReply(c.w, next, pattern);
-}
-
 /**
- * Gathers pairs into `scanned` from the cursor on, as Redis does for a hash: COUNT is
- * doubled because each pair is two items, and at most ten steps per item are taken, both
- * in C's wrapping long arithmetic (a COUNT near 2^62 wraps the step budget). Returns the
- * next cursor.
+ * HSCAN key cursor [MATCH pattern] [COUNT count] reads a hashtable with the cursor and a
+ * listpack whole, each field with its value.
  */
-function scanTable(fields: Dict<string>, cursor: number, count: Int64): number {
-  const items = BigInt.asIntN(64, BigInt(count) * 2n);
-  const steps = BigInt.asIntN(64, items * 10n);
-  // A negative long compared as unsigned is no limit at all.
-  const maxItems = items < 0n ? Infinity : Number(items);
-  let stepsLeft = steps < 0n ? Infinity : Number(steps);
-  do {
-    cursor = fields.scan(cursor, collectScanned);
-  } while (cursor !== 0 && stepsLeft-- !== 0 && scanned.length < maxItems);
-  return cursor;
-}
-
-/** Replies with the pairs in `scanned` whose field matches the pattern, and empties it. */
-function addScannedReply(w: ReplyWriter, cursor: number, pattern: string | null): void {
-  w.addArrayLen(2);
-  w.addBulkInteger(cursor);
-  const at = w.deferLen();
-  let n = 0;
-  for (let i = 0; i < scanned.length; i += 2) {
-    if (pattern !== null && !globMatch(pattern, scanned[i]!, false)) continue;
-    w.addBulkLatin1(scanned[i]!);
-    w.addBulkLatin1(scanned[i + 1]!);
-    n += 2;
-  }
-  w.setDeferredLen(at, "array", n);
-  scanned.length = 0;
-}
-
-/** HSCAN of a listpack hash: every pair whose field matches, cursor 0. */
-function addListpackScanReply(w: ReplyWriter, db: Db, id: number, pattern: string | null): void {
-  w.addArrayLen(2);
-  w.addBulkInteger(0);
-  const at = w.deferLen();
-  locatePacked(db, id);
-  const buf = packedAt.buf;
-  let n = 0;
-  for (let p = lpFirst(buf, packedAt.base); p !== -1; p = lpNext(buf, lpSkip(buf, p))) {
-    if (pattern !== null && !globMatch(pattern, lpGetLatin1(buf, p), false)) continue;
-    addListpackPair(w, buf, p, WITH_PAIRS, false);
-    n += 2;
-  }
-  w.setDeferredLen(at, "array", n);
-}
+const HASH_SCAN: ScanSource<(field: string, value: string) => void> = {
+  type: ObjType.Hash,
+  pairs: true,
+  table: (db, id) => (isListpack(db, id) ? null : tableOf(db, id).fields),
+  gather: gatherScannedPair,
+  gatherAll: gatherListpack,
+};
 
 // ---------------------------------------------------------------------------------------
 // The command table
@@ -999,18 +922,5 @@ export const hashCommands: CommandDef[] = [
     ],
     handler: hrandfieldCommand,
   },
-  {
-    name: "hscan", arity: -3, flags: "readonly", acl: "hash", group: "hash", since: "2.8.0",
-    summary: "Incrementally iterate hash fields and associated values",
-    complexity:
-      "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-    tips: ["nondeterministic_output"], keySpecs: RO_ACCESS,
-    arguments: [
-      KEY,
-      { name: "cursor", type: "integer" },
-      { name: "pattern", type: "pattern", token: "MATCH", flags: ["optional"] },
-      { name: "count", type: "integer", token: "COUNT", flags: ["optional"] },
-    ],
-    handler: hscanCommand,
-  },
+  collectionScanDef("hscan", "hash", "hash", "Incrementally iterate hash fields and associated values", HASH_SCAN),
 ];

@@ -1,6 +1,6 @@
 // Keyspace commands (Redis's db.c and object.c): DEL UNLINK EXISTS TYPE KEYS SCAN RANDOMKEY
 // RENAME RENAMENX COPY MOVE DBSIZE FLUSHDB FLUSHALL TOUCH OBJECT. Time-to-live commands
-// are in expire.ts.
+// are in expire.ts; SCAN's handler is in scan.ts, which it shares with HSCAN, SSCAN, ZSCAN.
 
 import type { Client } from "../server/client.ts";
 import type { Db } from "../store/db.ts";
@@ -9,7 +9,8 @@ import { type KeyTable, ValueKind } from "../store/keytable.ts";
 import { keyRange, type CommandDef } from "./table.ts";
 import { OK, type ReplyWriter } from "../resp/writer.ts";
 import { ERR } from "../resp/errors.ts";
-import { parseInt32Arg, parseIntArg } from "./args.ts";
+import { parseInt32Arg } from "./args.ts";
+import { SCAN_ARGUMENTS, scanCommand } from "./scan.ts";
 import { Enc, META_UNSHARED, ObjType, encodingName, lruClock, metaEnc, metaLru, metaType, packMeta, typeName } from "../store/object.ts";
 import { globMatch, isMatchAll } from "../util/glob.ts";
 import { dupString, stringToInt64 } from "../store/string.ts";
@@ -82,7 +83,7 @@ function addReplyKey(w: ReplyWriter, table: KeyTable, id: number): void {
 }
 
 // ---------------------------------------------------------------------------------------
-// KEYS and SCAN
+// KEYS (SCAN is in scan.ts, with the collection scans)
 // ---------------------------------------------------------------------------------------
 
 /** KEYS pattern: reports keys past their time without removing them, as Redis does. */
@@ -103,139 +104,6 @@ function keysCommand(c: Client): void {
     n++;
   }
   w.setDeferredLen(at, "array", n);
-}
-
-/** SCAN's default COUNT. */
-const SCAN_DEFAULT_COUNT = 10;
-/** Ids collected by the current SCAN step; module-level so that scanning allocates no closure. */
-let scanBatch = new Int32Array(64);
-let scanCount = 0;
-function collectScanId(id: number): void {
-  if (scanCount === scanBatch.length) {
-    const grown = new Int32Array(scanCount * 2);
-    grown.set(scanBatch);
-    scanBatch = grown;
-  }
-  scanBatch[scanCount++] = id;
-}
-
-/** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
-function scanCommand(c: Client): void {
-  let cursor = parseScanCursor(c, 1);
-  if (cursor < 0) return c.w.addErrorBytes(ERR.invalidCursor);
-  const argv = c.argv;
-  let count = SCAN_DEFAULT_COUNT;
-  let pattern: string | null = null;
-  let type: string | null = null;
-  for (let i = 2; i < argv.count; i += 2) {
-    const hasValue = i + 1 < argv.count;
-    if (hasValue && argv.is(i, "count")) {
-      const n = parseIntArg(c, i + 1);
-      if (n === null) return;
-      if (n < 1) return c.w.addErrorBytes(ERR.syntax);
-      count = n;
-    } else if (hasValue && argv.is(i, "match")) {
-      const p = argv.str(i + 1);
-      pattern = isMatchAll(p) ? null : p;
-    } else if (hasValue && argv.is(i, "type")) {
-      type = cStringLower(argv.str(i + 1));
-    } else {
-      return c.w.addErrorBytes(ERR.syntax);
-    }
-  }
-  const table = c.db.table;
-  // Like Redis, visit buckets until COUNT keys are gathered, but at most 10*COUNT
-  // buckets, so that a sparse table still answers quickly.
-  let bucketsLeft = count * 10;
-  scanCount = 0;
-  do {
-    cursor = table.scan(cursor, collectScanId);
-  } while (cursor !== 0 && bucketsLeft-- !== 0 && scanCount < count);
-  replyScanKeys(c, cursor, pattern, type);
-}
-
-/** Filter the gathered keys in Redis's order (pattern, type, expiry) and reply. */
-function replyScanKeys(c: Client, cursor: number, pattern: string | null, type: string | null): void {
-  const db = c.db;
-  const table = db.table;
-  const now = c.server.clock.nowMs;
-  const w = c.w;
-  w.addArrayLen(2);
-  w.addBulkInteger(cursor);
-  const at = w.deferLen();
-  let n = 0;
-  // Ids of keys gathered are all live: nothing was deleted since, and each step below
-  // deletes at most the key it looks at.
-  for (let i = 0; i < scanCount; i++) {
-    const id = scanBatch[i]!;
-    if (pattern !== null && !globMatch(pattern, table.keyString(id), false)) continue;
-    if (type !== null && db.isExpired(id, now)) {
-      // Redis looks the key up for its type, which removes it and counts a miss; its type
-      // is then "none", and, finding no expiry left, Redis still returns it for TYPE none.
-      db.stats.misses++;
-      const key = type === "none" ? table.keyString(id) : "";
-      db.expireIfNeeded(id, now);
-      if (type === "none") {
-        w.addBulkLatin1(key);
-        n++;
-      }
-      continue;
-    }
-    if (type !== null) {
-      db.stats.hits++;
-      if (typeName(db.typeOf(id)) !== type) continue;
-    }
-    if (db.expireIfNeeded(id, now)) continue;
-    addReplyKey(w, table, id);
-    n++;
-  }
-  w.setDeferredLen(at, "array", n);
-  scanCount = 0;
-}
-
-/** The lower-cased string up to its first NUL: how strcasecmp sees a C string argument. */
-function cStringLower(s: string): string {
-  const nul = s.indexOf("\0");
-  return (nul < 0 ? s : s.slice(0, nul)).toLowerCase();
-}
-
-/** 2^32: Dict cursors only ever use their low 32 bits. */
-const CURSOR_MODULUS = 4294967296;
-const ULONG_MAX = 18446744073709551615n;
-
-/**
- * Argument i as a SCAN cursor reduced to its low 32 bits, or -1 when Redis replies
- * "invalid cursor". Redis parses with strtoul: an optional sign (a negative number wraps
- * around 2^64), decimal digits, no leading space, nothing after the digits but a NUL
- * (which ends a C string), and at most ULONG_MAX. The empty string is cursor 0.
- */
-export function parseScanCursor(c: Client, i: number): number {
-  const argv = c.argv;
-  const buf = argv.buf;
-  let p = argv.start[i]!;
-  let end = p;
-  const limit = p + argv.len[i]!;
-  while (end < limit && buf[end] !== 0) end++;
-  if (p === end) return 0;
-  const negative = buf[p] === 45; // '-'
-  if (negative || buf[p] === 43 /* '+' */) p++;
-  if (p === end) return -1;
-  let low = 0;
-  for (let k = p; k < end; k++) {
-    const d = buf[k]! - 48;
-    if (d < 0 || d > 9) return -1;
-    low = (low * 10 + d) % CURSOR_MODULUS;
-  }
-  // Up to 19 digits always fit an unsigned 64-bit long; longer ones need the exact value.
-  if (end - p > 19 && decimalValue(buf, p, end) > ULONG_MAX) return -1;
-  if (negative && low !== 0) low = CURSOR_MODULUS - low;
-  return low;
-}
-
-function decimalValue(buf: Uint8Array, start: number, end: number): bigint {
-  let v = 0n;
-  for (let k = start; k < end; k++) v = v * 10n + BigInt(buf[k]! - 48);
-  return v;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -592,12 +460,7 @@ export const keyspaceCommands: CommandDef[] = [
     complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
     history: [["6.0.0", "Added the `TYPE` subcommand."]],
     tips: ["nondeterministic_output", "request_policy:special"],
-    arguments: [
-      { name: "cursor", type: "integer" },
-      { name: "pattern", type: "pattern", token: "MATCH", flags: ["optional"] },
-      { name: "count", type: "integer", token: "COUNT", flags: ["optional"] },
-      { name: "type", type: "string", token: "TYPE", since: "6.0.0", flags: ["optional"] },
-    ],
+    arguments: [...SCAN_ARGUMENTS, { name: "type", type: "string", token: "TYPE", since: "6.0.0", flags: ["optional"] }],
     handler: scanCommand,
   },
   {

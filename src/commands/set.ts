@@ -32,14 +32,12 @@ import {
   intsetRandom,
   intsetRemove,
 } from "../encoding/intset.ts";
-import { EMPTY_ARRAY, encode, type ReplyWriter } from "../resp/writer.ts";
+import { EMPTY_ARRAY, type ReplyWriter } from "../resp/writer.ts";
 import { ERR } from "../resp/errors.ts";
 import { type Int64, INT64_MIN, parseLongLong, parsedInt64 } from "../util/numbers.ts";
-import { globMatch, isMatchAll } from "../util/glob.ts";
 import { randomBelow } from "../util/cursor.ts";
 import { keyRange, type CommandDef } from "./table.ts";
-import { parseIntArg } from "./args.ts";
-import { parseScanCursor } from "./keyspace.ts";
+import { type ScanSource, collectionScanDef, gatherScanned } from "./scan.ts";
 
 // ---------------------------------------------------------------------------------------
 // The hashtable encoding
@@ -221,6 +219,27 @@ export function setIsMemberArg(db: Db, id: number, argv: Argv, i: number): boole
   if (!isIntegerArg(argv, i)) return false;
   locatePacked(db, id);
   return intsetFind(packedAt.buf, packedAt.base, parsedValue());
+}
+
+/**
+ * Whether the set holds `member`, a latin1 string (Redis's setTypeIsMember): an intset
+ * holds only the canonical decimal forms of its integers.
+ */
+export function setIsMember(db: Db, id: number, member: string): boolean {
+  if (!isIntset(db, id)) return tableOf(db, id).has(member);
+  const v = memberInt(member);
+  if (v === null) return false;
+  locatePacked(db, id);
+  return intsetFind(packedAt.buf, packedAt.base, v);
+}
+
+/**
+ * The members of the stored set `id` as latin1 strings, integers in decimal (Redis's
+ * setTypeIterator), in the encoding's order: ascending for an intset. The set must not
+ * be written while they are read.
+ */
+export function* setMembers(db: Db, id: number): IterableIterator<string> {
+  for (const m of readSet(db, id).members()) yield memberString(m);
 }
 
 /** Removes a random member and returns it (Redis's setTypePopRandom). */
@@ -504,6 +523,65 @@ function smoveCommand(c: Client): void {
 }
 
 // ---------------------------------------------------------------------------------------
+// Random picks: SRANDMEMBER's count and sampling strategies, which HRANDFIELD and
+// ZRANDMEMBER share
+// ---------------------------------------------------------------------------------------
+
+/**
+ * The count of SRANDMEMBER, HRANDFIELD and ZRANDMEMBER at argument i: any long but
+ * LONG_MIN, whose negation would overflow (Redis's getRangeLongFromObjectOrReply over
+ * -LONG_MAX..LONG_MAX). Checked on the exact value, since -2^63 and -2^63+1 are the same
+ * double. Replies and returns null when it is not accepted; parsedInt64 keeps the exact
+ * value, and counts beyond 2^53 come back rounded, which only matters to counts no
+ * collection reaches.
+ */
+export function parseRandomCount(c: Client, i: number): number | null {
+  const argv = c.argv;
+  if (!parseLongLong(argv.buf, argv.start[i]!, argv.len[i]!)) {
+    c.w.addErrorBytes(ERR.notInteger);
+    return null;
+  }
+  if (!parsedInt64.safe && parsedInt64.big === INT64_MIN) {
+    c.w.addErrorBytes(ERR.notLongExceptMin);
+    return null;
+  }
+  return parsedInt64.value;
+}
+
+/**
+ * Redis's SRANDMEMBER_SUB_STRATEGY_MUL, HRANDFIELD_SUB_STRATEGY_MUL and
+ * ZRANDMEMBER_SUB_STRATEGY_MUL, all 3: `count` distinct picks out of `size` elements are
+ * most of them when count*3 > size. Most are taken from a shuffle of the whole collection
+ * (Redis copies it and removes random elements); few are drawn until enough differ.
+ */
+export function picksMostOf(count: number, size: number): boolean {
+  return count * 3 > size;
+}
+
+/**
+ * Moves a uniform random choice of `count` of the first `size` items to the front, in
+ * random order: the first `count` steps of a Fisher-Yates shuffle.
+ */
+export function shufflePrefix<V>(items: { [index: number]: V }, count: number, size: number): void {
+  for (let k = 0; k < count; k++) {
+    const j = k + randomBelow(size - k);
+    const t = items[k]!;
+    items[k] = items[j]!;
+    items[j] = t;
+  }
+}
+
+/**
+ * `count` distinct random elements of a collection many times bigger, drawn until that
+ * many came up, in the order they first did (Redis's CASE 4).
+ */
+export function drawDistinct<T>(count: number, source: { random(): T | undefined }): Set<T> {
+  const picked = new Set<T>();
+  while (picked.size < count) picked.add(source.random()!);
+  return picked;
+}
+
+// ---------------------------------------------------------------------------------------
 // SPOP, SRANDMEMBER
 // ---------------------------------------------------------------------------------------
 
@@ -513,11 +591,6 @@ function smoveCommand(c: Client): void {
  * SPOP_MOVE_STRATEGY_MUL).
  */
 const SPOP_MOVE_STRATEGY_MUL = 5;
-/**
- * SRANDMEMBER with a count copies the whole set and picks from the copy when the set has
- * fewer than this many times the members asked for (Redis's SRANDMEMBER_SUB_STRATEGY_MUL).
- */
-const SRANDMEMBER_SUB_STRATEGY_MUL = 3;
 
 /** SPOP key [count] */
 function spopCommand(c: Client): void {
@@ -570,14 +643,11 @@ function spopKeepingFew(c: Client, id: number, size: number, remaining: number):
   const db = c.db;
   const members = Array.from(readSet(db, id).members());
   const order = Int32Array.from({ length: size }, (_, i) => i);
+  shufflePrefix(order, remaining, size);
   const stays = new Uint8Array(size);
   let kept: SetValue | null = null;
   for (let k = 0; k < remaining; k++) {
-    // One step of a Fisher-Yates shuffle: a uniform pick among the members not yet kept.
-    const j = k + randomBelow(size - k);
-    const picked = order[j]!;
-    order[j] = order[k]!;
-    order[k] = picked;
+    const picked = order[k]!;
     stays[picked] = 1;
     kept ??= newValueFor(members[picked]!, maxIntsetEntries(c));
     kept.add(members[picked]!);
@@ -603,11 +673,10 @@ function srandmemberCommand(c: Client): void {
  * that many independent picks. Redis takes the count in [-LONG_MAX, LONG_MAX].
  */
 function srandmemberWithCount(c: Client): void {
-  const argv = c.argv;
-  if (!parseLongLong(argv.buf, argv.start[2]!, argv.len[2]!)) return c.w.addErrorBytes(ERR.notInteger);
-  if (!parsedInt64.safe && parsedInt64.big === INT64_MIN) return c.w.addErrorBytes(ERR.notLongExceptMin);
-  const distinct = parsedInt64.value >= 0;
-  const count = Math.abs(parsedInt64.value);
+  const requested = parseRandomCount(c, 2);
+  if (requested === null) return;
+  const distinct = requested >= 0;
+  const count = Math.abs(requested);
   const id = lookupSetRead(c, 1);
   if (id === WRONG_TYPE) return;
   if (id === NO_KEY || count === 0) return c.w.addRaw(EMPTY_ARRAY);
@@ -624,26 +693,15 @@ function srandmemberWithCount(c: Client): void {
     return addAllMembers(w, c.db, id);
   }
   w.addArrayLen(count);
-  if (count * SRANDMEMBER_SUB_STRATEGY_MUL > size) addSampleOfMany(w, set, count);
-  else addSampleOfFew(w, set, count);
+  if (picksMostOf(count, size)) addSampleOfMany(w, set, count);
+  else for (const m of drawDistinct(count, set)) addMemberReply(w, m);
 }
 
 /** `count` distinct members of a set not much bigger: a partial shuffle of all of them. */
 function addSampleOfMany(w: ReplyWriter, set: SetValue, count: number): void {
   const members = Array.from(set.members());
-  for (let k = 0; k < count; k++) {
-    const j = k + randomBelow(members.length - k);
-    const picked = members[j]!;
-    members[j] = members[k]!;
-    addMemberReply(w, picked);
-  }
-}
-
-/** `count` distinct members of a set many times bigger: random picks until enough differ. */
-function addSampleOfFew(w: ReplyWriter, set: SetValue, count: number): void {
-  const picked = new Set<Member>();
-  while (picked.size < count) picked.add(set.random());
-  for (const m of picked) addMemberReply(w, m);
+  shufflePrefix(members, count, members.length);
+  for (let k = 0; k < count; k++) addMemberReply(w, members[k]!);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -841,80 +899,19 @@ function sdiffstoreCommand(c: Client): void {
 // SSCAN
 // ---------------------------------------------------------------------------------------
 
-/** An empty SSCAN reply: cursor 0 and no members. */
-const EMPTY_SCAN = encode("*2\r\n$1\r\n0\r\n*0\r\n");
-/** SCAN's default COUNT. */
-const SCAN_DEFAULT_COUNT = 10;
-
-/** Members gathered by a table scan step; module-level so that scanning makes no closure. */
-const scanned: string[] = [];
-function collectScanned(member: string): void {
-  scanned.push(member);
-}
-
-/** SSCAN key cursor [MATCH pattern] [COUNT count] */
-function sscanCommand(c: Client): void {
-  const cursor = parseScanCursor(c, 2);
-  if (cursor < 0) return c.w.addErrorBytes(ERR.invalidCursor);
-  const id = lookupSetRead(c, 1);
-  if (id === WRONG_TYPE) return;
-  if (id === NO_KEY) return c.w.addRaw(EMPTY_SCAN);
-  const argv = c.argv;
-  let count = SCAN_DEFAULT_COUNT;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.count; i += 2) {
-    const hasValue = i + 1 < argv.count;
-    if (hasValue && argv.is(i, "count")) {
-      const n = parseIntArg(c, i + 1);
-      if (n === null) return;
-      if (n < 1) return c.w.addErrorBytes(ERR.syntax);
-      count = n;
-    } else if (hasValue && argv.is(i, "match")) {
-      const p = argv.str(i + 1);
-      pattern = isMatchAll(p) ? null : p;
-    } else {
-      return c.w.addErrorBytes(ERR.syntax);
-    }
-  }
-  const db = c.db;
-  let next = 0;
-  if (isIntset(db, id)) {
-    // An intset is small by definition: all of it goes in one reply, with cursor 0.
-    for (const m of readSet(db, id).members()) scanned.push(String(m));
-  } else {
-    next = scanTable(tableOf(db, id), cursor, count);
-  }
-  addScannedReply(c.w, next, pattern);
-}
-
 /**
- * Gathers members into `scanned` from the cursor on until COUNT are found or ten steps per
- * member asked for are taken, that budget in C's wrapping long arithmetic (a COUNT beyond
- * 2^63/10 wraps it negative, which is no limit). Returns the next cursor.
+ * SSCAN key cursor [MATCH pattern] [COUNT count] reads a table with the cursor and an
+ * intset whole, its integers in decimal.
  */
-function scanTable(table: SetTable, cursor: number, count: number): number {
-  const steps = BigInt.asIntN(64, BigInt(count) * 10n);
-  let stepsLeft = steps < 0n ? Infinity : Number(steps);
-  do {
-    cursor = table.scan(cursor, collectScanned);
-  } while (cursor !== 0 && stepsLeft-- !== 0 && scanned.length < count);
-  return cursor;
-}
-
-/** Replies with the members in `scanned` that match the pattern, and empties it. */
-function addScannedReply(w: ReplyWriter, cursor: number, pattern: string | null): void {
-  w.addArrayLen(2);
-  w.addBulkInteger(cursor);
-  const at = w.deferLen();
-  let n = 0;
-  for (const member of scanned) {
-    if (pattern !== null && !globMatch(pattern, member, false)) continue;
-    w.addBulkLatin1(member);
-    n++;
-  }
-  w.setDeferredLen(at, "array", n);
-  scanned.length = 0;
-}
+const SET_SCAN: ScanSource<(member: string) => void> = {
+  type: ObjType.Set,
+  pairs: false,
+  table: (db, id) => (isIntset(db, id) ? null : tableOf(db, id)),
+  gather: gatherScanned,
+  gatherAll: (db, id) => {
+    for (const member of setMembers(db, id)) gatherScanned(member);
+  },
+};
 
 // ---------------------------------------------------------------------------------------
 // DEBUG DIGEST
@@ -922,7 +919,7 @@ function addScannedReply(w: ReplyWriter, cursor: number, pattern: string | null)
 
 /** Redis's xorObjectDigest for a set: the SHA1 of each member's bytes xored in, in any order. */
 function digestSet(digest: Uint8Array, db: Db, id: number): void {
-  for (const m of readSet(db, id).members()) xorDigest(digest, Buffer.from(memberString(m), "latin1"));
+  for (const member of setMembers(db, id)) xorDigest(digest, Buffer.from(member, "latin1"));
 }
 
 registerDigester(ObjType.Set, digestSet);
@@ -1053,19 +1050,5 @@ export const setCommands: CommandDef[] = [
   storeDef("sunionstore", "OW update", "Add multiple sets and store the resulting set in a key", TOTAL_COMPLEXITY, sunionstoreCommand),
   readAllDef("sdiff", "Subtract multiple sets", TOTAL_COMPLEXITY, sdiffCommand),
   storeDef("sdiffstore", "OW update", "Subtract multiple sets and store the resulting set in a key", TOTAL_COMPLEXITY, sdiffstoreCommand),
-  {
-    name: "sscan", arity: -3, flags: "readonly", acl: "set", group: "set", since: "2.8.0",
-    summary: "Incrementally iterate Set elements",
-    complexity:
-      "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-    tips: ["nondeterministic_output"],
-    keySpecs: [keyRange("RO access", 1)],
-    arguments: [
-      KEY,
-      { name: "cursor", type: "integer" },
-      { name: "pattern", type: "pattern", token: "MATCH", flags: ["optional"] },
-      { name: "count", type: "integer", token: "COUNT", flags: ["optional"] },
-    ],
-    handler: sscanCommand,
-  },
+  collectionScanDef("sscan", "set", "set", "Incrementally iterate Set elements", SET_SCAN),
 ];

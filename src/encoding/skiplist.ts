@@ -800,6 +800,11 @@ export class SkiplistZSet {
     this.nodes = nodes;
   }
 
+  /** A new empty set whose member table is sized for `count` elements (Redis's dictExpand before a bulk load). */
+  static withCapacity(count: number): SkiplistZSet {
+    return new SkiplistZSet(new ZSkipList(), new Dict<ZNode>(count));
+  }
+
   get size(): number {
     return this.list.length;
   }
@@ -816,6 +821,20 @@ export class SkiplistZSet {
   /** The member's node, to start an iteration from it; undefined when absent. */
   node(member: string): ZNode | undefined {
     return this.nodes.get(member);
+  }
+
+  /** A uniformly random element (ZRANDMEMBER), or undefined when the set is empty. */
+  random(): ZNode | undefined {
+    const member = this.nodes.randomKey();
+    return member === undefined ? undefined : this.nodes.get(member);
+  }
+
+  /**
+   * One step of a cursor scan of the member table (ZSCAN, as Redis scans the zset's dict):
+   * fn gets each member of one bucket with its node. Returns the next cursor, 0 at the end.
+   */
+  scan(cursor: number, fn: (member: string, node: ZNode) => void): number {
+    return this.nodes.scan(cursor, fn);
   }
 
   /** Sets member's score, adding it when absent; returns true when the member was new. */

@@ -10,7 +10,8 @@
 // matched by name.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Oracle, RespConn, encodeCommand, replyEnd } from "../oracle/harness.ts";
+import { Oracle, RespConn, encodeCommand } from "../oracle/harness.ts";
+import { decodeReply, rawItems, withObjects } from "../oracle/resp.ts";
 import { Argv } from "../../src/resp/parser.ts";
 import { ReplyWriter } from "../../src/resp/writer.ts";
 import { Command, CommandTable, type CommandDef, type KeySpec } from "../../src/commands/table.ts";
@@ -26,68 +27,9 @@ afterAll(() => o.stop());
 // Reading replies
 // ---------------------------------------------------------------------------------------
 
-/** The raw items of the aggregate reply that starts at `pos` (a map gives keys and values). */
-function rawItems(reply: string, pos = 0): string[] {
-  const buf = Buffer.from(reply, "latin1");
-  const lineEnd = reply.indexOf("\r\n", pos);
-  const n = Number(reply.slice(pos + 1, lineEnd));
-  const count = reply[pos] === "%" ? 2 * n : n;
-  const items: string[] = [];
-  let at = lineEnd + 2;
-  for (let i = 0; i < count; i++) {
-    const end = replyEnd(buf, at);
-    items.push(reply.slice(at, end));
-    at = end;
-  }
-  return items;
-}
-
 /** Decode a reply into JS values: maps become objects (in order), sets and arrays arrays. */
 function decode(reply: string): unknown {
-  let pos = 0;
-  const line = (): string => {
-    const end = reply.indexOf("\r\n", pos);
-    const s = reply.slice(pos + 1, end);
-    pos = end + 2;
-    return s;
-  };
-  const value = (): unknown => {
-    const type = reply[pos];
-    const head = line();
-    switch (type) {
-      case "+":
-      case "-":
-        return head;
-      case ":":
-        return Number(head);
-      case "_":
-        return null;
-      case "$": {
-        if (head === "-1") return null;
-        const s = reply.slice(pos, pos + Number(head));
-        pos += Number(head) + 2;
-        return s;
-      }
-      case "*":
-      case "~": {
-        if (head === "-1") return null;
-        const items: unknown[] = [];
-        for (let i = 0; i < Number(head); i++) items.push(value());
-        return items;
-      }
-      case "%": {
-        const map: Record<string, unknown> = {};
-        for (let i = 0; i < Number(head); i++) {
-          const k = value() as string;
-          map[k] = value();
-        }
-        return map;
-      }
-      default:
-        throw new Error(`cannot decode ${JSON.stringify(reply.slice(pos - head.length - 3, pos + 20))}`);
-    }
-  };
-  return value();
+  return withObjects(decodeReply(reply));
 }
 
 // ---------------------------------------------------------------------------------------

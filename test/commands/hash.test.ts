@@ -9,7 +9,8 @@
 // members of the hash, distinct or not).
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { Oracle, RespConn } from "../oracle/harness.ts";
+import { Oracle, type RespConn } from "../oracle/harness.ts";
+import { type Reply, canonical, decodeReply, replyPairs, scanPairs } from "../oracle/resp.ts";
 
 let o: Oracle;
 /** A RESP3 connection to each server. */
@@ -17,14 +18,9 @@ let r3: [RespConn, RespConn];
 
 beforeAll(async () => {
   o = await Oracle.start(["--enable-debug-command", "yes"]);
-  r3 = await o.connectBoth();
-  await Promise.all([r3[0].call("HELLO", "3"), r3[1].call("HELLO", "3")]);
+  r3 = await o.connectResp3();
 });
-afterAll(async () => {
-  r3[0].close();
-  r3[1].close();
-  await o.stop();
-});
+afterAll(() => o.stop());
 beforeEach(async () => {
   await o.same("FLUSHALL");
   await o.same("CONFIG", "SET", "hash-max-listpack-entries", "512", "hash-max-listpack-value", "64");
@@ -33,59 +29,6 @@ beforeEach(async () => {
 // ---------------------------------------------------------------------------------------
 // Replies
 // ---------------------------------------------------------------------------------------
-
-/** A decoded reply: maps keep their pairs in order. */
-type Reply = string | number | null | Reply[] | { map: [Reply, Reply][] } | { error: string };
-
-function decode(reply: string): Reply {
-  let pos = 0;
-  const line = (): string => {
-    const end = reply.indexOf("\r\n", pos);
-    const s = reply.slice(pos + 1, end);
-    pos = end + 2;
-    return s;
-  };
-  const value = (): Reply => {
-    const type = reply[pos];
-    const head = line();
-    switch (type) {
-      case "-":
-        return { error: head };
-      case "+":
-        return head;
-      case ":":
-        return Number(head);
-      case "_":
-        return null;
-      case "$": {
-        if (head === "-1") return null;
-        const s = reply.slice(pos, pos + Number(head));
-        pos += Number(head) + 2;
-        return s;
-      }
-      case "*":
-        if (head === "-1") return null;
-        return Array.from({ length: Number(head) }, value);
-      case "%":
-        return { map: Array.from({ length: Number(head) }, () => [value(), value()] as [Reply, Reply]) };
-      default:
-        throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
-    }
-  };
-  return value();
-}
-
-/** The field/value pairs of an HGETALL reply, flat (RESP2) or a map (RESP3). */
-function pairsOf(reply: Reply): [string, string][] {
-  if (!Array.isArray(reply)) return (reply as { map: [string, string][] }).map;
-  const flat = reply as string[];
-  const pairs: [string, string][] = [];
-  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
-  return pairs;
-}
-
-/** A multiset of pairs or strings in a canonical order. */
-const sortedJson = (items: unknown[]): string => JSON.stringify(items.map((x) => JSON.stringify(x)).sort());
 
 const ORDERLESS = new Set(["hkeys", "hvals", "hgetall"]);
 
@@ -100,15 +43,9 @@ function expectSameReply(command: string, enc: string, want: string, got: string
     throw new Error(`reply differs for ${command}\n  redis:  ${JSON.stringify(want)}\n  redbun: ${JSON.stringify(got)}`);
   }
   expect(got.slice(0, got.indexOf("\r\n"))).toBe(want.slice(0, want.indexOf("\r\n")));
-  const [w, g] = [decode(want), decode(got)];
-  if (command === "hgetall") expect(sortedJson(pairsOf(g))).toBe(sortedJson(pairsOf(w)));
-  else expect(sortedJson(g as string[])).toBe(sortedJson(w as string[]));
-}
-
-/** OBJECT ENCODING of a key on Redis (a status line, or nil when missing). */
-async function encodingOf(key: string): Promise<string> {
-  const reply = await o.r.call("OBJECT", "ENCODING", key);
-  return reply.startsWith("$-1") ? "none" : reply.split("\r\n")[1]!;
+  const [w, g] = [decodeReply(want), decodeReply(got)];
+  if (command === "hgetall") expect(canonical(replyPairs(g))).toEqual(canonical(replyPairs(w)));
+  else expect(canonical(g as string[])).toEqual(canonical(w as string[]));
 }
 
 /**
@@ -117,7 +54,7 @@ async function encodingOf(key: string): Promise<string> {
  */
 async function check(args: string[], resp3 = false): Promise<string> {
   const key = args[1] ?? "";
-  const enc = await encodingOf(key);
+  const enc = await o.encodingOf(key);
   const [want, got] = resp3 ? await Promise.all([r3[0].call(...args), r3[1].call(...args)]) : await o.both(...args);
   expectSameReply(args[0]!.toLowerCase(), enc, want, got);
   await o.same("OBJECT", "ENCODING", key);
@@ -131,7 +68,7 @@ async function checkAll(commands: string[][], resp3 = false): Promise<void> {
 
 /** The hash's contents on Redis, field -> value. */
 async function contentsOf(key: string): Promise<Map<string, string>> {
-  return new Map(pairsOf(decode(await o.r.call("HGETALL", key))));
+  return new Map(replyPairs(decodeReply(await o.r.call("HGETALL", key))));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -204,7 +141,7 @@ describe.each(MODES)("$name", (mode) => {
 
   test("the hash has the mode's encoding", async () => {
     await mode.make("h", PAIRS);
-    expect(await encodingOf("h")).toBe(mode.encoding);
+    expect(await o.encodingOf("h")).toBe(mode.encoding);
   });
 
   test("HGET, HMGET, HEXISTS, HSTRLEN and HLEN over text, binary and integer-like fields", async () => {
@@ -291,13 +228,13 @@ describe.each(MODES)("$name", (mode) => {
     await mode.make("h", PAIRS);
     const size = PAIR_FIELDS.length;
     const seen = new Set<string>();
-    for (let i = 0; i < 40; i++) for (const f of decode(await o.b.call("HRANDFIELD", "h", "3")) as string[]) seen.add(f);
+    for (let i = 0; i < 40; i++) for (const f of decodeReply(await o.b.call("HRANDFIELD", "h", "3")) as string[]) seen.add(f);
     expect(seen.size).toBe(size);
     seen.clear();
-    for (const f of decode(await o.b.call("HRANDFIELD", "h", "-400")) as string[]) seen.add(f);
+    for (const f of decodeReply(await o.b.call("HRANDFIELD", "h", "-400")) as string[]) seen.add(f);
     expect(seen.size).toBe(size);
     seen.clear();
-    for (let i = 0; i < 200; i++) seen.add(decode(await o.b.call("HRANDFIELD", "h")) as string);
+    for (let i = 0; i < 200; i++) seen.add(decodeReply(await o.b.call("HRANDFIELD", "h")) as string);
     expect(seen.size).toBe(size);
   });
 
@@ -328,27 +265,15 @@ describe.each(MODES)("$name", (mode) => {
 /** Runs HSCAN on both; a hashtable's whole iteration is compared as a set of pairs. */
 async function checkScan(args: string[], resp3: boolean, modeEncoding: string): Promise<void> {
   const key = args[1]!;
-  const enc = await encodingOf(key);
+  const enc = await o.encodingOf(key);
   if (enc !== "hashtable") {
     await check(args, resp3);
     return;
   }
   expect(enc).toBe(modeEncoding);
   const [r, b] = resp3 ? r3 : [o.r, o.b];
-  const [want, got] = await Promise.all([scanAll(r, args), scanAll(b, args)]);
-  expect(sortedJson(got)).toBe(sortedJson(want));
-}
-
-/** The pairs a whole HSCAN iteration returns, from cursor 0 back to 0. */
-async function scanAll(conn: RespConn, args: string[]): Promise<[string, string][]> {
-  const pairs: [string, string][] = [];
-  let cursor = "0";
-  do {
-    const reply = decode(await conn.call(args[0]!, args[1]!, cursor, ...args.slice(3))) as [string, string[]];
-    cursor = reply[0];
-    pairs.push(...pairsOf(reply[1]));
-  } while (cursor !== "0");
-  return [...new Map(pairs)];
+  const [want, got] = await Promise.all([scanPairs(r, args), scanPairs(b, args)]);
+  expect(canonical(got)).toEqual(canonical(want));
 }
 
 /**
@@ -360,7 +285,7 @@ async function scanAll(conn: RespConn, args: string[]): Promise<[string, string]
 async function checkRandom(args: string[], resp3: boolean, modeEncoding: string): Promise<void> {
   const key = args[1]!;
   const contents = await contentsOf(key);
-  const enc = await encodingOf(key);
+  const enc = await o.encodingOf(key);
   expect(enc === "none" || enc === modeEncoding).toBe(true);
   const [want, got] = resp3 ? await Promise.all([r3[0].call(...args), r3[1].call(...args)]) : await o.both(...args);
   const count = args.length > 2 ? Number(args[2]) : null;
@@ -369,7 +294,7 @@ async function checkRandom(args: string[], resp3: boolean, modeEncoding: string)
     expect(got).toBe(want);
     return;
   }
-  for (const reply of [want, got]) expectRandomReply(decode(reply), count, args.length === 4, resp3, contents, enc);
+  for (const reply of [want, got]) expectRandomReply(decodeReply(reply), count, args.length === 4, resp3, contents, enc);
 }
 
 function expectRandomReply(
@@ -395,7 +320,7 @@ function expectRandomReply(
     pairs = items.map((pair) => pair as [string, string]);
     for (const pair of pairs) expect(pair.length).toBe(2);
   } else {
-    pairs = pairsOf(items);
+    pairs = replyPairs(items);
     expect(items.length).toBe(2 * pairs.length);
   }
   expect(pairs.length).toBe(n);
@@ -511,6 +436,8 @@ describe("errors", () => {
       ["HRANDFIELD", "h", "4611686018427387904", "WITHVALUES"], ["HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"],
       ["HRANDFIELD", "missing", "x"], ["HRANDFIELD", "missing", "1", "bogus"], ["HRANDFIELD", "missing", "-9223372036854775808"],
       ["HRANDFIELD", "h", "9223372036854775807"], ["HRANDFIELD", "h", "4611686018427387903", "WITHVALUES"],
+      // Options are C strings to Redis: they end at a NUL byte.
+      ["HRANDFIELD", "h", "2", "withvalues\x00junk"],
     ]);
   });
 
@@ -522,6 +449,7 @@ describe("errors", () => {
       ["HSCAN", "h", "0", "COUNT", "x"], ["HSCAN", "h", "0", "MATCH"], ["HSCAN", "h", "0", "TYPE", "hash"],
       ["HSCAN", "h", "0", "BOGUS", "x"], ["HSCAN", "h", "5"], ["HSCAN", "h", "", "MATCH", "a"],
       ["HSCAN", "missing", "x"], ["HSCAN", "missing", "0", "BOGUS"], ["HSCAN", "missing", "0", "COUNT", "0"],
+      ["HSCAN", "h", "0", "count\x00", "5"], ["HSCAN", "h", "0", "MATCH\x00junk", "a*"], ["HSCAN", "h", "0", "TYPE\x00", "hash"],
     ]);
   });
 

@@ -8,7 +8,8 @@
 // Redis's again.
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { Oracle, RespConn, bulkArray, replyEnd } from "../oracle/harness.ts";
+import { Oracle, type RespConn, bulkArray } from "../oracle/harness.ts";
+import { asMultiset, scanDistinct } from "../oracle/resp.ts";
 
 let o: Oracle;
 /** A RESP3 connection to each server. */
@@ -16,14 +17,9 @@ let r3: [RespConn, RespConn];
 
 beforeAll(async () => {
   o = await Oracle.start(["--enable-debug-command", "yes"]);
-  r3 = await o.connectBoth();
-  await Promise.all([r3[0].call("HELLO", "3"), r3[1].call("HELLO", "3")]);
+  r3 = await o.connectResp3();
 });
-afterAll(async () => {
-  r3[0].close();
-  r3[1].close();
-  await o.stop();
-});
+afterAll(() => o.stop());
 beforeEach(async () => {
   await o.same("FLUSHALL");
   await o.same("CONFIG", "SET", "set-max-intset-entries", "512");
@@ -42,12 +38,6 @@ const NOT_INTS = [
   "-0", "01", "+1", " 1", "1 ", "1.0", "0x10", "", "9223372036854775808", "-9223372036854775809", "\x00", "a\x00b", "\xff\r\n",
   "x".repeat(100),
 ];
-
-/** A flat aggregate reply's header and its bulk items sorted: a reply with its order ignored. */
-function asMultiset(reply: string): string {
-  if (reply[0] !== "*" && reply[0] !== "~") return reply;
-  return `${reply.slice(0, reply.indexOf("\r\n"))} ${JSON.stringify(bulkArray(reply).sort())}`;
-}
 
 function expectAgree(args: string[], want: string, got: string, ordered: boolean): void {
   const [a, b] = ordered ? [want, got] : [asMultiset(want), asMultiset(got)];
@@ -89,12 +79,6 @@ async function write(args: string[], keys: string[] = [args[1]!], ordered = true
   return reply;
 }
 
-/** OBJECT ENCODING on Redis: "intset", "hashtable", or "none" for a missing key. */
-async function encodingOf(key: string): Promise<string> {
-  const reply = await o.r.call("OBJECT", "ENCODING", key);
-  return reply.startsWith("$-1") ? "none" : reply.split("\r\n")[1]!;
-}
-
 /** Members on one server, sorted. */
 async function membersOn(conn: RespConn, key: string): Promise<string[]> {
   return bulkArray(await conn.call("SMEMBERS", key)).sort();
@@ -118,7 +102,7 @@ for (const mode of ["intset", "hashtable"] as const) {
         await o.same("SADD", key, "not an integer");
         await o.same("SREM", key, "not an integer");
       }
-      expect(await encodingOf(key)).toBe(mode);
+      expect(await o.encodingOf(key)).toBe(mode);
       await o.same("OBJECT", "ENCODING", key);
       await o.same("DEBUG", "DIGEST-VALUE", key);
     }
@@ -341,11 +325,13 @@ for (const mode of ["intset", "hashtable"] as const) {
         ]);
       }
       for (const options of [[], ["COUNT", "1"], ["COUNT", "7"], ["COUNT", "1000"], ["MATCH", "1*"], ["MATCH", "*5", "COUNT", "3"]]) {
-        expect(await fullScan(o.b, "s", options)).toEqual(await fullScan(o.r, "s", options));
+        const args = ["SSCAN", "s", "0", ...options];
+        expect(await scanDistinct(o.b, args)).toEqual(await scanDistinct(o.r, args));
       }
       await write(["SADD", "t", ...range(1, 20).map((n) => `m${n}`), "\x00", ""]);
       for (const options of [[], ["COUNT", "2"], ["MATCH", "m1*"], ["MATCH", "\x00"]]) {
-        expect(await fullScan(o.b, "t", options)).toEqual(await fullScan(o.r, "t", options));
+        const args = ["SSCAN", "t", "0", ...options];
+        expect(await scanDistinct(o.b, args)).toEqual(await scanDistinct(o.r, args));
       }
       await checkAll([["SSCAN", "missing", "0"], ["SSCAN", "missing", "7", "COUNT", "0"], ["SSCAN", "missing", "0", "BAD"]]);
     });
@@ -401,7 +387,7 @@ async function checkPop(args: string[], key: string, after?: () => Promise<void>
 
 /** Rebuilds key on both servers from Redis's members, in Redis's encoding. */
 async function resync(key: string): Promise<void> {
-  const encoding = await encodingOf(key);
+  const encoding = await o.encodingOf(key);
   const members = await membersOn(o.r, key);
   await o.same("DEL", key);
   if (members.length === 0) return;
@@ -411,21 +397,6 @@ async function resync(key: string): Promise<void> {
     await o.same("SREM", key, "\x00resync");
   }
   await o.same("OBJECT", "ENCODING", key);
-}
-
-/** Every member an SSCAN from cursor 0 to cursor 0 returns, sorted and deduplicated. */
-async function fullScan(conn: RespConn, key: string, options: string[]): Promise<string[]> {
-  const seen = new Set<string>();
-  let cursor = "0";
-  for (let step = 0; step < 10000; step++) {
-    // The reply is *2, then the cursor as a bulk string, then the members' array.
-    const reply = await conn.call("SSCAN", key, cursor, ...options);
-    const membersAt = replyEnd(Buffer.from(reply, "latin1"), reply.indexOf("\r\n") + 2);
-    cursor = bulkArray(reply.slice(0, membersAt))[0]!;
-    for (const m of bulkArray(reply.slice(membersAt))) seen.add(m);
-    if (cursor === "0") return [...seen].sort();
-  }
-  throw new Error(`SSCAN ${key} did not finish`);
 }
 
 describe("errors", () => {
@@ -486,6 +457,7 @@ describe("errors", () => {
       ["SSCAN", "s", "0", "COUNT"], ["SSCAN", "s", "0", "MATCH"], ["SSCAN", "s", "0", "TYPE", "set"], ["SSCAN", "s", "0", "FOO", "1"],
       ["SSCAN", "s", "0", "NOVALUES"], ["SSCAN", "missing", "x"], ["SSCAN", "missing", "0", "COUNT", "x"],
       ["SSCAN", "s", "0", "COUNT", "9223372036854775807"], ["SSCAN", "s", "0", "MATCH", "[", "COUNT", "5"],
+      ["SSCAN", "s", "0", "count\x00junk", "5"], ["SSCAN", "s", "0", "match\x00", "1*"],
     ]);
   });
 });

@@ -11,7 +11,8 @@
 // and DEBUG DIGEST-VALUE are among the commands, and the run ends with DEBUG DIGEST.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { Oracle, replyEnd, rng } from "../oracle/harness.ts";
+import { Oracle, rng, withHistory } from "../oracle/harness.ts";
+import { canonical, inPairs, rawItems, scanPairs } from "../oracle/resp.ts";
 import { type Maker, type Random, pick, seedFromEnv, stepsFromEnv, weightedCommands } from "../oracle/fuzz.ts";
 
 const STEPS = stepsFromEnv(12000);
@@ -89,34 +90,6 @@ function scanOptions(r: Random): string[] {
   return options;
 }
 
-/** The top-level elements of an aggregate reply, as raw RESP. */
-function elements(reply: string): string[] {
-  const buf = Buffer.from(reply, "latin1");
-  let pos = reply.indexOf("\r\n") + 2;
-  const items: string[] = [];
-  while (pos < buf.length) {
-    const end = replyEnd(buf, pos);
-    items.push(reply.slice(pos, end));
-    pos = end;
-  }
-  return items;
-}
-
-/** Flat raw items taken two by two. */
-function twoByTwo(items: string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < items.length; i += 2) out.push([items[i]!, items[i + 1]!]);
-  return out;
-}
-
-const canonical = (items: unknown[]): string[] => items.map((x) => JSON.stringify(x)).sort();
-
-/** The encoding Redis gives key, "none" when missing. */
-async function encodingOf(key: string): Promise<string> {
-  const reply = await o.r.call("OBJECT", "ENCODING", key);
-  return reply.startsWith("$") && !reply.startsWith("$-1") ? reply.split("\r\n")[1]! : "none";
-}
-
 /** Commands that may change a key's encoding: its encoding is compared after each. */
 const WRITES = new Set(["hset", "hmset", "hsetnx", "hdel", "hincrby", "hincrbyfloat", "copy", "rename"]);
 
@@ -134,7 +107,7 @@ async function checkStep(command: string[], resp: number): Promise<void> {
 async function check(command: string[], resp: number): Promise<void> {
   const name = command[0]!.toLowerCase();
   const key = command[1] ?? "";
-  const enc = name === "config" || name === "hello" ? "none" : await encodingOf(key);
+  const enc = name === "config" || name === "hello" ? "none" : await o.encodingOf(key);
   if (name === "hscan" && enc === "hashtable") return checkScan(command);
   if (name === "hrandfield") return checkRandom(command, resp, enc);
   const [want, got] = await o.both(...command);
@@ -142,7 +115,7 @@ async function check(command: string[], resp: number): Promise<void> {
   if (name === "hello" && !want.startsWith("-") && !got.startsWith("-")) return;
   if (enc === "hashtable" && (name === "hkeys" || name === "hvals" || name === "hgetall") && !want.startsWith("-")) {
     expect(got.slice(0, got.indexOf("\r\n"))).toBe(want.slice(0, want.indexOf("\r\n")));
-    expect(canonical(elements(got))).toEqual(canonical(elements(want)));
+    expect(canonical(rawItems(got))).toEqual(canonical(rawItems(want)));
     return;
   }
   expect(got).toBe(want);
@@ -157,25 +130,14 @@ async function checkScan(command: string[]): Promise<void> {
   const [want, got] = await o.both(...command);
   if (want.startsWith("-") || got.startsWith("-")) return void expect(got).toBe(want);
   if (command[2] !== "0") return;
-  const [wantPairs, gotPairs] = await Promise.all([scanAll("r", command), scanAll("b", command)]);
+  const [wantPairs, gotPairs] = await Promise.all([scanPairs(o.r, command), scanPairs(o.b, command)]);
   expect(canonical(gotPairs)).toEqual(canonical(wantPairs));
-}
-
-async function scanAll(which: "r" | "b", command: string[]): Promise<[string, string][]> {
-  const seen = new Map<string, string>();
-  let cursor = "0";
-  do {
-    const [cursorItem, items] = elements(await o[which].call(command[0]!, command[1]!, cursor, ...command.slice(3)));
-    cursor = cursorItem!.split("\r\n")[1]!;
-    for (const [field, value] of twoByTwo(elements(items!))) seen.set(field, value);
-  } while (cursor !== "0");
-  return [...seen];
 }
 
 /** HRANDFIELD: errors and the whole-listpack replies exactly, random picks by their rules. */
 async function checkRandom(command: string[], resp: number, enc: string): Promise<void> {
   const [contentsReply] = await o.both("HGETALL", command[1]!);
-  const contents = new Map(contentsReply.startsWith("-") ? [] : twoByTwo(elements(contentsReply)));
+  const contents = new Map(contentsReply.startsWith("-") ? [] : inPairs(rawItems(contentsReply)));
   const [want, got] = await o.both(...command);
   const count = command.length > 2 ? Number(command[2]) : null;
   const whole = count !== null && (count === 0 || count >= contents.size);
@@ -187,11 +149,11 @@ async function checkRandom(command: string[], resp: number, enc: string): Promis
 
 function expectRandomPicks(reply: string, count: number | null, withValues: boolean, resp: number, contents: Map<string, string>): void {
   if (count === null) return void expect(contents.has(reply)).toBe(true);
-  const items = elements(reply);
+  const items = rawItems(reply);
   let picks: [string, string | null][];
   if (!withValues) picks = items.map((f) => [f, null]);
-  else if (resp === 3) picks = items.map((pair) => elements(pair) as [string, string]);
-  else picks = twoByTwo(items);
+  else if (resp === 3) picks = items.map((pair) => rawItems(pair) as [string, string]);
+  else picks = inPairs(items);
   expect(picks.length).toBe(count >= 0 ? Math.min(count, contents.size) : -count);
   for (const [field, value] of picks) {
     expect(contents.has(field)).toBe(true);
@@ -200,11 +162,10 @@ function expectRandomPicks(reply: string, count: number | null, withValues: bool
   if (count > 0) expect(new Set(picks.map(([f]) => f)).size).toBe(picks.length);
 }
 
-test(`random hash commands match Redis (SEED=${SEED})`, async () => {
-  const r = rng(SEED);
-  const history: string[][] = [];
-  let resp = 2;
-  try {
+test(`random hash commands match Redis (SEED=${SEED})`, () =>
+  withHistory("hash fuzz", SEED, async (history) => {
+    const r = rng(SEED);
+    let resp = 2;
     await o.same("FLUSHALL");
     await o.same("CONFIG", "SET", "hash-max-listpack-entries", pick(r, ENTRY_LIMITS), "hash-max-listpack-value", pick(r, VALUE_LIMITS));
     for (let step = 0; step < STEPS; step++) {
@@ -219,9 +180,4 @@ test(`random hash commands match Redis (SEED=${SEED})`, async () => {
       await check(["OBJECT", "ENCODING", key], resp);
     }
     await o.same("DEBUG", "DIGEST");
-  } catch (error) {
-    const recent = history.slice(-Number(process.env.HISTORY ?? 15)).map((c) => JSON.stringify(c)).join("\n  ");
-    console.error(`hash fuzz failed: replay with SEED=${SEED}\nlast commands:\n  ${recent}`);
-    throw error;
-  }
-}, 120000);
+  }), 120000);

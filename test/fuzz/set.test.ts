@@ -14,7 +14,8 @@
 //   servers get Redis's resulting set back, in Redis's encoding.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { Oracle, type RespConn, bulkArray, replyEnd, rng } from "../oracle/harness.ts";
+import { Oracle, bulkArray, rng, withHistory } from "../oracle/harness.ts";
+import { asMultiset, scanDistinct } from "../oracle/resp.ts";
 import { type Maker, type Random, pick, seedFromEnv, stepsFromEnv, weightedCommands } from "../oracle/fuzz.ts";
 
 const STEPS = stepsFromEnv(4000);
@@ -90,27 +91,6 @@ const randomCommand = weightedCommands(GENERATORS, KEYS);
 const WHOLE_SET_READS = new Set(["smembers", "sinter", "sunion", "sdiff"]);
 const WRITES = new Set(["sadd", "srem", "smove", "sinterstore", "sunionstore", "sdiffstore", "spop", "del", "set"]);
 
-/** A flat aggregate reply's header and its bulk items sorted. */
-function sortedReply(reply: string): string {
-  return `${reply.slice(0, reply.indexOf("\r\n"))} ${JSON.stringify(bulkArray(reply).sort())}`;
-}
-
-/** Every member a whole SSCAN returns on one server, once each, sorted; or its error. */
-async function scanAll(conn: RespConn, key: string, options: string[]): Promise<string[]> {
-  const seen = new Set<string>();
-  let cursor = "0";
-  for (let step = 0; step < 100000; step++) {
-    const reply = await conn.call("SSCAN", key, cursor, ...options);
-    if (reply.startsWith("-")) return [reply];
-    // The reply is *2, then the cursor as a bulk string, then the members' array.
-    const membersAt = replyEnd(Buffer.from(reply, "latin1"), reply.indexOf("\r\n") + 2);
-    cursor = bulkArray(reply.slice(0, membersAt))[0]!;
-    for (const m of bulkArray(reply.slice(membersAt))) seen.add(m);
-    if (cursor === "0") return [...seen].sort();
-  }
-  throw new Error(`SSCAN ${key} did not finish`);
-}
-
 /**
  * SRANDMEMBER or SPOP replies that differ: both must follow Redis's rules for a set that
  * held `before`: the same reply type and length, members only, distinct unless the count
@@ -168,7 +148,8 @@ async function inIntsetOrder(name: string, key: string, want: string): Promise<b
 async function check(command: string[]): Promise<void> {
   const name = command[0]!.toLowerCase();
   if (name === "sscan-all") {
-    const [want, got] = await Promise.all([scanAll(o.r, command[1]!, command.slice(2)), scanAll(o.b, command[1]!, command.slice(2))]);
+    const args = ["SSCAN", command[1]!, "0", ...command.slice(2)];
+    const [want, got] = await Promise.all([scanDistinct(o.r, args), scanDistinct(o.b, args)]);
     expect(got).toEqual(want);
     return;
   }
@@ -180,7 +161,7 @@ async function check(command: string[]): Promise<void> {
     if (want.startsWith("-") || !(whole || random) || (whole && (await inIntsetOrder(name, command[1]!, want)))) {
       expect(got).toBe(want);
     } else if (whole) {
-      expect(sortedReply(got)).toBe(sortedReply(want));
+      expect(asMultiset(got)).toBe(asMultiset(want));
     } else {
       expectValidRandom(command, before, want, got);
     }
@@ -190,10 +171,9 @@ async function check(command: string[]): Promise<void> {
   if (WRITES.has(name)) for (const key of command.slice(1)) if (KEYS.includes(key)) await o.same("OBJECT", "ENCODING", key);
 }
 
-test(`random set commands match Redis (SEED=${SEED})`, async () => {
-  const r = rng(SEED);
-  const history: string[][] = [];
-  try {
+test(`random set commands match Redis (SEED=${SEED})`, () =>
+  withHistory("set fuzz", SEED, async (history) => {
+    const r = rng(SEED);
     await o.same("FLUSHALL");
     for (let step = 0; step < STEPS; step++) {
       const command = randomCommand(r);
@@ -202,9 +182,4 @@ test(`random set commands match Redis (SEED=${SEED})`, async () => {
     }
     for (const key of KEYS) await o.same("DEBUG", "DIGEST-VALUE", key);
     await o.same("DEBUG", "DIGEST");
-  } catch (error) {
-    const recent = history.slice(-Number(process.env.HISTORY ?? 15)).map((c) => JSON.stringify(c)).join("\n  ");
-    console.error(`set fuzz failed: replay with SEED=${SEED}\nlast commands:\n  ${recent}`);
-    throw error;
-  }
-}, 120000);
+  }), 120000);

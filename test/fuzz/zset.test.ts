@@ -11,7 +11,8 @@
 // (compared as a set of pairs after a complete scan).
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { Oracle, rng } from "../oracle/harness.ts";
+import { Oracle, rng, withHistory } from "../oracle/harness.ts";
+import { canonical, decodeReply, inPairs } from "../oracle/resp.ts";
 import { type Maker, type Random, pick, seedFromEnv, stepsFromEnv, weightedCommands } from "../oracle/fuzz.ts";
 
 const STEPS = stepsFromEnv(6000);
@@ -126,21 +127,9 @@ const GENERATORS: [number, Maker][] = [
 ];
 const randomCommand = weightedCommands(GENERATORS, KEYS);
 
-/** ZSCAN's [member, score] pairs, sorted: a hash table is walked in an order of its own. */
+/** A ZSCAN reply's [member, score] pairs in a canonical order: a hash table is walked in an order of its own. */
 function scanPairs(reply: string): string[] {
-  // "*2", the cursor, then an array of bulk strings: member, score, member, score ...
-  let pos = reply.indexOf("*", 1);
-  pos = reply.indexOf("\r\n", pos) + 2;
-  const values: string[] = [];
-  while (pos < reply.length) {
-    const cr = reply.indexOf("\r\n", pos);
-    const len = Number(reply.slice(pos + 1, cr));
-    values.push(reply.slice(cr + 2, cr + 2 + len));
-    pos = cr + 2 + len + 2;
-  }
-  const pairs: string[] = [];
-  for (let i = 0; i + 1 < values.length; i += 2) pairs.push(JSON.stringify([values[i], values[i + 1]]));
-  return pairs.sort();
+  return canonical(inPairs((decodeReply(reply) as [string, string[]])[1]));
 }
 
 /** Run one command on both servers and compare the replies. */
@@ -156,10 +145,9 @@ async function check(command: string[]): Promise<void> {
   expect(got).toBe(want);
 }
 
-test(`random sorted set commands match Redis (SEED=${SEED})`, async () => {
-  const r = rng(SEED);
-  const history: string[][] = [];
-  try {
+test(`random sorted set commands match Redis (SEED=${SEED})`, () =>
+  withHistory("zset fuzzer", SEED, async (history) => {
+    const r = rng(SEED);
     await o.same("FLUSHALL");
     await o.same("SET", "s", "string");
     for (let step = 0; step < STEPS; step++) {
@@ -176,9 +164,4 @@ test(`random sorted set commands match Redis (SEED=${SEED})`, async () => {
       await check(["OBJECT", "ENCODING", key]);
     }
     await o.same("DEBUG", "DIGEST");
-  } catch (e) {
-    const tail = history.slice(-15).map((c) => JSON.stringify(c)).join("\n  ");
-    console.error(`zset fuzzer failed: replay with SEED=${SEED}\nlast commands:\n  ${tail}`);
-    throw e;
-  }
-}, 120_000);
+  }), 120_000);

@@ -299,6 +299,9 @@ export async function startRedbun(extraArgs: string[] = []): Promise<ServerProce
 
 /** Both servers and one connection to each: send the same thing, compare the bytes. */
 export class Oracle {
+  /** Connections the oracle made besides r and b, closed when it stops. */
+  private readonly extra: RespConn[] = [];
+
   private constructor(
     readonly redis: ServerProcess,
     readonly redbun: ServerProcess,
@@ -343,7 +346,25 @@ export class Oracle {
     return Promise.all([RespConn.connect(this.redis.port), RespConn.connect(this.redbun.port)]);
   }
 
+  /**
+   * A pair of connections switched to RESP3 (HELLO 3, whose replies describe each server
+   * and so are not compared), for suites that check both protocols. Closed with the oracle.
+   */
+  async connectResp3(): Promise<[RespConn, RespConn]> {
+    const pair = await this.connectBoth();
+    this.extra.push(...pair);
+    await Promise.all(pair.map((conn) => conn.call("HELLO", "3")));
+    return pair;
+  }
+
+  /** OBJECT ENCODING of a key on Redis ("listpack", "hashtable" ...), "none" when it is missing. */
+  async encodingOf(key: string): Promise<string> {
+    const reply = await this.r.call("OBJECT", "ENCODING", key);
+    return reply.startsWith("$") && !reply.startsWith("$-1") ? reply.split("\r\n")[1]! : "none";
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
+    for (const conn of this.extra) conn.close();
     this.r.close();
     this.b.close();
     await Promise.all([this.redis.stop(), this.redbun.stop()]);
@@ -397,6 +418,22 @@ export function withSeed(name: string, body: (random: () => number) => void): vo
     body(rng(seed));
   } catch (error) {
     console.error(`${name} failed with SEED=${seed}`);
+    throw error;
+  }
+}
+
+/**
+ * Runs a command-sequence fuzzer's body, which pushes each command it sends onto
+ * `history`; on failure prints the SEED that replays the run and the last commands
+ * (HISTORY=n of them, 15 by default), then rethrows.
+ */
+export async function withHistory(name: string, seed: number, body: (history: string[][]) => Promise<void>): Promise<void> {
+  const history: string[][] = [];
+  try {
+    await body(history);
+  } catch (error) {
+    const recent = history.slice(-Number(process.env.HISTORY ?? 15)).map((c) => JSON.stringify(c)).join("\n  ");
+    console.error(`${name} failed: replay with SEED=${seed}\nlast commands:\n  ${recent}`);
     throw error;
   }
 }
