@@ -6,9 +6,8 @@ import type { CommandDef } from "./table.ts";
 import { OK } from "../resp/writer.ts";
 import { ERR } from "../resp/errors.ts";
 import { datasetDigest, valueDigest } from "../store/digest.ts";
-import { Enc, encodingName, metaEnc, metaLru, metaType, ObjType } from "../store/object.ts";
-import { stringBytes } from "../store/string.ts";
-import type { Db } from "../store/db.ts";
+import { Enc, encodingName, metaEnc, metaLru } from "../store/object.ts";
+import { savedObjectLength } from "../persistence/rdb-value.ts";
 import { locatePacked, packedAt } from "../store/packed.ts";
 import { lpFirst, lpLength, lpNext, lpBytes, lpGetLatin1 } from "../encoding/listpack.ts";
 import { type Quicklist, setPackedThreshold } from "../encoding/quicklist.ts";
@@ -89,7 +88,7 @@ function debugObject(c: Client): void {
   const lru = metaLru(meta);
   const line =
     `Value at:0x${valueAddress(id).toString(16)} refcount:1 encoding:${encodingName(metaEnc(meta))}` +
-    ` serializedlength:${serializedLength(db, id)} lru:${lru} lru_seconds_idle:${idleSeconds(lru, c.server.clock.nowMs)}`;
+    ` serializedlength:${savedObjectLength(db, id, c.server.config.rdbcompression)} lru:${lru} lru_seconds_idle:${idleSeconds(lru, c.server.clock.nowMs)}`;
   const extra = metaEnc(meta) === Enc.QuickList ? (db.table.getObject(id) as Quicklist).debugFields() : "";
   c.w.addSimple(line + extra);
 }
@@ -106,27 +105,6 @@ function valueAddress(id: number): number {
 function idleSeconds(lru: number, nowMs: number): number {
   const now = Math.floor(nowMs / 1000) & 0xffffff;
   return now >= lru ? now - lru : now + 0x1000000 - lru;
-}
-
-/**
- * The bytes the value takes in an RDB file (Redis's rdbSavedObjectLen), for strings: small
- * integers in 2, 3 or 5 bytes, others as a length prefix plus the bytes. Redis also counts
- * LZF compression of strings over 20 bytes; that arrives with the RDB writer.
- */
-function serializedLength(db: Db, id: number): number {
-  if (metaType(db.table.getMeta(id)) !== ObjType.String) return 0;
-  const bytes = stringBytes(db, id);
-  const n = bytes.length;
-  if (n <= 11) {
-    const v = Number(Buffer.from(bytes).toString("latin1"));
-    if (String(v) === Buffer.from(bytes).toString("latin1")) {
-      if (v >= -128 && v <= 127) return 2;
-      if (v >= -32768 && v <= 32767) return 3;
-      if (v >= -2147483648 && v <= 2147483647) return 5;
-    }
-  }
-  const prefix = n < 64 ? 1 : n < 16384 ? 2 : n <= 0xffffffff ? 5 : 9;
-  return prefix + n;
 }
 
 /** DEBUG LISTPACK key: a listpack-encoded value's entries, printed on stdout as Redis's lpRepr does. */
