@@ -6,7 +6,7 @@
 //   bun bench/dispatch.bench.ts
 //
 // The commands are byte for byte what `redis-benchmark -t <test>` sends without -r, where
-// `__rand_int__` stays literal: MSET sets the same key ten times.
+// `__rand_int__` stays literal: MSET sets the same key ten times, SADD adds one member.
 import { bench, group, run, summary } from "mitata";
 import { Config } from "../src/config/params.ts";
 import { Logger } from "../src/log/log.ts";
@@ -21,13 +21,29 @@ function resp(...args: string[]): string {
 const MSET_ARGS = ["MSET"];
 for (let i = 0; i < 10; i++) MSET_ARGS.push("key:__rand_int__", "xxx");
 
+/** redis-benchmark's value for -d 3. */
+const VALUE = "VXK";
+
 const TESTS: Record<string, string> = {
   ping: resp("PING"),
-  set: resp("SET", "key:__rand_int__", "xxx"),
+  set: resp("SET", "key:__rand_int__", VALUE),
   get: resp("GET", "key:__rand_int__"),
   incr: resp("INCR", "counter:__rand_int__"),
   mset: resp(...MSET_ARGS),
+  lpush: resp("LPUSH", "mylist", VALUE),
+  rpop: resp("RPOP", "mylist"),
+  sadd: resp("SADD", "myset", "element:__rand_int__"),
+  hset: resp("HSET", "myhash", "element:__rand_int__", VALUE),
+  zadd: resp("ZADD", "myzset", "0", "element:__rand_int__"),
+  lrange_100: resp("LRANGE", "mylist", "0", "99"),
 };
+
+/**
+ * RPOP must not run the list dry, whatever order and how often mitata runs the benchmarks:
+ * a few million items outlast any run (about 15 MB of listpack).
+ */
+const SETUP_ITEMS = 3_000_000;
+const SETUP = resp("RPUSH", "mylist", ...Array<string>(1000).fill(VALUE)).repeat(SETUP_ITEMS / 1000);
 
 /** A socket that takes every write whole and keeps nothing. */
 function nullSocket(): unknown {
@@ -52,6 +68,7 @@ const server = new Server(config, new Logger(config, { sink: () => {} }));
 const handlers = (server as unknown as { socketHandlers(): Record<string, (s: unknown, d?: Uint8Array) => void> }).socketHandlers();
 const socket = nullSocket() as { data: unknown };
 handlers.open!(socket);
+handlers.data!(socket, new TextEncoder().encode(SETUP));
 
 summary(() => {
   group(`one read of ${PIPELINE} pipelined commands`, () => {

@@ -9,7 +9,7 @@ import type { CommandDef } from "./table.ts";
 import type { Db } from "../store/db.ts";
 import { OK, PONG, encode } from "../resp/writer.ts";
 import { ERR, cString, subcommandSyntaxError, wrongArity } from "../resp/errors.ts";
-import { parseInt32Arg, parseIntArg, parseRangeArgOr } from "./args.ts";
+import { TimeoutUnit, parseInt32Arg, parseIntArg, parseRangeArgOr, parseTimeoutArg } from "./args.ts";
 import { parseLongLong, parsedInt64 } from "../util/numbers.ts";
 import { REDIS_VERSION } from "../version.ts";
 
@@ -489,28 +489,6 @@ function clientUnblockCommand(c: Client): void {
 // CLIENT: pausing clients
 // ---------------------------------------------------------------------------------------
 
-/**
- * Redis's getTimeoutFromObjectOrReply in milliseconds: the end time of a relative timeout,
- * or 0 for a timeout of 0. Like Redis 7.0, an end beyond the int64 range wraps around into
- * the past. Replies and returns null on error.
- */
-function parseTimeoutEndMs(c: Client, i: number): number | null {
-  const argv = c.argv;
-  if (!parseLongLong(argv.buf, argv.start[i]!, argv.len[i]!)) {
-    c.w.addError("ERR timeout is not an integer or out of range");
-    return null;
-  }
-  if (parsedInt64.value < 0) {
-    c.w.addError("ERR timeout is negative");
-    return null;
-  }
-  if (parsedInt64.value === 0) return 0;
-  const nowMs = c.server.clock.nowMs;
-  // Below 2^53 the sum cannot leave int64; above, it is done in exact 64-bit arithmetic.
-  if (parsedInt64.safe) return parsedInt64.value + nowMs;
-  return Number(BigInt.asIntN(64, parsedInt64.big + BigInt(nowMs)));
-}
-
 /** CLIENT PAUSE timeout [WRITE|ALL]. The mode is checked before the timeout, as in Redis. */
 function clientPauseCommand(c: Client): void {
   const argv = c.argv;
@@ -520,7 +498,7 @@ function clientPauseCommand(c: Client): void {
     if (argv.is(3, "write")) mode = PauseMode.Write;
     else if (!argv.is(3, "all")) return c.w.addError("ERR CLIENT PAUSE mode must be WRITE or ALL");
   }
-  const endMs = parseTimeoutEndMs(c, 2);
+  const endMs = parseTimeoutArg(c, 2, TimeoutUnit.Milliseconds);
   if (endMs === null) return;
   c.server.pauseClients(endMs, mode);
   c.w.addRaw(OK);

@@ -15,7 +15,8 @@ import { mixDigest, registerDigester } from "../store/digest.ts";
 import { EMPTY_ARRAY, OK, type ReplyWriter } from "../resp/writer.ts";
 import { ERR, wrongArity } from "../resp/errors.ts";
 import { keyRange, type CommandDef, type KeySpec } from "./table.ts";
-import { parseInt64Arg, parseIntArg, parseRangeArgOr } from "./args.ts";
+import { TimeoutUnit, parseInt64Arg, parseIntArg, parseRangeArgOr, parseTimeoutArg } from "./args.ts";
+import type { BlockedWait } from "../server/blocking.ts";
 import { INT64_MIN } from "../util/numbers.ts";
 import {
   LIST_HEAD,
@@ -375,6 +376,126 @@ function lmpopCommand(c: Client): void {
 }
 
 // ---------------------------------------------------------------------------------------
+// Blocking pops (Redis's blockingPopGenericCommand and serveClientBlockedOnList)
+// ---------------------------------------------------------------------------------------
+
+/** The latin1 string of argument i, for keys a blocked client waits on. */
+function keyStrings(c: Client, from: number, to: number): string[] {
+  const keys: string[] = [];
+  for (let i = from; i < to; i++) keys.push(c.argv.str(i));
+  return keys;
+}
+
+/** What a blocked BLPOP/BRPOP/BLMPOP/BLMOVE waits to do once a key holds a list. */
+class ListWait implements BlockedWait {
+  constructor(
+    readonly db: Db,
+    readonly keys: string[],
+    readonly deadlineMs: number,
+    private readonly where: ListEnd,
+    /** BLMPOP's COUNT, or 0 for BLPOP/BRPOP's one element with its key. */
+    private readonly count: number,
+    /** BLMOVE's destination (latin1) and end, or null. */
+    private readonly destination: string | null,
+    private readonly whereto: ListEnd,
+  ) {}
+
+  serve(c: Client, w: ReplyWriter, key: string): boolean {
+    const db = this.db;
+    const id = db.lookupWrite(key);
+    if (id < 0 || db.typeOf(id) !== ObjType.List) return false;
+    const keyBytes = latin1Bytes(key);
+    if (this.destination !== null) {
+      const dst = latin1Bytes(this.destination);
+      // A destination of another type ends the wait with WRONGTYPE, nothing moved (Redis 7.0).
+      moveAndReply(c, w, id, dst, 0, dst.length, this.where, this.whereto);
+    } else if (this.count > 0) {
+      popRangeWithKeyAndReply(c, w, id, keyBytes, 0, keyBytes.length, this.where, this.count);
+    } else {
+      w.addArrayLen(2);
+      w.addBulkView(keyBytes, 0, keyBytes.length);
+      popOneAndReply(c, w, id, this.where);
+    }
+    return true;
+  }
+
+  timeoutReply(_c: Client, w: ReplyWriter): void {
+    w.addNullArray();
+  }
+}
+
+function latin1Bytes(s: string): Uint8Array {
+  return Buffer.from(s, "latin1");
+}
+
+/**
+ * BLPOP, BRPOP, BLMPOP: pops from the first of keys[from .. to) holding a list, as the
+ * non-blocking command would, or blocks on all of them. `count` 0 is BLPOP's single
+ * element replied with its key; BLMPOP passes its COUNT.
+ */
+function blockingPopGeneric(c: Client, from: number, to: number, where: ListEnd, timeoutAt: number, count: number): void {
+  const deadlineMs = parseTimeoutArg(c, timeoutAt, TimeoutUnit.Seconds);
+  if (deadlineMs === null) return;
+  const db = c.db;
+  const argv = c.argv;
+  for (let j = from; j < to; j++) {
+    const id = db.lookupWriteArg(argv, j);
+    if (id < 0) continue;
+    if (db.typeOf(id) !== ObjType.List) return c.w.addErrorBytes(ERR.wrongType);
+    if (count > 0) return popRangeWithKeyAndReply(c, c.w, id, argv.buf, argv.start[j]!, argv.len[j]!, where, count);
+    c.w.addArrayLen(2);
+    c.w.addBulkView(argv.buf, argv.start[j]!, argv.len[j]!);
+    return popOneAndReply(c, c.w, id, where);
+  }
+  c.server.blocking.block(c, new ListWait(db, keyStrings(c, from, to), deadlineMs, where, count, null, LIST_HEAD));
+}
+
+/** BLPOP key [key ...] timeout */
+function blpopCommand(c: Client): void {
+  blockingPopGeneric(c, 1, c.argv.count - 1, LIST_HEAD, c.argv.count - 1, 0);
+}
+
+/** BRPOP key [key ...] timeout */
+function brpopCommand(c: Client): void {
+  blockingPopGeneric(c, 1, c.argv.count - 1, LIST_TAIL, c.argv.count - 1, 0);
+}
+
+/** BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] */
+function blmpopCommand(c: Client): void {
+  if (!parseMpopArgs(c, 2)) return;
+  blockingPopGeneric(c, 3, 3 + mpop.numkeys, mpop.where, 1, mpop.count);
+}
+
+/** BLMOVE and BRPOPLPUSH once the ends are known: LMOVE now, or block on the source. */
+function blockingMoveGeneric(c: Client, wherefrom: ListEnd, whereto: ListEnd, timeoutAt: number): void {
+  const deadlineMs = parseTimeoutArg(c, timeoutAt, TimeoutUnit.Seconds);
+  if (deadlineMs === null) return;
+  const db = c.db;
+  const argv = c.argv;
+  const id = db.lookupWriteArg(argv, 1);
+  if (id >= 0) {
+    if (db.typeOf(id) !== ObjType.List) return c.w.addErrorBytes(ERR.wrongType);
+    moveAndReply(c, c.w, id, argv.buf, argv.start[2]!, argv.len[2]!, wherefrom, whereto);
+    return;
+  }
+  c.server.blocking.block(c, new ListWait(db, [argv.str(1)], deadlineMs, wherefrom, 0, argv.str(2), whereto));
+}
+
+/** BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout */
+function blmoveCommand(c: Client): void {
+  const wherefrom = parseEndOrReply(c, 3);
+  if (wherefrom === -1) return;
+  const whereto = parseEndOrReply(c, 4);
+  if (whereto === -1) return;
+  blockingMoveGeneric(c, wherefrom, whereto, 5);
+}
+
+/** BRPOPLPUSH source destination timeout */
+function brpoplpushCommand(c: Client): void {
+  blockingMoveGeneric(c, LIST_TAIL, LIST_HEAD, 3);
+}
+
+// ---------------------------------------------------------------------------------------
 // Reading
 // ---------------------------------------------------------------------------------------
 
@@ -590,6 +711,17 @@ const MOVE_ARGS = [
   { name: "source", type: "key", key_spec_index: 0 },
   { name: "destination", type: "key", key_spec_index: 1 },
 ];
+const TIMEOUT = { name: "timeout", type: "double" };
+const TIMEOUT_HISTORY: [string, string] = ["6.0.0", "`timeout` is interpreted as a double instead of an integer."];
+
+function blockingPopDef(name: string, summary: string, handler: (c: Client) => void): CommandDef {
+  return {
+    name, arity: -3, flags: "write noscript blocking", acl: "list", group: "list", since: "2.0.0", summary,
+    complexity: "O(N) where N is the number of provided keys.", history: [TIMEOUT_HISTORY],
+    keySpecs: [keyRange("RW access delete", 1, -2)], arguments: [{ ...KEY, flags: ["multiple"] }, TIMEOUT], handler,
+  };
+}
+
 const PUSH_COMPLEXITY =
   "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
 
@@ -725,5 +857,40 @@ export const listCommands: CommandDef[] = [
       { name: "count", type: "integer", token: "COUNT", flags: ["optional"] },
     ],
     handler: lmpopCommand,
+  },
+  blockingPopDef("blpop", "Remove and get the first element in a list, or block until one is available", blpopCommand),
+  blockingPopDef("brpop", "Remove and get the last element in a list, or block until one is available", brpopCommand),
+  {
+    name: "blmove", arity: 6, flags: "write denyoom noscript blocking", acl: "list", group: "list", since: "6.2.0",
+    summary: "Pop an element from a list, push it to another list and return it; or block until one is available", complexity: "O(1)",
+    keySpecs: MOVE_KEYS,
+    arguments: [
+      ...MOVE_ARGS,
+      { name: "wherefrom", type: "oneof", arguments: LEFT_RIGHT },
+      { name: "whereto", type: "oneof", arguments: LEFT_RIGHT },
+      TIMEOUT,
+    ],
+    handler: blmoveCommand,
+  },
+  {
+    name: "brpoplpush", arity: 4, flags: "write denyoom noscript blocking", acl: "list", group: "list", since: "2.2.0",
+    summary: "Pop an element from a list, push it to another list and return it; or block until one is available", complexity: "O(1)",
+    docFlags: ["deprecated"], deprecatedSince: "6.2.0", replacedBy: "`BLMOVE` with the `RIGHT` and `LEFT` arguments",
+    history: [TIMEOUT_HISTORY], keySpecs: MOVE_KEYS, arguments: [...MOVE_ARGS, TIMEOUT],
+    handler: brpoplpushCommand,
+  },
+  {
+    name: "blmpop", arity: -5, flags: "write blocking", acl: "list", group: "list", since: "7.0.0",
+    summary: "Pop elements from a list, or block until one is available",
+    complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+    keySpecs: [{ flags: "RW access delete", begin: { index: 2 }, find: { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+    arguments: [
+      TIMEOUT,
+      { name: "numkeys", type: "integer" },
+      { ...KEY, flags: ["multiple"] },
+      { name: "where", type: "oneof", arguments: LEFT_RIGHT },
+      { name: "count", type: "integer", token: "COUNT", flags: ["optional"] },
+    ],
+    handler: blmpopCommand,
   },
 ];

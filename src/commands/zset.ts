@@ -8,7 +8,7 @@
 //     (store/packed.ts). A score is stored as Redis 7.0 stores it: an integral score within
 //     2^62 as an integer entry (-0 included, which so becomes 0), anything else as its
 //     "%.17g" text ("0.10000000000000001", "1e+20", "inf");
-//   - skiplist: a ZSetObject, the skiplist plus a member -> node hash table.
+//   - skiplist: a SkiplistZSet, the skiplist plus a member -> node hash table.
 // A set starts as a listpack and moves to a skiplist for good once it would hold more than
 // zset-max-listpack-entries elements or a member longer than zset-max-listpack-value bytes;
 // only the commands that build a whole new set (ZRANGESTORE, ZUNIONSTORE ...) pick the
@@ -27,7 +27,6 @@ import { type Db } from "../store/db.ts";
 import { Enc, ObjType, metaEnc, packMeta } from "../store/object.ts";
 import { editPacked, locatePacked, packedAt, storePacked } from "../store/packed.ts";
 import { DIGEST_LEN, mixDigest, registerDigester, xorDigest } from "../store/digest.ts";
-import { Dict } from "../encoding/dict.ts";
 import {
   LP_AFTER,
   LP_BEFORE,
@@ -62,7 +61,7 @@ import {
   type ScoreRange,
   SkiplistZSet,
   type ZNode,
-  ZSkipList,
+  type ZSkipList,
   isEmptyLexRange,
   isEmptyScoreRange,
   lexGteMin,
@@ -71,52 +70,30 @@ import {
   scoreGteMin,
   scoreLteMax,
 } from "../encoding/skiplist.ts";
-import { INT64_MIN, formatDouble, formatInt64, parseDouble, parseLongLong, parseStrtod, parsedInt64 } from "../util/numbers.ts";
-import { globMatch, isMatchAll } from "../util/glob.ts";
-import { parseIntArg, parseRangeArgOr } from "./args.ts";
-import { parseScanCursor } from "./keyspace.ts";
-import { type SetTable, setCard } from "./set.ts";
-import { intsetFind, intsetGet, intsetLength } from "../encoding/intset.ts";
-import type { CommandDef, KeySpec } from "./table.ts";
+import { formatDouble, formatInt64, parseDouble, parseStrtod } from "../util/numbers.ts";
+import { TimeoutUnit, parseIntArg, parseRangeArgOr, parseTimeoutArg } from "./args.ts";
+import type { BlockedWait } from "../server/blocking.ts";
+import { type ScanSource, collectionScanDef, gatherListpack, gatherScannedPair, isOption } from "./scan.ts";
+import { drawDistinct, picksMostOf, setCard, setIsMember, setMembers, shufflePrefix } from "./set.ts";
+import { parseRandomPairsArgs } from "./hash.ts";
+import { type CommandDef, type KeySpec, keyRange } from "./table.ts";
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 // ---------------------------------------------------------------------------------------
-// The skiplist encoding
+// Which encoding a stored zset has (a skiplist is a SkiplistZSet from encoding/skiplist.ts)
 // ---------------------------------------------------------------------------------------
-
-/**
- * A skiplist-encoded sorted set. It keeps its member -> node table in view because ZSCAN
- * walks that table with a cursor and ZRANDMEMBER draws members from it, as Redis does
- * with the zset's dict.
- */
-export class ZSetObject extends SkiplistZSet {
-  readonly dict: Dict<ZNode>;
-
-  constructor(dict: Dict<ZNode> = new Dict<ZNode>(), list: ZSkipList = new ZSkipList()) {
-    super(list, dict);
-    this.dict = dict;
-  }
-
-  /** A deep copy (COPY), with the same list shape. */
-  override dup(): ZSetObject {
-    const list = this.list.dup();
-    const dict = new Dict<ZNode>(list.length);
-    for (let node = list.first; node !== null; node = node.next) dict.set(node.member, node);
-    return new ZSetObject(dict, list);
-  }
-}
 
 function isPacked(db: Db, id: number): boolean {
   return metaEnc(db.table.getMeta(id)) === Enc.ListPack;
 }
 
-function skiplistOf(db: Db, id: number): ZSetObject {
-  return db.table.getObject(id) as ZSetObject;
+function skiplistOf(db: Db, id: number): SkiplistZSet {
+  return db.table.getObject(id) as SkiplistZSet;
 }
 
 /** Makes `zs` the value of `id`, in the skiplist encoding. */
-function storeSkiplist(db: Db, id: number, zs: ZSetObject): void {
+function storeSkiplist(db: Db, id: number, zs: SkiplistZSet): void {
   db.table.setObject(id, zs);
   db.table.setMeta(id, packMeta(ObjType.ZSet, Enc.SkipList, db.clock.lru));
 }
@@ -273,10 +250,10 @@ export function zsetLength(db: Db, id: number): number {
 }
 
 /** Moves a listpack zset to the skiplist encoding (zsetConvert), for good. */
-function convertToSkiplist(db: Db, id: number): ZSetObject {
+function convertToSkiplist(db: Db, id: number): SkiplistZSet {
   locatePacked(db, id);
   const buf = packedAt.buf;
-  const zs = new ZSetObject();
+  const zs = new SkiplistZSet();
   for (let p = lpFirst(buf, packedAt.base); p >= 0; p = lpNextMember(buf, p)) {
     zs.add(lpGetLatin1(buf, p), lpScoreAt(buf, lpSkip(buf, p)));
   }
@@ -395,7 +372,7 @@ function updatedScore(current: number, score: number, flags: number): number {
 }
 
 /** The skiplist half of zsetAdd. */
-function skiplistAdd(zs: ZSetObject, score: number, member: string, flags: number): boolean {
+function skiplistAdd(zs: SkiplistZSet, score: number, member: string, flags: number): boolean {
   const node = zs.node(member);
   if (node !== undefined) {
     const current = node.score;
@@ -457,7 +434,7 @@ function storeSortedElements(db: Db, config: Config, id: number, members: string
   let longest = 0;
   for (let i = 0; i < count; i++) longest = Math.max(longest, members[i]!.length);
   if (!fitsListpack(config, count, longest)) {
-    const zs = new ZSetObject(new Dict<ZNode>(count));
+    const zs = SkiplistZSet.withCapacity(count);
     for (let i = 0; i < count; i++) zs.add(members[i]!, scores[i]!);
     storeSkiplist(db, id, zs);
     return;
@@ -517,6 +494,26 @@ function storeResult(c: Client, i: number, members: string[], scores: number[], 
 // Walking a sorted set in order
 // ---------------------------------------------------------------------------------------
 
+/** What a range is by: ranks, scores or members (Redis's ZRANGE_RANK, ZRANGE_SCORE, ZRANGE_LEX). */
+const BY_RANK = 0;
+const BY_SCORE = 1;
+const BY_LEX = 2;
+
+/**
+ * The ranges the commands parsed last (rankRange by parseRangeArgs, the others by
+ * zslParseRange and zslParseLexRange), reused by every command; the walker and the
+ * removals read the one the running command filled.
+ */
+const rankRange = { start: 0, end: 0 };
+const scoreRange: ScoreRange = { min: 0, max: 0, minExclusive: false, maxExclusive: false };
+const lexRange: LexRange = { min: LEX_MIN, max: LEX_MAX, minExclusive: false, maxExclusive: false };
+
+/** The skiplist's first element in the parsed score or lex range, or its last; null when none is. */
+function skiplistRangeEnd(list: ZSkipList, by: number, last: boolean): ZNode | null {
+  if (by === BY_SCORE) return last ? list.lastInScoreRange(scoreRange) : list.firstInScoreRange(scoreRange);
+  return last ? list.lastInLexRange(lexRange) : list.firstInLexRange(lexRange);
+}
+
 /**
  * A position in a sorted set of either encoding (Redis's eptr/sptr pair or skiplist
  * node), moved forwards or backwards without allocating. Valid while the set is not
@@ -528,7 +525,7 @@ class ZWalk {
   base = 0;
   /** The member entry of the current element, -1 once past either end. */
   pos = -1;
-  zs: ZSetObject | null = null;
+  zs: SkiplistZSet | null = null;
   node: ZNode | null = null;
 
   open(db: Db, id: number): void {
@@ -597,66 +594,51 @@ class ZWalk {
     else w.addBulkLatin1(this.node!.member);
   }
 
-  lexGteMin(range: LexRange): boolean {
-    return this.packed ? entryLexGteMin(this.buf, this.pos, range) : lexGteMin(this.node!.member, range);
-  }
-
-  lexLteMax(range: LexRange): boolean {
-    return this.packed ? entryLexLteMax(this.buf, this.pos, range) : lexLteMax(this.node!.member, range);
+  /**
+   * Whether the current element is within the parsed score or lex range's max (`upper`)
+   * or min: the far end of the range when walking towards it, the near end otherwise.
+   */
+  withinBound(by: number, upper: boolean): boolean {
+    if (by === BY_SCORE) {
+      const score = this.score();
+      return upper ? scoreLteMax(score, scoreRange) : scoreGteMin(score, scoreRange);
+    }
+    if (this.packed) return upper ? entryLexLteMax(this.buf, this.pos, lexRange) : entryLexGteMin(this.buf, this.pos, lexRange);
+    const member = this.node!.member;
+    return upper ? lexLteMax(member, lexRange) : lexGteMin(member, lexRange);
   }
 
   /**
-   * Moves to the lowest element in the score range, or the highest when reverse; past the
-   * end when none is in it (zzlFirstInRange, zslLastInRange ...).
+   * Moves to the lowest element in the parsed score or lex range, or the highest when
+   * reverse; past the end when none is in it (zzlFirstInRange, zslLastInLexRange ...).
    */
-  seekScore(range: ScoreRange, reverse: boolean): void {
+  seekRange(by: number, reverse: boolean): void {
     if (!this.packed) {
-      const list = this.zs!.list;
-      this.node = reverse ? list.lastInScoreRange(range) : list.firstInScoreRange(range);
+      this.node = skiplistRangeEnd(this.zs!.list, by, reverse);
       return;
     }
-    this.pos = -1;
-    if (!this.packedOverlapsScores(range)) return;
+    if (!this.packedOverlaps(by)) {
+      this.pos = -1;
+      return;
+    }
     for (this.seekRank(0, reverse); !this.done; this.step(reverse)) {
-      const s = this.score();
-      if (reverse ? scoreLteMax(s, range) : scoreGteMin(s, range)) {
-        if (!(reverse ? scoreGteMin(s, range) : scoreLteMax(s, range))) this.pos = -1;
+      if (this.withinBound(by, reverse)) {
+        if (!this.withinBound(by, !reverse)) this.pos = -1;
         return;
       }
     }
   }
 
-  /** seekScore for a lex range (zzlFirstInLexRange, zslLastInLexRange ...). */
-  seekLex(range: LexRange, reverse: boolean): void {
-    if (!this.packed) {
-      const list = this.zs!.list;
-      this.node = reverse ? list.lastInLexRange(range) : list.firstInLexRange(range);
-      return;
-    }
-    this.pos = -1;
-    if (!this.packedOverlapsLex(range)) return;
-    for (this.seekRank(0, reverse); !this.done; this.step(reverse)) {
-      if (reverse ? this.lexLteMax(range) : this.lexGteMin(range)) {
-        if (!(reverse ? this.lexGteMin(range) : this.lexLteMax(range))) this.pos = -1;
-        return;
-      }
-    }
-  }
-
-  /** Redis's zzlIsInRange: could any element of the listpack be in the score range? */
-  private packedOverlapsScores(range: ScoreRange): boolean {
-    if (isEmptyScoreRange(range)) return false;
-    const last = lpSeek(this.buf, this.base, -1);
-    if (last < 0 || !scoreGteMin(lpScoreAt(this.buf, last), range)) return false;
-    return scoreLteMax(lpScoreAt(this.buf, lpSeek(this.buf, this.base, 1)), range);
-  }
-
-  /** Redis's zzlIsInLexRange. */
-  private packedOverlapsLex(range: LexRange): boolean {
-    if (isEmptyLexRange(range)) return false;
-    const last = lpSeek(this.buf, this.base, -2);
-    if (last < 0 || !entryLexGteMin(this.buf, last, range)) return false;
-    return entryLexLteMax(this.buf, lpSeek(this.buf, this.base, 0), range);
+  /**
+   * Redis's zzlIsInRange and zzlIsInLexRange: could any element of the listpack be in the
+   * range? Moves the position.
+   */
+  private packedOverlaps(by: number): boolean {
+    if (by === BY_SCORE ? isEmptyScoreRange(scoreRange) : isEmptyLexRange(lexRange)) return false;
+    this.seekRank(0, true);
+    if (this.done || !this.withinBound(by, false)) return false;
+    this.seekRank(0, false);
+    return this.withinBound(by, true);
   }
 }
 
@@ -691,8 +673,7 @@ export const ZSET_MAX = 1;
  * count, ZMPOP). Deletes the key when it empties. The blocking commands call this when a
  * key they wait on becomes ready.
  */
-export function zsetPopReply(c: Client, db: Db, id: number, where: number, count: number, emitKey: boolean, nested: boolean): void {
-  const w = c.w;
+export function zsetPopReply(c: Client, w: ReplyWriter, db: Db, id: number, where: number, count: number, emitKey: boolean, nested: boolean): void {
   const length = zsetLength(db, id);
   const popped = count < 0 ? 1 : Math.min(count, length);
   if (emitKey) {
@@ -736,25 +717,38 @@ function removeEnd(db: Db, id: number, count: number, fromHighest: boolean, leng
 // ---------------------------------------------------------------------------------------
 
 /**
- * Whether argument i, read as a C string (up to its first NUL), is `word` ignoring case:
- * how Redis's strcasecmp sees option names.
+ * Parses a range's min and max arguments by ranks (integers, into rankRange), scores or
+ * members, as the ZRANGE and ZREMRANGE families and ZCOUNT take them. Replies and returns
+ * false on a bad bound.
  */
-function isOption(argv: Argv, i: number, word: string): boolean {
-  const buf = argv.buf;
-  const start = argv.start[i]!;
-  const len = argv.len[i]!;
-  if (len < word.length || (len > word.length && buf[start + word.length] !== 0)) return false;
-  for (let k = 0; k < word.length; k++) {
-    let ch = buf[start + k]!;
-    if (ch >= 65 && ch <= 90) ch |= 0x20;
-    if (ch !== word.charCodeAt(k)) return false;
-  }
+function parseRangeArgs(c: Client, by: number, minIndex: number, maxIndex: number): boolean {
+  if (by === BY_SCORE) return parseScoreRangeArgs(c, minIndex, maxIndex);
+  if (by === BY_LEX) return parseLexRangeArgs(c, minIndex, maxIndex);
+  const start = parseIntArg(c, minIndex);
+  if (start === null) return false;
+  const end = parseIntArg(c, maxIndex);
+  if (end === null) return false;
+  rankRange.start = start;
+  rankRange.end = end;
   return true;
 }
 
-/** The range zslParseRange filled last; commands reuse it. */
-const scoreRange: ScoreRange = { min: 0, max: 0, minExclusive: false, maxExclusive: false };
-const lexRange: LexRange = { min: LEX_MIN, max: LEX_MAX, minExclusive: false, maxExclusive: false };
+/**
+ * Redis's reading of rankRange against a zset of `length` elements: negative ranks count
+ * from the end, the start is clamped to the first element and the end to the last.
+ * Returns how many elements the range then covers, 0 when it is empty.
+ */
+function clampRankRange(length: number): number {
+  let { start, end } = rankRange;
+  if (start < 0) start += length;
+  if (end < 0) end += length;
+  if (start < 0) start = 0;
+  if (start > end || start >= length) return 0;
+  if (end >= length) end = length - 1;
+  rankRange.start = start;
+  rankRange.end = end;
+  return end - start + 1;
+}
 
 /**
  * Redis's zslParseRange into scoreRange: each bound is strtod's reading of the argument,
@@ -906,7 +900,7 @@ function createZset(c: Client, firstMemberLength: number): number {
   const config = c.server.config;
   const id = db.insertArg(c.argv, 1);
   if (config.zsetMaxListpackEntries === 0 || config.zsetMaxListpackValue < firstMemberLength) {
-    storeSkiplist(db, id, new ZSetObject());
+    storeSkiplist(db, id, new SkiplistZSet());
   } else {
     storeListpack(db, id, lpNew(64));
   }
@@ -1006,39 +1000,29 @@ function zrevrankCommand(c: Client): void {
 // ZCOUNT ZLEXCOUNT
 // ---------------------------------------------------------------------------------------
 
-/** ZCOUNT key min max */
-function zcountCommand(c: Client): void {
-  if (!parseScoreRangeArgs(c, 2, 3)) return;
+/** Redis's zcountCommand and zlexcountCommand: key min max. */
+function zcountGeneric(c: Client, by: number): void {
+  if (!parseRangeArgs(c, by, 2, 3)) return;
   const id = lookupZset(c, 1, false);
   if (id === WRONG_TYPE) return;
   if (id < 0) return c.w.addInteger(0);
-  c.w.addInteger(countInRange(c.db, id, false));
-}
-
-/** ZLEXCOUNT key min max */
-function zlexcountCommand(c: Client): void {
-  if (!parseLexRangeArgs(c, 2, 3)) return;
-  const id = lookupZset(c, 1, false);
-  if (id === WRONG_TYPE) return;
-  if (id < 0) return c.w.addInteger(0);
-  c.w.addInteger(countInRange(c.db, id, true));
+  c.w.addInteger(countInRange(c.db, id, by));
 }
 
 /**
- * Elements in scoreRange (or lexRange): a walk over a listpack, two rank lookups on a
- * skiplist, as Redis counts them.
+ * Elements in the parsed score or lex range: a walk over a listpack, two rank lookups on
+ * a skiplist, as Redis counts them.
  */
-function countInRange(db: Db, id: number, lex: boolean): number {
+function countInRange(db: Db, id: number, by: number): number {
   walk.open(db, id);
-  if (lex) walk.seekLex(lexRange, false);
-  else walk.seekScore(scoreRange, false);
+  walk.seekRange(by, false);
   let count = 0;
   if (walk.packed) {
-    for (; !walk.done && (lex ? walk.lexLteMax(lexRange) : scoreLteMax(walk.score(), scoreRange)); walk.step(false)) count++;
+    for (; !walk.done && walk.withinBound(by, true); walk.step(false)) count++;
   } else if (walk.node !== null) {
     const list = walk.zs!.list;
     const first = walk.node;
-    const last = lex ? list.lastInLexRange(lexRange) : list.lastInScoreRange(scoreRange);
+    const last = skiplistRangeEnd(list, by, true);
     count = list.length - (list.getRank(first.score, first.member) - 1);
     if (last !== null) count -= list.length - list.getRank(last.score, last.member);
   }
@@ -1118,9 +1102,6 @@ function unsignStoredZeros(config: Config): void {
   }
 }
 
-const BY_RANK = 0;
-const BY_SCORE = 1;
-const BY_LEX = 2;
 const UNSET = -1;
 
 /** ZRANGE's options as parsed (Redis's zrangeGenericCommand locals). */
@@ -1189,20 +1170,7 @@ function zrangeGeneric(c: Client, first: number, store: boolean, type: number, r
   const swap = rangeOpts.reverse && by !== BY_RANK;
   const minIndex = swap ? first + 2 : first + 1;
   const maxIndex = swap ? first + 1 : first + 2;
-  let start = 0;
-  let end = 0;
-  if (by === BY_RANK) {
-    const s = parseIntArg(c, minIndex);
-    if (s === null) return;
-    const e = parseIntArg(c, maxIndex);
-    if (e === null) return;
-    start = s;
-    end = e;
-  } else if (by === BY_SCORE) {
-    if (!parseScoreRangeArgs(c, minIndex, maxIndex)) return;
-  } else if (!parseLexRangeArgs(c, minIndex, maxIndex)) {
-    return;
-  }
+  if (!parseRangeArgs(c, by, minIndex, maxIndex)) return;
   out.store = store;
   out.withScores = rangeOpts.withScores || store;
   out.nested = out.withScores && !store && c.resp > 2;
@@ -1214,90 +1182,49 @@ function zrangeGeneric(c: Client, first: number, store: boolean, type: number, r
     return finishOutput(c);
   }
   walk.open(c.db, id);
-  if (by === BY_RANK) emitRankRange(c, start, end);
-  else if (by === BY_SCORE) emitScoreRange(c);
-  else emitLexRange(c);
+  if (by === BY_RANK) emitRankRange(c);
+  else emitBoundRange(c, by);
   walk.close();
   finishOutput(c);
 }
 
+/**
+ * The handler of a ZRANGE-family command: zrangeGeneric with the key at argument `first`
+ * and what the command fixes (range type and direction; UNSET and null for ZRANGE and
+ * ZRANGESTORE, whose options choose them). Made once, when the command table is built.
+ */
+function zrangeHandler(first: number, store: boolean, type: number, reverse: boolean | null): (c: Client) => void {
+  return (c) => zrangeGeneric(c, first, store, type, reverse);
+}
+
 /** Redis's genericZrangebyrankCommand over the open walker. */
-function emitRankRange(c: Client, start: number, end: number): void {
-  const length = walk.length;
-  if (start < 0) start += length;
-  if (end < 0) end += length;
-  if (start < 0) start = 0;
-  if (start > end || start >= length) return beginOutput(c, 0);
-  if (end >= length) end = length - 1;
-  const count = end - start + 1;
+function emitRankRange(c: Client): void {
+  const count = clampRankRange(walk.length);
   beginOutput(c, count);
+  if (count === 0) return;
   const reverse = rangeOpts.reverse;
-  walk.seekRank(start, reverse);
+  walk.seekRank(rankRange.start, reverse);
   for (let i = 0; i < count; i++, walk.step(reverse)) emitElement(c.w);
 }
 
-/** Redis's genericZrangebyscoreCommand over the open walker. */
-function emitScoreRange(c: Client): void {
+/**
+ * Redis's genericZrangebyscoreCommand and genericZrangebylexCommand over the open walker:
+ * from the first element in the range (the last when reverse), skip `offset` elements,
+ * then emit up to `limit` of them while they stay in the range.
+ */
+function emitBoundRange(c: Client, by: number): void {
   beginOutput(c, -1);
   let offset = rangeOpts.offset;
-  if (offset > 0 && offset >= walk.length) return;
+  // Only the score form rules out an offset past the end first, as in Redis.
+  if (by === BY_SCORE && offset > 0 && offset >= walk.length) return;
   const reverse = rangeOpts.reverse;
-  walk.seekScore(scoreRange, reverse);
+  walk.seekRange(by, reverse);
   // Like Redis's `while (offset--)`, a negative offset walks off the end.
   while (!walk.done && offset-- !== 0) walk.step(reverse);
   for (let limit = rangeOpts.limit; !walk.done && limit-- !== 0; walk.step(reverse)) {
-    const score = walk.score();
-    if (reverse ? !scoreGteMin(score, scoreRange) : !scoreLteMax(score, scoreRange)) break;
+    if (!walk.withinBound(by, !reverse)) break;
     emitElement(c.w);
   }
-}
-
-/** Redis's genericZrangebylexCommand over the open walker. */
-function emitLexRange(c: Client): void {
-  beginOutput(c, -1);
-  let offset = rangeOpts.offset;
-  const reverse = rangeOpts.reverse;
-  walk.seekLex(lexRange, reverse);
-  while (!walk.done && offset-- !== 0) walk.step(reverse);
-  for (let limit = rangeOpts.limit; !walk.done && limit-- !== 0; walk.step(reverse)) {
-    if (reverse ? !walk.lexGteMin(lexRange) : !walk.lexLteMax(lexRange)) break;
-    emitElement(c.w);
-  }
-}
-
-/** ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES] */
-function zrangeCommand(c: Client): void {
-  zrangeGeneric(c, 1, false, UNSET, null);
-}
-
-/** ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count] */
-function zrangestoreCommand(c: Client): void {
-  zrangeGeneric(c, 2, true, UNSET, null);
-}
-
-/** ZREVRANGE key start stop [WITHSCORES] */
-function zrevrangeCommand(c: Client): void {
-  zrangeGeneric(c, 1, false, BY_RANK, true);
-}
-
-/** ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count] */
-function zrangebyscoreCommand(c: Client): void {
-  zrangeGeneric(c, 1, false, BY_SCORE, false);
-}
-
-/** ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count] */
-function zrevrangebyscoreCommand(c: Client): void {
-  zrangeGeneric(c, 1, false, BY_SCORE, true);
-}
-
-/** ZRANGEBYLEX key min max [LIMIT offset count] */
-function zrangebylexCommand(c: Client): void {
-  zrangeGeneric(c, 1, false, BY_LEX, false);
-}
-
-/** ZREVRANGEBYLEX key max min [LIMIT offset count] */
-function zrevrangebylexCommand(c: Client): void {
-  zrangeGeneric(c, 1, false, BY_LEX, true);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1306,31 +1233,14 @@ function zrevrangebylexCommand(c: Client): void {
 
 /** Redis's zremrangeGenericCommand: arguments first, then the key, then the deletion. */
 function zremrangeGeneric(c: Client, by: number): void {
-  let start = 0;
-  let end = 0;
-  if (by === BY_RANK) {
-    const s = parseIntArg(c, 2);
-    if (s === null) return;
-    const e = parseIntArg(c, 3);
-    if (e === null) return;
-    start = s;
-    end = e;
-  } else if (by === BY_SCORE ? !parseScoreRangeArgs(c, 2, 3) : !parseLexRangeArgs(c, 2, 3)) {
-    return;
-  }
+  if (!parseRangeArgs(c, by, 2, 3)) return;
   const id = lookupZset(c, 1, true);
   if (id === WRONG_TYPE) return;
   if (id < 0) return c.w.addInteger(0);
   const db = c.db;
   const length = zsetLength(db, id);
-  if (by === BY_RANK) {
-    if (start < 0) start += length;
-    if (end < 0) end += length;
-    if (start < 0) start = 0;
-    if (start > end || start >= length) return c.w.addInteger(0);
-    if (end >= length) end = length - 1;
-  }
-  const deleted = isPacked(db, id) ? listpackRemoveRange(db, id, by, start, end) : skiplistRemoveRange(skiplistOf(db, id), by, start, end);
+  if (by === BY_RANK && clampRankRange(length) === 0) return c.w.addInteger(0);
+  const deleted = isPacked(db, id) ? listpackRemoveRange(db, id, by) : skiplistRemoveRange(skiplistOf(db, id), by);
   if (deleted > 0) {
     if (deleted === length) db.delete(id);
     else db.modified(id);
@@ -1339,22 +1249,22 @@ function zremrangeGeneric(c: Client, by: number): void {
   c.w.addInteger(deleted);
 }
 
-/** The skiplist half of zremrangeGeneric; start and end are 0-based ranks for BY_RANK. */
-function skiplistRemoveRange(zs: ZSetObject, by: number, start: number, end: number): number {
-  if (by === BY_RANK) return zs.deleteRangeByRank(start + 1, end + 1);
+/** The skiplist half of zremrangeGeneric. */
+function skiplistRemoveRange(zs: SkiplistZSet, by: number): number {
+  if (by === BY_RANK) return zs.deleteRangeByRank(rankRange.start + 1, rankRange.end + 1);
   return by === BY_SCORE ? zs.deleteRangeByScore(scoreRange) : zs.deleteRangeByLex(lexRange);
 }
 
 /** The listpack half (zzlDeleteRangeByRank, ByScore, ByLex). */
-function listpackRemoveRange(db: Db, id: number, by: number, start: number, end: number): number {
+function listpackRemoveRange(db: Db, id: number, by: number): number {
   if (by === BY_RANK) {
-    storeListpack(db, id, lpDeleteRange(editPacked(db, id), 2 * start, 2 * (end - start + 1)));
-    return end - start + 1;
+    const count = rankRange.end - rankRange.start + 1;
+    storeListpack(db, id, lpDeleteRange(editPacked(db, id), 2 * rankRange.start, 2 * count));
+    return count;
   }
   // Find where the range starts in place, then delete pairs from there in the edit copy.
   walk.open(db, id);
-  if (by === BY_SCORE) walk.seekScore(scoreRange, false);
-  else walk.seekLex(lexRange, false);
+  walk.seekRange(by, false);
   const first = walk.done ? -1 : walk.pos - walk.base;
   walk.close();
   if (first < 0) return 0;
@@ -1373,19 +1283,9 @@ function pairInRemoveRange(buf: Uint8Array, p: number, by: number): boolean {
   return by === BY_SCORE ? scoreLteMax(lpScoreAt(buf, lpSkip(buf, p)), scoreRange) : entryLexLteMax(buf, p, lexRange);
 }
 
-/** ZREMRANGEBYRANK key start stop */
-function zremrangebyrankCommand(c: Client): void {
-  zremrangeGeneric(c, BY_RANK);
-}
-
-/** ZREMRANGEBYSCORE key min max */
-function zremrangebyscoreCommand(c: Client): void {
-  zremrangeGeneric(c, BY_SCORE);
-}
-
-/** ZREMRANGEBYLEX key min max */
-function zremrangebylexCommand(c: Client): void {
-  zremrangeGeneric(c, BY_LEX);
+/** A handler calling `generic` for one kind of range; made once, when the command table is built. */
+function handlerBy(generic: (c: Client, by: number) => void, by: number): (c: Client) => void {
+  return (c) => generic(c, by);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1408,7 +1308,7 @@ function zpopGeneric(c: Client, first: number, keys: number, where: number, emit
     return;
   }
   if (count === 0) return c.w.addArrayLen(0);
-  zsetPopReply(c, c.db, id, where, count, emitKey, nested);
+  zsetPopReply(c, c.w, c.db, id, where, count, emitKey, nested);
 }
 
 /** ZPOPMIN and ZPOPMAX: key [count] */
@@ -1478,28 +1378,78 @@ function zmpopCommand(c: Client): void {
 }
 
 // ---------------------------------------------------------------------------------------
-// ZRANDMEMBER
+// Blocking pops (Redis's blockingGenericZpopCommand and serveClientsBlockedOnSortedSetKey)
 // ---------------------------------------------------------------------------------------
 
-/** Redis's ZRANDMEMBER_SUB_STRATEGY_MUL: above count*3 elements, draw rather than remove. */
-const RANDOM_SUB_STRATEGY_MUL = 3;
-/** LONG_MIN/2 and LONG_MAX/2: the counts ZRANDMEMBER accepts WITHSCORES. */
-const HALF_LONG_MIN = -4611686018427387904n;
-const HALF_LONG_MAX = 4611686018427387903n;
+/** What a blocked BZPOPMIN/BZPOPMAX/BZMPOP waits to do once a key holds a sorted set. */
+class ZSetWait implements BlockedWait {
+  constructor(
+    readonly db: Db,
+    readonly keys: string[],
+    readonly deadlineMs: number,
+    private readonly where: number,
+    /** BZMPOP's COUNT, or -1 for BZPOPMIN/BZPOPMAX's single element. */
+    private readonly count: number,
+  ) {}
+
+  serve(c: Client, w: ReplyWriter, key: string): boolean {
+    const id = this.db.lookupWrite(key);
+    if (id < 0 || this.db.typeOf(id) !== ObjType.ZSet) return false;
+    zsetPopReply(c, w, this.db, id, this.where, this.count, true, this.count >= 0);
+    return true;
+  }
+
+  timeoutReply(_c: Client, w: ReplyWriter): void {
+    w.addNullArray();
+  }
+}
+
+/**
+ * BZPOPMIN, BZPOPMAX, BZMPOP: pops from the first of the `keys` keys from argument
+ * `first` on holding a sorted set, as ZPOPMIN/ZMPOP would with the key in the reply, or
+ * blocks on all of them. `count` -1 is BZPOP*'s single element.
+ */
+function blockingZpopGeneric(c: Client, first: number, keys: number, where: number, timeoutAt: number, count: number): void {
+  const deadlineMs = parseTimeoutArg(c, timeoutAt, TimeoutUnit.Seconds);
+  if (deadlineMs === null) return;
+  for (let i = first; i < first + keys; i++) {
+    const id = lookupZset(c, i, true);
+    if (id === WRONG_TYPE) return;
+    if (id >= 0) return zsetPopReply(c, c.w, c.db, id, where, count, true, count >= 0);
+  }
+  const names: string[] = [];
+  for (let i = first; i < first + keys; i++) names.push(c.argv.str(i));
+  c.server.blocking.block(c, new ZSetWait(c.db, names, deadlineMs, where, count));
+}
+
+/** BZPOPMIN key [key ...] timeout */
+function bzpopminCommand(c: Client): void {
+  blockingZpopGeneric(c, 1, c.argv.count - 2, ZSET_MIN, c.argv.count - 1, -1);
+}
+
+/** BZPOPMAX key [key ...] timeout */
+function bzpopmaxCommand(c: Client): void {
+  blockingZpopGeneric(c, 1, c.argv.count - 2, ZSET_MAX, c.argv.count - 1, -1);
+}
+
+/** BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count] */
+function bzmpopCommand(c: Client): void {
+  const where = parseZmpopArgs(c, 2);
+  if (where < 0) return;
+  blockingZpopGeneric(c, 3, zmpopParsed.numkeys, where, 1, zmpopParsed.count);
+}
+
+// ---------------------------------------------------------------------------------------
+// ZRANDMEMBER
+// ---------------------------------------------------------------------------------------
 
 /** ZRANDMEMBER key [count [WITHSCORES]] */
 function zrandmemberCommand(c: Client): void {
   const argv = c.argv;
   if (argv.count >= 3) {
-    const count = randomCountArg(c, 2);
+    const count = parseRandomPairsArgs(c, "withscores");
     if (count === null) return;
-    if (argv.count > 4 || (argv.count === 4 && !isOption(argv, 3, "withscores"))) return c.w.addErrorBytes(ERR.syntax);
-    const withScores = argv.count === 4;
-    // Twice the count must fit a long for the pairs; parsedInt64 still holds it exactly.
-    if (withScores && !parsedInt64.safe && (parsedInt64.big < HALF_LONG_MIN || parsedInt64.big > HALF_LONG_MAX)) {
-      return c.w.addErrorBytes(ERR.valueOutOfRange);
-    }
-    return zrandmemberWithCount(c, count, withScores);
+    return zrandmemberWithCount(c, count, argv.count === 4);
   }
   const id = lookupZset(c, 1, false);
   if (id === WRONG_TYPE) return;
@@ -1510,32 +1460,13 @@ function zrandmemberCommand(c: Client): void {
   walk.close();
 }
 
-/**
- * ZRANDMEMBER's count: any long but LONG_MIN, whose negation would overflow. Checked on
- * the exact value, since -2^63 and -2^63+1 are the same double. Replies and returns null
- * when it is not accepted; parsedInt64 keeps the exact value.
- */
-function randomCountArg(c: Client, i: number): number | null {
-  const argv = c.argv;
-  if (!parseLongLong(argv.buf, argv.start[i]!, argv.len[i]!)) {
-    c.w.addErrorBytes(ERR.notInteger);
-    return null;
-  }
-  if (!parsedInt64.safe && parsedInt64.big === INT64_MIN) {
-    c.w.addErrorBytes(ERR.notLongExceptMin);
-    return null;
-  }
-  return parsedInt64.value;
-}
-
 /** Moves the open walker to a uniformly random element. */
 function seekRandom(): void {
   if (walk.packed) {
     walk.seekRank(Math.floor(Math.random() * walk.length), false);
     return;
   }
-  const member = walk.zs!.dict.randomKey()!;
-  walk.node = walk.zs!.node(member)!;
+  walk.node = walk.zs!.random()!;
 }
 
 /** Redis's zrandmemberWithCountCommand: its four cases, by count against the set's size. */
@@ -1570,31 +1501,27 @@ function zrandmemberWithCount(c: Client, count: number, withScores: boolean): vo
 }
 
 /**
- * `wanted` distinct random elements of the open walker's `size` (wanted < size): Floyd's
- * sampling of ranks. Above size/3 Redis removes random elements from a copy instead, and
- * below it draws until it has enough; either way only which elements come back is random,
- * and this gives every subset the same chance.
+ * `wanted` distinct random elements of the open walker's `size` (wanted < size), by the
+ * strategies HRANDFIELD and SRANDMEMBER use. Few of a skiplist are drawn from its member
+ * table until enough differ; otherwise the ranks are shuffled and the chosen ones visited
+ * in ascending order, in one walk, which a listpack needs whatever the count.
  */
 function emitDistinctRandom(w: ReplyWriter, wanted: number, size: number): void {
-  const chosen = new Set<number>();
-  for (let j = size - wanted; j < size; j++) {
-    const r = Math.floor(Math.random() * (j + 1));
-    chosen.add(chosen.has(r) ? j : r);
-  }
-  const ranks = Array.from(chosen);
-  if (wanted * RANDOM_SUB_STRATEGY_MUL > size || walk.packed) {
-    // Ascending ranks let one walk visit them all, however the set is encoded.
-    ranks.sort((a, b) => a - b);
-    let at = 0;
-    walk.seekRank(0, false);
-    for (const rank of ranks) {
-      for (; at < rank; at++) walk.step(false);
+  if (!walk.packed && !picksMostOf(wanted, size)) {
+    for (const node of drawDistinct(wanted, walk.zs!)) {
+      walk.node = node;
       emitElement(w);
     }
     return;
   }
-  for (const rank of ranks) {
-    walk.seekRank(rank, false);
+  const ranks = new Int32Array(size);
+  for (let i = 0; i < size; i++) ranks[i] = i;
+  shufflePrefix(ranks, wanted, size);
+  const chosen = ranks.subarray(0, wanted).sort();
+  let at = 0;
+  walk.seekRank(0, false);
+  for (const rank of chosen) {
+    for (; at < rank; at++) walk.step(false);
     emitElement(w);
   }
 }
@@ -1633,15 +1560,18 @@ function aggregate(target: number, value: number, how: number): number {
 function sourceLength(db: Db, src: OpSource): number {
   if (src.id < 0) return 0;
   if (src.type === ObjType.ZSet) return zsetLength(db, src.id);
-  return setSourceLength(db, src.id);
+  return setCard(db, src.id);
 }
 
 /** The source's elements, into members/scores; returns how many. A set's members score 1. */
 function sourceElements(db: Db, src: OpSource, members: string[], scores: number[]): number {
   if (src.id < 0) return 0;
   if (src.type === ObjType.ZSet) return readElements(db, src.id, members, scores);
-  const n = setSourceMembers(db, src.id, members);
-  for (let i = 0; i < n; i++) scores[i] = 1;
+  let n = 0;
+  for (const member of setMembers(db, src.id)) {
+    members[n] = member;
+    scores[n++] = 1;
+  }
   return n;
 }
 
@@ -1649,37 +1579,7 @@ function sourceElements(db: Db, src: OpSource, members: string[], scores: number
 function sourceScore(db: Db, src: OpSource, member: string): number {
   if (src.id < 0) return NaN;
   if (src.type === ObjType.ZSet) return zsetScoreLatin1(db, src.id, member);
-  return setSourceHas(db, src.id, member) ? 1 : NaN;
-}
-
-/*
- * Set keys as inputs, every member scoring 1 (Redis's zuiNext/zuiFind over a set). A set is
- * an intset (packed bytes) or a SetTable, as commands/set.ts keeps it; read here through
- * the intset encoding and the SetTable it exports.
- */
-function setSourceLength(db: Db, id: number): number {
-  return setCard(db, id);
-}
-
-function setSourceMembers(db: Db, id: number, members: string[]): number {
-  if (metaEnc(db.table.getMeta(id)) !== Enc.IntSet) {
-    let n = 0;
-    for (const member of (db.table.getObject(id) as SetTable).keys()) members[n++] = member;
-    return n;
-  }
-  locatePacked(db, id);
-  const length = intsetLength(packedAt.buf, packedAt.base);
-  for (let i = 0; i < length; i++) members[i] = String(intsetGet(packedAt.buf, packedAt.base, i));
-  return length;
-}
-
-/** Whether the set holds the member; an intset only holds canonical integers (string2ll). */
-function setSourceHas(db: Db, id: number, member: string): boolean {
-  if (metaEnc(db.table.getMeta(id)) !== Enc.IntSet) return (db.table.getObject(id) as SetTable).has(member);
-  latin1Bytes(member);
-  if (!parseLongLong(latin1Buf, 0, latin1Len)) return false;
-  locatePacked(db, id);
-  return intsetFind(packedAt.buf, packedAt.base, parsedInt64.safe ? parsedInt64.value : parsedInt64.big);
+  return setIsMember(db, src.id, member) ? 1 : NaN;
 }
 
 /** The parsed options of a set operation. */
@@ -1850,122 +1750,32 @@ function replyElements(c: Client, members: string[], scores: number[], count: nu
   }
 }
 
-/** ZUNION numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES] */
-function zunionCommand(c: Client): void {
-  zsetOpGeneric(c, "zunion", -1, 1, OP_UNION, false);
-}
-
-/** ZINTER numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES] */
-function zinterCommand(c: Client): void {
-  zsetOpGeneric(c, "zinter", -1, 1, OP_INTER, false);
-}
-
-/** ZDIFF numkeys key [key ...] [WITHSCORES] */
-function zdiffCommand(c: Client): void {
-  zsetOpGeneric(c, "zdiff", -1, 1, OP_DIFF, false);
-}
-
-/** ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] */
-function zunionstoreCommand(c: Client): void {
-  zsetOpGeneric(c, "zunionstore", 1, 2, OP_UNION, false);
-}
-
-/** ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] */
-function zinterstoreCommand(c: Client): void {
-  zsetOpGeneric(c, "zinterstore", 1, 2, OP_INTER, false);
-}
-
-/** ZDIFFSTORE destination numkeys key [key ...] */
-function zdiffstoreCommand(c: Client): void {
-  zsetOpGeneric(c, "zdiffstore", 1, 2, OP_DIFF, false);
-}
-
-/** ZINTERCARD numkeys key [key ...] [LIMIT limit] */
-function zintercardCommand(c: Client): void {
-  zsetOpGeneric(c, "zintercard", -1, 1, OP_INTER, true);
+/**
+ * The handler of ZUNION, ZINTER, ZDIFF, their STORE forms (the destination first, then
+ * numkeys) and ZINTERCARD: zsetOpGeneric for one operation. Made once, when the command
+ * table is built.
+ */
+function zsetOpHandler(name: string, op: number, store: boolean, cardinalityOnly = false): (c: Client) => void {
+  const dstIndex = store ? 1 : -1;
+  const numkeysIndex = store ? 2 : 1;
+  return (c) => zsetOpGeneric(c, name, dstIndex, numkeysIndex, op, cardinalityOnly);
 }
 
 // ---------------------------------------------------------------------------------------
 // ZSCAN
 // ---------------------------------------------------------------------------------------
 
-/** Redis's SCAN default COUNT. */
-const SCAN_DEFAULT_COUNT = 10;
-
-/** Elements gathered by the current ZSCAN step, as member and score text. */
-const scanned: string[] = [];
-
-function collectScanned(member: string, node: ZNode): void {
-  scanned.push(member, formatDouble(node.score));
-}
-
 /**
- * ZSCAN key cursor [MATCH pattern] [COUNT count]. A listpack is returned whole with cursor
- * 0, its scores as stored; a skiplist is scanned through its hash table, COUNT counting
- * members and scores alike as Redis's list of keys does.
+ * ZSCAN key cursor [MATCH pattern] [COUNT count] reads a skiplist's member table with the
+ * cursor, each member with its score as "%.17g", and a listpack whole, scores as stored.
  */
-function zscanCommand(c: Client): void {
-  let cursor = parseScanCursor(c, 2);
-  if (cursor < 0) return c.w.addErrorBytes(ERR.invalidCursor);
-  const id = lookupZset(c, 1, false);
-  if (id === WRONG_TYPE) return;
-  if (id < 0) {
-    c.w.addArrayLen(2);
-    c.w.addBulkLatin1("0");
-    return c.w.addArrayLen(0);
-  }
-  const argv = c.argv;
-  let count = SCAN_DEFAULT_COUNT;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.count; i += 2) {
-    if (i + 1 < argv.count && isOption(argv, i, "count")) {
-      const n = parseIntArg(c, i + 1);
-      if (n === null) return;
-      if (n < 1) return c.w.addErrorBytes(ERR.syntax);
-      count = n;
-    } else if (i + 1 < argv.count && isOption(argv, i, "match")) {
-      const p = argv.str(i + 1);
-      pattern = isMatchAll(p) ? null : p;
-    } else {
-      return c.w.addErrorBytes(ERR.syntax);
-    }
-  }
-  scanned.length = 0;
-  if (isPacked(c.db, id)) {
-    scanListpack(c.db, id);
-    cursor = 0;
-  } else {
-    const dict = skiplistOf(c.db, id).dict;
-    let iterations = count * 10;
-    do {
-      cursor = dict.scan(cursor, collectScanned);
-    } while (cursor !== 0 && iterations-- > 0 && scanned.length < count);
-  }
-  replyScanned(c, cursor, pattern);
-}
-
-/** Every member and score entry of a listpack, as its text. */
-function scanListpack(db: Db, id: number): void {
-  locatePacked(db, id);
-  const buf = packedAt.buf;
-  for (let p = lpFirst(buf, packedAt.base); p >= 0; p = lpNext(buf, p)) scanned.push(lpGetLatin1(buf, p));
-}
-
-function replyScanned(c: Client, cursor: number, pattern: string | null): void {
-  const w = c.w;
-  w.addArrayLen(2);
-  w.addBulkInteger(cursor);
-  const at = w.deferLen();
-  let n = 0;
-  for (let i = 0; i < scanned.length; i += 2) {
-    if (pattern !== null && !globMatch(pattern, scanned[i]!, false)) continue;
-    w.addBulkLatin1(scanned[i]!);
-    w.addBulkLatin1(scanned[i + 1]!);
-    n += 2;
-  }
-  w.setDeferredLen(at, "array", n);
-  scanned.length = 0;
-}
+const ZSET_SCAN: ScanSource<(member: string, node: ZNode) => void> = {
+  type: ObjType.ZSet,
+  pairs: true,
+  table: (db, id) => (isPacked(db, id) ? null : skiplistOf(db, id)),
+  gather: (member, node) => gatherScannedPair(member, formatDouble(node.score)),
+  gatherAll: gatherListpack,
+};
 
 // ---------------------------------------------------------------------------------------
 // DEBUG DIGEST
@@ -2043,6 +1853,17 @@ const DIFF_COMPLEXITY =
 /** Every sorted set command is in the sortedset ACL category and the sorted-set group. */
 type ZsetDef = Omit<CommandDef, "acl" | "group">;
 const zset = (def: ZsetDef): CommandDef => ({ ...def, acl: "sortedset", group: "sorted-set" });
+
+const TIMEOUT = { name: "timeout", type: "double" };
+
+function blockingZpopDef(name: string, summary: string, handler: (c: Client) => void): CommandDef {
+  return zset({
+    name, arity: -3, flags: "write noscript blocking fast", since: "5.0.0", summary,
+    complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+    history: [["6.0.0", "`timeout` is interpreted as a double instead of an integer."]],
+    keySpecs: [keyRange("RW access delete", 1, -2)], arguments: [KEYS, TIMEOUT], handler,
+  });
+}
 
 /** The deprecated range forms, replaced by ZRANGE with options. */
 function deprecatedRange(def: ZsetDef, replacedBy: string): CommandDef {
@@ -2123,13 +1944,13 @@ export const zsetCommands: CommandDef[] = [
     name: "zcount", arity: 4, flags: "readonly fast", since: "2.0.0",
     summary: "Count the members in a sorted set with scores within the given values", complexity: COUNT_COMPLEXITY,
     keySpecs: RO_ACCESS, arguments: [KEY, bound("min", "double"), bound("max", "double")],
-    handler: zcountCommand,
+    handler: handlerBy(zcountGeneric, BY_SCORE),
   }),
   zset({
     name: "zlexcount", arity: 4, flags: "readonly fast", since: "2.8.9",
     summary: "Count the number of members in a sorted set between a given lexicographical range", complexity: COUNT_COMPLEXITY,
     keySpecs: RO_ACCESS, arguments: [KEY, bound("min", "string"), bound("max", "string")],
-    handler: zlexcountCommand,
+    handler: handlerBy(zcountGeneric, BY_LEX),
   }),
   zset({
     name: "zrange", arity: -4, flags: "readonly", since: "1.2.0", summary: "Return a range of members in a sorted set",
@@ -2139,7 +1960,7 @@ export const zsetCommands: CommandDef[] = [
       KEY, bound("start", "string"), bound("stop", "string"),
       { ...SORTBY, since: "6.2.0" }, { ...REV, since: "6.2.0" }, { ...LIMIT, since: "6.2.0" }, WITHSCORES,
     ],
-    handler: zrangeCommand,
+    handler: zrangeHandler(1, false, UNSET, null),
   }),
   zset({
     name: "zrangestore", arity: -5, flags: "write denyoom", since: "6.2.0",
@@ -2148,58 +1969,58 @@ export const zsetCommands: CommandDef[] = [
       "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
     keySpecs: [oneKey("OW update")[0]!, { flags: "RO access", begin: { index: 2 }, find: { lastkey: 0, keystep: 1, limit: 0 } }],
     arguments: [keyArg("dst", 0), keyArg("src", 1), bound("min", "string"), bound("max", "string"), SORTBY, REV, LIMIT],
-    handler: zrangestoreCommand,
+    handler: zrangeHandler(2, true, UNSET, null),
   }),
   deprecatedRange({
     name: "zrevrange", arity: -4, flags: "readonly", since: "1.2.0",
     summary: "Return a range of members in a sorted set, by index, with scores ordered from high to low",
     complexity: RANGE_COMPLEXITY, keySpecs: RO_ACCESS,
     arguments: [KEY, bound("start", "integer"), bound("stop", "integer"), WITHSCORES],
-    handler: zrevrangeCommand,
+    handler: zrangeHandler(1, false, BY_RANK, true),
   }, "`ZRANGE` with the `REV` argument"),
   deprecatedRange({
     name: "zrangebyscore", arity: -4, flags: "readonly", since: "1.0.5", summary: "Return a range of members in a sorted set, by score",
     complexity: BY_SCORE_COMPLEXITY, history: [["2.0.0", "Added the `WITHSCORES` modifier."]], keySpecs: RO_ACCESS,
     arguments: [KEY, bound("min", "double"), bound("max", "double"), { ...WITHSCORES, since: "2.0.0" }, LIMIT],
-    handler: zrangebyscoreCommand,
+    handler: zrangeHandler(1, false, BY_SCORE, false),
   }, "`ZRANGE` with the `BYSCORE` argument"),
   deprecatedRange({
     name: "zrevrangebyscore", arity: -4, flags: "readonly", since: "2.2.0",
     summary: "Return a range of members in a sorted set, by score, with scores ordered from high to low",
     complexity: BY_SCORE_COMPLEXITY, history: [["2.1.6", "`min` and `max` can be exclusive."]], keySpecs: RO_ACCESS,
     arguments: [KEY, bound("max", "double"), bound("min", "double"), WITHSCORES, LIMIT],
-    handler: zrevrangebyscoreCommand,
+    handler: zrangeHandler(1, false, BY_SCORE, true),
   }, "`ZRANGE` with the `REV` and `BYSCORE` arguments"),
   deprecatedRange({
     name: "zrangebylex", arity: -4, flags: "readonly", since: "2.8.9",
     summary: "Return a range of members in a sorted set, by lexicographical range", complexity: BY_SCORE_COMPLEXITY,
     keySpecs: RO_ACCESS, arguments: [KEY, bound("min", "string"), bound("max", "string"), LIMIT],
-    handler: zrangebylexCommand,
+    handler: zrangeHandler(1, false, BY_LEX, false),
   }, "`ZRANGE` with the `BYLEX` argument"),
   deprecatedRange({
     name: "zrevrangebylex", arity: -4, flags: "readonly", since: "2.8.9",
     summary: "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
     complexity: BY_SCORE_COMPLEXITY, keySpecs: RO_ACCESS,
     arguments: [KEY, bound("max", "string"), bound("min", "string"), LIMIT],
-    handler: zrevrangebylexCommand,
+    handler: zrangeHandler(1, false, BY_LEX, true),
   }, "`ZRANGE` with the `REV` and `BYLEX` arguments"),
   zset({
     name: "zremrangebyrank", arity: 4, flags: "write", since: "2.0.0",
     summary: "Remove all members in a sorted set within the given indexes", complexity: REMOVE_COMPLEXITY,
     keySpecs: RW_DELETE, arguments: [KEY, bound("start", "integer"), bound("stop", "integer")],
-    handler: zremrangebyrankCommand,
+    handler: handlerBy(zremrangeGeneric, BY_RANK),
   }),
   zset({
     name: "zremrangebyscore", arity: 4, flags: "write", since: "1.2.0",
     summary: "Remove all members in a sorted set within the given scores", complexity: REMOVE_COMPLEXITY,
     keySpecs: RW_DELETE, arguments: [KEY, bound("min", "double"), bound("max", "double")],
-    handler: zremrangebyscoreCommand,
+    handler: handlerBy(zremrangeGeneric, BY_SCORE),
   }),
   zset({
     name: "zremrangebylex", arity: 4, flags: "write", since: "2.8.9",
     summary: "Remove all members in a sorted set between the given lexicographical range", complexity: REMOVE_COMPLEXITY,
     keySpecs: RW_DELETE, arguments: [KEY, bound("min", "string"), bound("max", "string")],
-    handler: zremrangebylexCommand,
+    handler: handlerBy(zremrangeGeneric, BY_LEX),
   }),
   zset({
     name: "zpopmin", arity: -2, flags: "write fast", since: "5.0.0",
@@ -2228,6 +2049,24 @@ export const zsetCommands: CommandDef[] = [
     ],
     handler: zmpopCommand,
   }),
+  blockingZpopDef("bzpopmin", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", bzpopminCommand),
+  blockingZpopDef("bzpopmax", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", bzpopmaxCommand),
+  zset({
+    name: "bzmpop", arity: -5, flags: "write blocking", since: "7.0.0",
+    summary: "Remove and return members with scores in a sorted set or block until one is available",
+    complexity:
+      "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+    keySpecs: [numKeys("RW access delete", 2)],
+    arguments: [
+      TIMEOUT, NUMKEYS, KEYS,
+      {
+        name: "where", type: "oneof",
+        arguments: [{ name: "min", type: "pure-token", token: "MIN" }, { name: "max", type: "pure-token", token: "MAX" }],
+      },
+      { name: "count", type: "integer", token: "COUNT", flags: ["optional"] },
+    ],
+    handler: bzmpopCommand,
+  }),
   zset({
     name: "zrandmember", arity: -2, flags: "readonly", since: "6.2.0",
     summary: "Get one or multiple random elements from a sorted set", complexity: "O(N) where N is the number of elements returned",
@@ -2244,17 +2083,17 @@ export const zsetCommands: CommandDef[] = [
   zset({
     name: "zunion", arity: -3, flags: "readonly", since: "6.2.0", summary: "Add multiple sorted sets", complexity: UNION_COMPLEXITY,
     keySpecs: [numKeys("RO access", 1)], arguments: [NUMKEYS, KEYS, WEIGHTS, AGGREGATE, WITHSCORES],
-    handler: zunionCommand,
+    handler: zsetOpHandler("zunion", OP_UNION, false),
   }),
   zset({
     name: "zinter", arity: -3, flags: "readonly", since: "6.2.0", summary: "Intersect multiple sorted sets", complexity: INTER_COMPLEXITY,
     keySpecs: [numKeys("RO access", 1)], arguments: [NUMKEYS, KEYS, WEIGHTS, AGGREGATE, WITHSCORES],
-    handler: zinterCommand,
+    handler: zsetOpHandler("zinter", OP_INTER, false),
   }),
   zset({
     name: "zdiff", arity: -3, flags: "readonly", since: "6.2.0", summary: "Subtract multiple sorted sets", complexity: DIFF_COMPLEXITY,
     keySpecs: [numKeys("RO access", 1)], arguments: [NUMKEYS, KEYS, WITHSCORES],
-    handler: zdiffCommand,
+    handler: zsetOpHandler("zdiff", OP_DIFF, false),
   }),
   zset({
     name: "zunionstore", arity: -4, flags: "write denyoom", since: "2.0.0",
@@ -2262,19 +2101,19 @@ export const zsetCommands: CommandDef[] = [
     complexity:
       "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
     keySpecs: STORE_KEYS, arguments: [keyArg("destination", 0), NUMKEYS, { ...keyArg("key", 1), flags: ["multiple"] }, WEIGHTS, AGGREGATE],
-    handler: zunionstoreCommand,
+    handler: zsetOpHandler("zunionstore", OP_UNION, true),
   }),
   zset({
     name: "zinterstore", arity: -4, flags: "write denyoom", since: "2.0.0",
     summary: "Intersect multiple sorted sets and store the resulting sorted set in a new key", complexity: INTER_COMPLEXITY,
     keySpecs: STORE_KEYS, arguments: [keyArg("destination", 0), NUMKEYS, { ...keyArg("key", 1), flags: ["multiple"] }, WEIGHTS, AGGREGATE],
-    handler: zinterstoreCommand,
+    handler: zsetOpHandler("zinterstore", OP_INTER, true),
   }),
   zset({
     name: "zdiffstore", arity: -4, flags: "write denyoom", since: "6.2.0",
     summary: "Subtract multiple sorted sets and store the resulting sorted set in a new key", complexity: DIFF_COMPLEXITY,
     keySpecs: STORE_KEYS, arguments: [keyArg("destination", 0), NUMKEYS, { ...keyArg("key", 1), flags: ["multiple"] }],
-    handler: zdiffstoreCommand,
+    handler: zsetOpHandler("zdiffstore", OP_DIFF, true),
   }),
   zset({
     name: "zintercard", arity: -3, flags: "readonly", since: "7.0.0",
@@ -2282,19 +2121,7 @@ export const zsetCommands: CommandDef[] = [
     complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
     keySpecs: [numKeys("RO access", 1)],
     arguments: [NUMKEYS, KEYS, { name: "limit", type: "integer", token: "LIMIT", flags: ["optional"] }],
-    handler: zintercardCommand,
+    handler: zsetOpHandler("zintercard", OP_INTER, false, true),
   }),
-  zset({
-    name: "zscan", arity: -3, flags: "readonly", since: "2.8.0",
-    summary: "Incrementally iterate sorted sets elements and associated scores",
-    complexity:
-      "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-    tips: ["nondeterministic_output"], keySpecs: RO_ACCESS,
-    arguments: [
-      KEY, { name: "cursor", type: "integer" },
-      { name: "pattern", type: "pattern", token: "MATCH", flags: ["optional"] },
-      { name: "count", type: "integer", token: "COUNT", flags: ["optional"] },
-    ],
-    handler: zscanCommand,
-  }),
+  collectionScanDef("zscan", "sortedset", "sorted-set", "Incrementally iterate sorted sets elements and associated scores", ZSET_SCAN),
 ];

@@ -47,18 +47,17 @@ export interface BlockingHost {
   beginSideReply(c: Client): ReplyWriter;
   /** Send what the side writer holds to `c`. */
   endSideReply(c: Client): void;
-  /** A client's wait ended: count its command and run what it pipelined behind it. */
-  waitEnded(c: Client, blockedSinceMs: number): void;
+  /** A client's wait ended: run what it pipelined behind its blocking command. */
+  waitEnded(c: Client): void;
   nowMs(): number;
 }
 
 /** Redis's reply to CLIENT UNBLOCK ... ERROR. */
 const UNBLOCKED_ERROR = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
-/** One client's wait: its spec, when it began, and its timer. */
+/** One client's wait: its spec and its timer. */
 interface Waiting {
   wait: BlockedWait;
-  sinceMs: number;
   timer: ReturnType<typeof setTimeout> | null;
 }
 
@@ -113,7 +112,7 @@ export class Blocking {
       else queue.push(c);
     }
     const now = this.host.nowMs();
-    const entry: Waiting = { wait, sinceMs: now, timer: null };
+    const entry: Waiting = { wait, timer: null };
     if (wait.deadlineMs > 0) {
       this.timedCount++;
       entry.timer = setTimeout(() => this.timeOut(c), Math.max(0, wait.deadlineMs - now));
@@ -218,7 +217,7 @@ export class Blocking {
   /** The wait ended with a reply: drop it and let the client go on. */
   private finish(c: Client, entry: Waiting): void {
     this.remove(c, entry);
-    this.host.waitEnded(c, entry.sinceMs);
+    this.host.waitEnded(c);
   }
 
   private remove(c: Client, entry: Waiting): void {

@@ -368,8 +368,6 @@ export class Server {
       this.handlerFailed(c, cmd, e);
     }
     const dt = this.clock.tick() - t0;
-    // A command that blocked is counted when its wait ends, as Redis does.
-    if (c.blocked) return;
     cmd.calls++;
     cmd.usec += dt * 1000;
     // CONFIG RESETSTAT zeroes the counter mid-call, so only a rise means this call failed.
@@ -609,13 +607,7 @@ export class Server {
         this.flush(c, this.sideWriter);
       },
       waitEnded: (c) => {
-        // Redis counts a blocking command once, when its wait ends.
-        const cmd = c.lastCommand;
-        if (cmd !== null) {
-          cmd.calls++;
-          if (this.latencyTracking) recordCommandLatency(cmd, 0);
-        }
-        this.stats.commandsProcessed++;
+        // The command was counted when it blocked, as Redis 7.0 counts it.
         this.unblockedClients.push(c);
         if (this.unblockedClients.length === 1) queueMicrotask(this.processUnblocked);
       },

@@ -6,6 +6,7 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { Oracle, RespConn, encodeCommand } from "../oracle/harness.ts";
+import { type Side, onBoth as onBothServers, sameOnBoth as sameOnBothServers } from "../oracle/sides.ts";
 
 let o: Oracle;
 beforeAll(async () => {
@@ -17,41 +18,14 @@ beforeEach(async () => {
   await o.same("FLUSHALL");
 });
 
-/** One server of the pair, with the connections a scenario opened on it (closed afterwards). */
-class Side {
-  private readonly opened: RespConn[] = [];
-  constructor(
-    readonly name: string,
-    readonly port: number,
-  ) {}
-
-  async connect(): Promise<RespConn> {
-    const conn = await RespConn.connect(this.port);
-    this.opened.push(conn);
-    return conn;
-  }
-
-  closeAll(): void {
-    for (const conn of this.opened) if (!conn.isClosed) conn.close();
-  }
-}
-
 /** Run a scenario on both servers at once; returns what it returned on [redis, redbun]. */
-async function onBoth<T>(scenario: (side: Side) => Promise<T>): Promise<[T, T]> {
-  const sides = [new Side("redis", o.redis.port), new Side("redbun", o.redbun.port)];
-  // Both run to the end before either's connections close, so that one side failing
-  // does not leave the other running into the next test.
-  const results = await Promise.allSettled(sides.map(scenario));
-  for (const side of sides) side.closeAll();
-  for (const r of results) if (r.status === "rejected") throw r.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<T>).value) as [T, T];
+function onBoth<T>(scenario: (side: Side) => Promise<T>): Promise<[T, T]> {
+  return onBothServers(o, scenario);
 }
 
 /** Run a scenario on both servers and expect it to have seen the same things on each. */
-async function sameOnBoth<T>(scenario: (side: Side) => Promise<T>): Promise<T> {
-  const [want, got] = await onBoth(scenario);
-  expect(got).toEqual(want);
-  return want;
+function sameOnBoth<T>(scenario: (side: Side) => Promise<T>): Promise<T> {
+  return sameOnBothServers(o, scenario);
 }
 
 function pipeline(...commands: string[][]): Uint8Array {
