@@ -27,6 +27,8 @@ function randomHex(chars: number): string {
 
 /** Reading from a client pauses while this much of its output is still unwritten. */
 const OUTPUT_PAUSE_BYTES = 4 * 1024 * 1024;
+/** Input read since the last garbage collection that makes an idle server collect (see collectAfterBurst). */
+const GC_INPUT_BYTES = 16 * 1024 * 1024;
 /** The longest delay a timer takes (2^31 - 1 ms); a longer pause re-arms its timer. */
 const MAX_TIMER_MS = 2147483647;
 
@@ -81,6 +83,9 @@ export class Server {
   readonly blocking: Blocking;
   /** Replies to clients other than the one whose command runs (a served BLPOP). */
   private readonly sideWriter = new ReplyWriter();
+  /** For collectAfterBurst: the input counter at the last collection, the reads at the last cron. */
+  private inputAtLastGc = 0;
+  private readsAtLastCron = 0;
   /** Clients whose wait ended, to run what they pipelined behind the blocking command. */
   private unblockedClients: Client[] = [];
   shuttingDown = false;
@@ -466,6 +471,25 @@ export class Server {
     this.stats.inputKbps.track(this.stats.netInputBytes / 1024, now);
     this.stats.outputKbps.track(this.stats.netOutputBytes / 1024, now);
     this.closeTimedOutClients(now);
+    this.collectAfterBurst();
+  }
+
+  /**
+   * Every socket read brings a fresh buffer that only a garbage collection frees, and a
+   * collection comes from allocation pressure on the JS heap, which the hot path hardly
+   * makes: after a bulk load the read buffers of the whole load can stay resident. So once
+   * GC_INPUT_BYTES have been read and a cron period passed without a read, collect.
+   */
+  private collectAfterBurst(): void {
+    const reads = this.stats.readsProcessed;
+    const idle = reads === this.readsAtLastCron;
+    this.readsAtLastCron = reads;
+    const input = this.stats.netInputBytes;
+    // RESETSTAT zeroes the counter: start counting again from there.
+    if (input < this.inputAtLastGc) this.inputAtLastGc = input;
+    if (!idle || input - this.inputAtLastGc < GC_INPUT_BYTES) return;
+    this.inputAtLastGc = input;
+    Bun.gc(true);
   }
 
   private closeTimedOutClients(nowMs: number): void {
