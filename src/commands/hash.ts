@@ -38,6 +38,7 @@ import {
   lpNew,
   lpNext,
   lpReplace,
+  lpReplaceInPlace,
   lpSkip,
 } from "../encoding/listpack.ts";
 import {
@@ -565,6 +566,13 @@ function hsetGeneric(c: Client, name: string): void {
   if (id < 0) return;
   tryConversion(c, id, 2, argc - 1);
   const db = c.db;
+  if (argc === 4 && updateInPlace(c, id)) {
+    signalWritten(c, id);
+    c.server.dirty++;
+    if (name === "hset") c.w.addInteger(0);
+    else c.w.addRaw(OK);
+    return;
+  }
   openHash(db, id);
   let created = 0;
   for (let i = 2; i < argc; i += 2) if (!setFieldArgs(c, id, i, i + 1)) created++;
@@ -573,6 +581,25 @@ function hsetGeneric(c: Client, name: string): void {
   c.server.dirty += (argc - 2) / 2;
   if (name === "hset") c.w.addInteger(created);
   else c.w.addRaw(OK);
+}
+
+/**
+ * HSET's common case of one existing field of a listpack hash getting a value of the
+ * same encoded size: the value is rewritten where the keyspace keeps it, without copying
+ * the hash out and back. Returns false, having changed nothing, for any other case.
+ */
+function updateInPlace(c: Client, id: number): boolean {
+  const db = c.db;
+  if (!isListpack(db, id)) return false;
+  const argv = c.argv;
+  locatePacked(db, id);
+  const { buf, base } = packedAt;
+  // A lowered hash-max-listpack-entries converts the hash on any write: leave it to setField.
+  if (lpLength(buf, base) >>> 1 > c.server.config.hashMaxListpackEntries) return false;
+  const field = lpFind(buf, lpFirst(buf, base), argv.buf, argv.start[2]!, argv.len[2]!, 1);
+  if (field < 0 || !lpReplaceInPlace(buf, lpSkip(buf, field), argv.buf, argv.start[3]!, argv.len[3]!)) return false;
+  db.table.setMeta(id, packMeta(ObjType.Hash, Enc.ListPack, db.clock.lru));
+  return true;
 }
 
 /** HSET key field value [field value ...] */

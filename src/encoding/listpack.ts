@@ -39,6 +39,7 @@
  * back a pointer through `newp`, they leave it in `lpEdited.pos`.
  */
 
+import { copyBytes } from "../util/bytes.ts";
 import { parseLongLong, parsedInt64, type Int64, INT64_MAX, INT64_MIN } from "../util/numbers.ts";
 import { latin1 } from "../resp/parser.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
@@ -540,8 +541,7 @@ function writeString(buf: Uint8Array, at: number, src: Uint8Array, start: number
     writeLE(buf, at, len, 4);
     at += 4;
   }
-  if (len <= 32) for (let i = 0; i < len; i++) buf[at + i] = src[start + i]!;
-  else buf.set(src.subarray(start, start + len), at);
+  copyBytes(src, start, buf, at, len);
   return at + len;
 }
 
@@ -618,6 +618,24 @@ export function lpInsertInteger(buf: Uint8Array, p: number, where: LpWhere, v: I
   const at = lpEdited.pos;
   writeBacklen(buf, typeof v === "number" ? writeInt(buf, at, v) : writeBigInt(buf, at, v), size);
   return buf;
+}
+
+/**
+ * Replaces the entry at p with these bytes where it lies, when their encoding takes exactly
+ * the room the entry has (a hash value updated to one of the same size): nothing moves and
+ * the backlen stays right. Returns false, having written nothing, when the sizes differ.
+ * Works at any base, so the value can be edited where the keyspace keeps it.
+ */
+export function lpReplaceInPlace(buf: Uint8Array, p: number, src: Uint8Array, start: number, len: number): boolean {
+  const room = encodedSize(buf, p);
+  if (parseLongLong(src, start, len)) {
+    if (!parsedInt64.safe || intEncodedSize(parsedInt64.value) !== room) return false;
+    writeInt(buf, p, parsedInt64.value);
+    return true;
+  }
+  if (stringEncodedSize(len) !== room) return false;
+  writeString(buf, p, src, start, len);
+  return true;
 }
 
 /** Appends the bytes as the last entry (Redis's lpAppend). */

@@ -33,6 +33,7 @@ import {
   lpPrependInteger,
   lpPrev,
   lpReplace,
+  lpReplaceInPlace,
   lpReplaceInteger,
   lpSeek,
   lpValidate,
@@ -284,6 +285,23 @@ describe("navigation and reading", () => {
 });
 
 describe("edits", () => {
+  test("replacing in place only when the new entry takes the same room, at any base", () => {
+    const inner = build(["f", "abc", "g", "100", "h", "x"]);
+    // The listpack at offset 5 of a bigger buffer, as the keyspace keeps one inline.
+    const outer = new Uint8Array(5 + inner.length);
+    outer.set(inner, 5);
+    const at = (i: number) => lpSeek(outer, 5, i);
+    expect(lpReplaceInPlace(outer, at(1), bytes("xyz"), 0, 3)).toBe(true);
+    expect(lpReplaceInPlace(outer, at(1), bytes("xyzw"), 0, 4)).toBe(false);
+    expect(lpReplaceInPlace(outer, at(3), bytes("99"), 0, 2)).toBe(true);
+    // 4095 needs the 13-bit encoding, 100 the 7-bit one: refused, nothing written.
+    expect(lpReplaceInPlace(outer, at(3), bytes("4095"), 0, 4)).toBe(false);
+    expect(lpReplaceInPlace(outer, at(5), bytes("7"), 0, 1)).toBe(false);
+    expect(forward(outer, 5)).toEqual(["f", "xyz", "g", "99", "h", "x"]);
+    expect(backward(outer, 5)).toEqual(["x", "h", "99", "g", "xyz", "f"]);
+    expect(lpValidate(outer, 5, lpBytes(outer, 5), true)).toBe(true);
+  });
+
   test("insert before, after and in place of middle entries", () => {
     let buf = build(["a", "b", "c"]);
     buf = lpInsertString(buf, lpSeek(buf, 0, 1), LP_BEFORE, bytes("x"), 0, 1);
