@@ -47,7 +47,7 @@ function syntax(def: CommandDef): string {
 
 function describe(def: CommandDef, parent: Command | null): string[] {
   const cmd = new Command(def, parent);
-  const lines = [`### ${def.name.replace("|", " ").toUpperCase()}`, "", "```", syntax(def), "```", "", def.summary + "."];
+  const lines = [`### ${def.name.replace("|", " ").toUpperCase()}`, "", "```", syntax(def), "```", "", def.summary.endsWith(".") ? def.summary : def.summary + "."];
   lines.push("");
   lines.push(`- Available since: ${def.since}`);
   if (def.complexity !== undefined) lines.push(`- Time complexity: ${def.complexity}`);

@@ -13,6 +13,7 @@ import { hashCommands } from "./hash.ts";
 import { zsetCommands } from "./zset.ts";
 import { setCommands } from "./set.ts";
 import { listCommands } from "./list.ts";
+import { sortCommands } from "./sort.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -27,4 +28,5 @@ export const allCommands: CommandDef[] = [
   ...zsetCommands,
   ...setCommands,
   ...listCommands,
+  ...sortCommands,
 ];

@@ -52,6 +52,7 @@ export const ERR = {
   notListpack: encode("-ERR Not a listpack encoded object.\r\n"),
   notQuicklist: encode("-ERR Not a quicklist encoded object.\r\n"),
   packedThreshold: encode("-ERR argument must be a memory value bigger than 1 and smaller than 4gb\r\n"),
+  sortScoresNotDouble: encode("-ERR One or more scores can't be converted into double\r\n"),
 } as const;
 
 export const wrongArity = (name: string): string => `ERR wrong number of arguments for '${name}' command`;
