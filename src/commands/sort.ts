@@ -24,12 +24,13 @@ import type { Db } from "../store/db.ts";
 import { Enc, ObjType, metaEnc, metaLru, packMeta } from "../store/object.ts";
 import { locatePacked, packedAt } from "../store/packed.ts";
 import { stringBytes } from "../store/string.ts";
-import { lpEntry, lpEntryInt64, lpFind, lpFirst, lpGet, lpGetLatin1, lpNext, lpSkip } from "../encoding/listpack.ts";
+import { lpEntry, lpEntryInt64, lpFind, lpFirst, lpGet, lpSkip } from "../encoding/listpack.ts";
 import { LIST_TAIL, Quicklist, QuicklistIter, copyEntry, popped } from "../encoding/quicklist.ts";
 import { SkiplistZSet, type ZNode } from "../encoding/skiplist.ts";
 import { formatInt64, parseStrtod } from "../util/numbers.ts";
 import { parseIntArg } from "./args.ts";
 import { setMembers } from "./set.ts";
+import { convertToSkiplist } from "./zset.ts";
 import type { HashTable } from "./hash.ts";
 import type { CommandDef, KeySpec } from "./table.ts";
 
@@ -348,20 +349,8 @@ function loadZset(zs: SkiplistZSet, first: number, count: number, backward: bool
 function zsetAsSkiplist(db: Db, id: number): SkiplistZSet {
   const meta = db.table.getMeta(id);
   if (metaEnc(meta) !== Enc.ListPack) return db.table.getObject(id) as SkiplistZSet;
-  locatePacked(db, id);
-  const buf = packedAt.buf;
-  const zs = new SkiplistZSet();
-  for (let p = lpFirst(buf, packedAt.base); p >= 0; ) {
-    const member = lpGetLatin1(buf, p);
-    const scoreAt = lpEntry.after;
-    lpGet(buf, scoreAt);
-    const score = lpEntry.isInt
-      ? lpEntry.isBig ? Number(lpEntry.big) : lpEntry.int
-      : parseStrtod(buf, lpEntry.start, Math.min(lpEntry.len, 127));
-    zs.add(member, score);
-    p = lpNext(buf, scoreAt);
-  }
-  db.table.setObject(id, zs);
+  const zs = convertToSkiplist(db, id);
+  // A read: the key keeps its access time.
   db.table.setMeta(id, packMeta(ObjType.ZSet, Enc.SkipList, metaLru(meta)));
   return zs;
 }

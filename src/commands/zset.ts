@@ -250,7 +250,7 @@ export function zsetLength(db: Db, id: number): number {
 }
 
 /** Moves a listpack zset to the skiplist encoding (zsetConvert), for good. */
-function convertToSkiplist(db: Db, id: number): SkiplistZSet {
+export function convertToSkiplist(db: Db, id: number): SkiplistZSet {
   locatePacked(db, id);
   const buf = packedAt.buf;
   const zs = new SkiplistZSet();
