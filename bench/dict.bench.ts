@@ -10,7 +10,8 @@
 // again flatters Map; the "decoded per call" groups, with a fresh string per lookup as the
 // server has, are the fair comparison.
 import { bench, group, run, summary } from "mitata";
-import { Dict, hashString } from "../src/encoding/dict.ts";
+import { Dict } from "../src/encoding/dict.ts";
+import { hashString } from "../src/util/hash.ts";
 
 const SIZES = [1_000, 200_000];
 /** Probes cycle through a power-of-two array, so the index wraps with a mask. */

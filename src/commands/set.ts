@@ -190,7 +190,10 @@ export function setAddArgs(db: Db, id: number, argv: Argv, from: number, to: num
     storeTable(db, id, tableFromIntset(buf, 0));
   }
   const table = tableOf(db, id);
-  for (; i < to; i++) if (table.set(argv.str(i), null)) added++;
+  for (; i < to; i++) {
+    // Adding a member already there is common (and allocation-free): only a new one needs its string.
+    if (!table.hasBytes(argv.buf, argv.start[i]!, argv.len[i]!) && table.set(argv.str(i), null)) added++;
+  }
   return added;
 }
 
@@ -215,7 +218,7 @@ export function setRemoveArgs(db: Db, id: number, argv: Argv, from: number, to: 
 
 /** Whether argument i is a member (Redis's setTypeIsMember). */
 export function setIsMemberArg(db: Db, id: number, argv: Argv, i: number): boolean {
-  if (!isIntset(db, id)) return tableOf(db, id).has(argv.str(i));
+  if (!isIntset(db, id)) return tableOf(db, id).hasBytes(argv.buf, argv.start[i]!, argv.len[i]!);
   if (!isIntegerArg(argv, i)) return false;
   locatePacked(db, id);
   return intsetFind(packedAt.buf, packedAt.base, parsedValue());

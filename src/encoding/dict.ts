@@ -31,6 +31,7 @@
  */
 
 import { coprimeStep, nextCursor, randomBelow } from "../util/cursor.ts";
+import { hashBytes, hashString } from "../util/hash.ts";
 
 /** The smallest table, like Redis's DICT_HT_INITIAL_SIZE. */
 const MIN_BUCKETS = 4;
@@ -42,68 +43,15 @@ const MAX_BUCKETS = 2 ** 30;
 const NONE = -1;
 
 // ---------------------------------------------------------------------------------------
-// Hashing
-// ---------------------------------------------------------------------------------------
-
-/*
- * The hash is HalfSipHash-1-3 (the 32-bit SipHash variant Linux uses as hsiphash) keyed
- * with a random 64-bit seed per process. A keyed PRF is what actually resists hash
- * flooding: seeded Murmur3 and FNV have seed-independent multicollisions, so a client
- * could still pile every field of a hash into one chain. Redis uses SipHash for the same
- * reason. It costs roughly twice a Murmur3 step on short keys, which is still a few tens
- * of nanoseconds against a command's microseconds.
- */
-const seed = crypto.getRandomValues(new Int32Array(2));
-const K0 = seed[0]! | 0;
-const K1 = seed[1]! | 0;
-
-/**
- * The seeded hash of a latin1 string, as a signed 32-bit integer (apply `>>> 0` for the
- * unsigned value). Chars above 255 are still hashed deterministically, just with more
- * collisions, because they overlap their neighbours' bits when packed.
- */
-export function hashString(s: string): number {
-  let v0 = K0;
-  let v1 = K1;
-  let v2 = 0x6c796765 ^ K0;
-  let v3 = 0x74656462 ^ K1;
-  const length = s.length;
-  const blocksEnd = length & ~3;
-  let i = 0;
-  // Every round is written out inline: a helper would need the four words in shared
-  // state, and that measured twice as slow as locals.
-  for (; i < blocksEnd; i += 4) {
-    const m =
-      s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
-    v3 ^= m;
-    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
-    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
-    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
-    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
-    v0 ^= m;
-  }
-  // The last block carries the length in its top byte, so "a" and "a\0" differ.
-  let last = length << 24;
-  for (let shift = 0; i < length; i++, shift += 8) last |= s.charCodeAt(i) << shift;
-  v3 ^= last;
-  // Round 0 compresses the last block; rounds 1..3 are the finalization, which begins by
-  // absorbing the block into v0 and marking v2, as the SipHash construction specifies.
-  for (let round = 0; round < 4; round++) {
-    if (round === 1) {
-      v0 ^= last;
-      v2 ^= 0xff;
-    }
-    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
-    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
-    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
-    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
-  }
-  return v1 ^ v3;
-}
-
-// ---------------------------------------------------------------------------------------
 // Dict
 // ---------------------------------------------------------------------------------------
+
+/** Whether the latin1 string holds exactly these bytes. */
+function latin1Equals(s: string, buf: Uint8Array, start: number, len: number): boolean {
+  if (s.length !== len) return false;
+  for (let i = 0; i < len; i++) if (s.charCodeAt(i) !== buf[start + i]) return false;
+  return true;
+}
 
 /**
  * A chained hash table from latin1 string keys to values of type V.
@@ -151,6 +99,17 @@ export class Dict<V> {
 
   has(key: string): boolean {
     return this.find(key, hashString(key)) !== NONE;
+  }
+
+  /** has() for a key given as bytes (an argument), without making its string. */
+  hasBytes(buf: Uint8Array, start: number, len: number): boolean {
+    const pairs = this.pairs;
+    const meta = this.meta;
+    const hash = hashBytes(buf, start, len);
+    for (let slot = this.buckets[hash & this.mask]!; slot !== NONE; slot = meta[2 * slot + 1]!) {
+      if (meta[2 * slot] === hash && latin1Equals(pairs[2 * slot] as string, buf, start, len)) return true;
+    }
+    return false;
   }
 
   /** Insert or overwrite. Returns true when the key was new. */

@@ -12,7 +12,8 @@
 // hot path: nothing is allocated), by byte range (`...Bytes`) and by latin1 string (one
 // char per byte), for code that holds a key as a string.
 
-import { KeyTable, ValueKind, hashBytes } from "./keytable.ts";
+import { KeyTable, ValueKind } from "./keytable.ts";
+import { hashBytes } from "../util/hash.ts";
 import { type ObjType, lruClock, metaType, withLru } from "./object.ts";
 import type { Argv } from "../resp/parser.ts";
 

@@ -65,6 +65,7 @@
 import { latin1 } from "../resp/parser.ts";
 import { coprimeStep, nextCursor, randomBelow } from "../util/cursor.ts";
 import { copyBytes } from "../util/bytes.ts";
+import { hashBytes } from "../util/hash.ts";
 
 /** Values up to this many bytes are kept inline in the record (the length fits in a byte). */
 export const INLINE_MAX = 255;
@@ -151,58 +152,6 @@ function classOf(size: number): number {
 function classAtMost(size: number): number {
   const c = classOf(Math.min(size, MAX_SHARED_BLOCK));
   return CLASS_SIZE[c]! > size ? c - 1 : c;
-}
-
-// ---------------------------------------------------------------------------------------
-// Hashing
-// ---------------------------------------------------------------------------------------
-
-/*
- * HalfSipHash-1-3 keyed with a random 64-bit seed per process: clients choose the keys, and
- * linear probing degrades badly if they can build colliding clusters, so the hash must be
- * a keyed PRF rather than a seeded mixer. It is the same construction Dict uses for latin1
- * strings, here over bytes.
- */
-const seedWords = crypto.getRandomValues(new Int32Array(2));
-const K0 = seedWords[0]! | 0;
-const K1 = seedWords[1]! | 0;
-
-/** The seeded hash of `len` bytes of buf from start, as a signed 32-bit integer. */
-export function hashBytes(buf: Uint8Array, start: number, len: number): number {
-  let v0 = K0;
-  let v1 = K1;
-  let v2 = 0x6c796765 ^ K0;
-  let v3 = 0x74656462 ^ K1;
-  const end = start + len;
-  const blocksEnd = start + (len & ~3);
-  let i = start;
-  // The rounds are written out: a helper would need the four words in shared state,
-  // which is much slower than locals.
-  for (; i < blocksEnd; i += 4) {
-    const m = buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
-    v3 ^= m;
-    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
-    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
-    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
-    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
-    v0 ^= m;
-  }
-  // The last block carries the length in its top byte, so "a" and "a\0" differ.
-  let last = len << 24;
-  for (let shift = 0; i < end; i++, shift += 8) last |= buf[i]! << shift;
-  v3 ^= last;
-  // Round 0 compresses the last block; rounds 1..3 are the finalization.
-  for (let round = 0; round < 4; round++) {
-    if (round === 1) {
-      v0 ^= last;
-      v2 ^= 0xff;
-    }
-    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
-    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
-    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
-    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
-  }
-  return v1 ^ v3;
 }
 
 // ---------------------------------------------------------------------------------------

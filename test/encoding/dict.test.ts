@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { Dict, hashString } from "../../src/encoding/dict.ts";
+import { Dict } from "../../src/encoding/dict.ts";
+import { hashBytes, hashString } from "../../src/util/hash.ts";
 
 /** mulberry32: a tiny seeded PRNG, so a failing random test can be replayed from its seed. */
 function prng(seed: number): () => number {
@@ -451,5 +452,23 @@ describe("Dict iteration", () => {
       dict.clear();
     });
     expect(visits).toBe(1);
+  });
+});
+
+describe("lookups by bytes", () => {
+  test("hashBytes and hashString agree on the same bytes, so hasBytes finds string keys", () => {
+    const dict = new Dict<number>();
+    const keys = ["", "a", "a\x00", "\xff\x00\xfe", "field:1", "x".repeat(70)];
+    keys.forEach((k, i) => dict.set(k, i));
+    for (let n = 0; n < 300; n++) {
+      const s = Array.from({ length: n % 23 }, (_, i) => String.fromCharCode((n * 31 + i * 97) & 0xff)).join("");
+      const b = Buffer.from(s, "latin1");
+      expect(hashBytes(b, 0, b.length)).toBe(hashString(s));
+    }
+    const padded = Buffer.from("..field:1..", "latin1");
+    expect(dict.hasBytes(padded, 2, 7)).toBe(true);
+    expect(dict.hasBytes(padded, 2, 6)).toBe(false);
+    for (const k of keys) expect(dict.hasBytes(Buffer.from(k, "latin1"), 0, k.length)).toBe(true);
+    expect(dict.hasBytes(Buffer.from("a\x01", "latin1"), 0, 2)).toBe(false);
   });
 });

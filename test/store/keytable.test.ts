@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { INLINE_MAX, KeyTable, ValueKind, hashBytes } from "../../src/store/keytable.ts";
+import { INLINE_MAX, KeyTable, ValueKind } from "../../src/store/keytable.ts";
+import { hashBytes } from "../../src/util/hash.ts";
 import { rng } from "../oracle/harness.ts";
 
 /** Runs body with a seed from SEED or a random one, printed on failure so the run can be replayed. */
