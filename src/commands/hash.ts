@@ -57,7 +57,7 @@ import {
 import { randomBelow } from "../util/cursor.ts";
 import { keyRange, type CommandDef } from "./table.ts";
 import { parseInt64Arg } from "./args.ts";
-import { type ScanSource, collectionScanDef, gatherListpack, gatherScannedPair, isOption } from "./scan.ts";
+import { type ScanSource, collectionScanDef, gatherListpack, gatherScannedPair } from "./scan.ts";
 import { drawDistinct, parseRandomCount, picksMostOf, shufflePrefix } from "./set.ts";
 
 // ---------------------------------------------------------------------------------------
@@ -782,7 +782,7 @@ export function parseRandomPairsArgs(c: Client, word: string): number | null {
   const argv = c.argv;
   const count = parseRandomCount(c, 2);
   if (count === null) return null;
-  if (argv.count > 4 || (argv.count === 4 && !isOption(argv, 3, word))) {
+  if (argv.count > 4 || (argv.count === 4 && !argv.isOption(3, word))) {
     c.w.addErrorBytes(ERR.syntax);
     return null;
   }

@@ -22,22 +22,6 @@ import { keyRange, type CommandDef } from "./table.ts";
 // Arguments
 // ---------------------------------------------------------------------------------------
 
-/**
- * Whether argument i, read as a C string (up to its first NUL), is `word` ignoring case:
- * how Redis's strcasecmp sees option names. `word` is lower case.
- */
-export function isOption(argv: Argv, i: number, word: string): boolean {
-  const buf = argv.buf;
-  const start = argv.start[i]!;
-  const len = argv.len[i]!;
-  if (len < word.length || (len > word.length && buf[start + word.length] !== 0)) return false;
-  for (let k = 0; k < word.length; k++) {
-    let ch = buf[start + k]!;
-    if (ch >= 65 && ch <= 90) ch |= 0x20;
-    if (ch !== word.charCodeAt(k)) return false;
-  }
-  return true;
-}
 
 /** 2^32: Dict cursors only ever use their low 32 bits. */
 const CURSOR_MODULUS = 4294967296;
@@ -102,7 +86,7 @@ function parseScanOptions(c: Client, first: number, takesType: boolean): boolean
   options.type = null;
   for (let i = first; i < argv.count; i += 2) {
     const hasValue = i + 1 < argv.count;
-    if (hasValue && isOption(argv, i, "count")) {
+    if (hasValue && argv.isOption(i, "count")) {
       if (!parseLongLong(argv.buf, argv.start[i + 1]!, argv.len[i + 1]!)) {
         c.w.addErrorBytes(ERR.notInteger);
         return false;
@@ -112,10 +96,10 @@ function parseScanOptions(c: Client, first: number, takesType: boolean): boolean
         return false;
       }
       options.count = parsedInt64.safe ? parsedInt64.value : parsedInt64.big;
-    } else if (hasValue && isOption(argv, i, "match")) {
+    } else if (hasValue && argv.isOption(i, "match")) {
       const pattern = argv.str(i + 1);
       options.pattern = isMatchAll(pattern) ? null : pattern;
-    } else if (hasValue && takesType && isOption(argv, i, "type")) {
+    } else if (hasValue && takesType && argv.isOption(i, "type")) {
       options.type = cStringLower(argv.str(i + 1));
     } else {
       c.w.addErrorBytes(ERR.syntax);

@@ -504,20 +504,6 @@ const opts = {
   gets: 0,
 };
 
-/** strcasecmp(argument, word) === 0: the argument read as a C string, up to a NUL. */
-function isOption(argv: Argv, i: number, word: string): boolean {
-  const buf = argv.buf;
-  const start = argv.start[i]!;
-  const len = argv.len[i]!;
-  const n = word.length;
-  if (len < n || (len > n && buf[start + n] !== 0)) return false;
-  for (let k = 0; k < n; k++) {
-    let b = buf[start + k]!;
-    if (b >= 65 && b <= 90) b += 32;
-    if (b !== word.charCodeAt(k)) return false;
-  }
-  return true;
-}
 
 /** Parses the options in Redis's order; false after replying an error. */
 function parseOptions(c: Client, readonly: boolean): boolean {
@@ -530,13 +516,13 @@ function parseOptions(c: Client, readonly: boolean): boolean {
   opts.gets = 0;
   for (let j = 2; j < argc; j++) {
     const left = argc - j - 1;
-    if (isOption(argv, j, "asc")) {
+    if (argv.isOption(j, "asc")) {
       opts.desc = false;
-    } else if (isOption(argv, j, "desc")) {
+    } else if (argv.isOption(j, "desc")) {
       opts.desc = true;
-    } else if (isOption(argv, j, "alpha")) {
+    } else if (argv.isOption(j, "alpha")) {
       opts.alpha = true;
-    } else if (isOption(argv, j, "limit") && left >= 2) {
+    } else if (argv.isOption(j, "limit") && left >= 2) {
       const start = parseIntArg(c, j + 1);
       if (start === null) return false;
       const count = parseIntArg(c, j + 2);
@@ -544,13 +530,13 @@ function parseOptions(c: Client, readonly: boolean): boolean {
       opts.limitStart = start;
       opts.limitCount = count;
       j += 2;
-    } else if (!readonly && isOption(argv, j, "store") && left >= 1) {
+    } else if (!readonly && argv.isOption(j, "store") && left >= 1) {
       opts.storeAt = ++j;
-    } else if (isOption(argv, j, "by") && left >= 1) {
+    } else if (argv.isOption(j, "by") && left >= 1) {
       opts.byAt = ++j;
       // Once a BY without '*' is seen nothing is sorted, whatever BY comes after it.
       if (cIndexOf(argv.buf, argv.start[j]!, argv.len[j]!, 0, STAR) < 0) opts.dontSort = true;
-    } else if (isOption(argv, j, "get") && left >= 1) {
+    } else if (argv.isOption(j, "get") && left >= 1) {
       patternAt(1 + opts.gets++).compile(argv, ++j);
     } else {
       c.w.addErrorBytes(ERR.syntax);
@@ -777,9 +763,9 @@ const SKIPPED_OPTIONS: [string, number][] = [
 function sortGetKeys(argv: Argv, base: number, argc: number): { pos: number; flags: string }[] {
   let storeAt = -1;
   for (let i = 2; i < argc; i++) {
-    const skip = SKIPPED_OPTIONS.find(([name]) => isOption(argv, base + i, name));
+    const skip = SKIPPED_OPTIONS.find(([name]) => argv.isOption(base + i, name));
     if (skip !== undefined) i += skip[1];
-    else if (isOption(argv, base + i, "store") && i + 1 < argc) storeAt = i + 1;
+    else if (argv.isOption(base + i, "store") && i + 1 < argc) storeAt = i + 1;
   }
   const keys = [{ pos: 1, flags: "RO access" }];
   if (storeAt >= 0) keys.push({ pos: storeAt, flags: "OW update" });

@@ -73,7 +73,7 @@ import {
 import { formatDouble, formatInt64, parseDouble, parseStrtod } from "../util/numbers.ts";
 import { TimeoutUnit, parseIntArg, parseRangeArgOr, parseTimeoutArg } from "./args.ts";
 import type { BlockedWait } from "../server/blocking.ts";
-import { type ScanSource, collectionScanDef, gatherListpack, gatherScannedPair, isOption } from "./scan.ts";
+import { type ScanSource, collectionScanDef, gatherListpack, gatherScannedPair } from "./scan.ts";
 import { drawDistinct, picksMostOf, setCard, setIsMember, setMembers, shufflePrefix } from "./set.ts";
 import { parseRandomPairsArgs } from "./hash.ts";
 import { type CommandDef, type KeySpec, keyRange } from "./table.ts";
@@ -816,12 +816,12 @@ function lookupZset(c: Client, i: number, write: boolean): number {
 const OPT_CH = 1 << 8;
 
 function zaddOption(argv: Argv, i: number): number {
-  if (isOption(argv, i, "nx")) return IN_NX;
-  if (isOption(argv, i, "xx")) return IN_XX;
-  if (isOption(argv, i, "ch")) return OPT_CH;
-  if (isOption(argv, i, "incr")) return IN_INCR;
-  if (isOption(argv, i, "gt")) return IN_GT;
-  if (isOption(argv, i, "lt")) return IN_LT;
+  if (argv.isOption(i, "nx")) return IN_NX;
+  if (argv.isOption(i, "xx")) return IN_XX;
+  if (argv.isOption(i, "ch")) return OPT_CH;
+  if (argv.isOption(i, "incr")) return IN_INCR;
+  if (argv.isOption(i, "gt")) return IN_GT;
+  if (argv.isOption(i, "lt")) return IN_LT;
   return 0;
 }
 
@@ -1121,9 +1121,9 @@ function parseRangeOptions(c: Client, first: number, store: boolean, type: numbe
   let by = type;
   for (let j = first + 3; j < argv.count; j++) {
     const left = argv.count - j - 1;
-    if (!store && isOption(argv, j, "withscores")) {
+    if (!store && argv.isOption(j, "withscores")) {
       withScores = true;
-    } else if (left >= 2 && isOption(argv, j, "limit")) {
+    } else if (left >= 2 && argv.isOption(j, "limit")) {
       const o = parseIntArg(c, j + 1);
       if (o === null) return false;
       const l = parseIntArg(c, j + 2);
@@ -1131,11 +1131,11 @@ function parseRangeOptions(c: Client, first: number, store: boolean, type: numbe
       offset = o;
       limit = l;
       j += 2;
-    } else if (dir === null && isOption(argv, j, "rev")) {
+    } else if (dir === null && argv.isOption(j, "rev")) {
       dir = true;
-    } else if (by === UNSET && isOption(argv, j, "bylex")) {
+    } else if (by === UNSET && argv.isOption(j, "bylex")) {
       by = BY_LEX;
-    } else if (by === UNSET && isOption(argv, j, "byscore")) {
+    } else if (by === UNSET && argv.isOption(j, "byscore")) {
       by = BY_SCORE;
     } else {
       c.w.addErrorBytes(ERR.syntax);
@@ -1345,15 +1345,15 @@ export function parseZmpopArgs(c: Client, numkeysIndex: number): number {
   if (numkeys === null) return -1;
   const whereIndex = numkeysIndex + numkeys + 1;
   let where = -1;
-  if (whereIndex < argv.count && isOption(argv, whereIndex, "min")) where = ZSET_MIN;
-  else if (whereIndex < argv.count && isOption(argv, whereIndex, "max")) where = ZSET_MAX;
+  if (whereIndex < argv.count && argv.isOption(whereIndex, "min")) where = ZSET_MIN;
+  else if (whereIndex < argv.count && argv.isOption(whereIndex, "max")) where = ZSET_MAX;
   if (where < 0) {
     c.w.addErrorBytes(ERR.syntax);
     return -1;
   }
   let count = -1;
   for (let j = whereIndex + 1; j < argv.count; j++) {
-    if (count === -1 && j + 1 < argv.count && isOption(argv, j, "count")) {
+    if (count === -1 && j + 1 < argv.count && argv.isOption(j, "count")) {
       const n = parseRangeArgOr(c, ++j, 1, LONG_MAX, "ERR count should be greater than 0");
       if (n === null) return -1;
       count = n;
@@ -1628,7 +1628,7 @@ function parseOpOptions(c: Client, j: number, sources: OpSource[], op: number, s
   const weighted = op !== OP_DIFF && !cardinalityOnly;
   while (j < argv.count) {
     const remaining = argv.count - j;
-    if (weighted && remaining >= sources.length + 1 && isOption(argv, j, "weights")) {
+    if (weighted && remaining >= sources.length + 1 && argv.isOption(j, "weights")) {
       j++;
       for (const src of sources) {
         src.weight = doubleArg(argv, j++);
@@ -1637,18 +1637,18 @@ function parseOpOptions(c: Client, j: number, sources: OpSource[], op: number, s
           return false;
         }
       }
-    } else if (weighted && remaining >= 2 && isOption(argv, j, "aggregate")) {
-      const how = isOption(argv, j + 1, "sum") ? AGGREGATE_SUM : isOption(argv, j + 1, "min") ? AGGREGATE_MIN : isOption(argv, j + 1, "max") ? AGGREGATE_MAX : -1;
+    } else if (weighted && remaining >= 2 && argv.isOption(j, "aggregate")) {
+      const how = argv.isOption(j + 1, "sum") ? AGGREGATE_SUM : argv.isOption(j + 1, "min") ? AGGREGATE_MIN : argv.isOption(j + 1, "max") ? AGGREGATE_MAX : -1;
       if (how < 0) {
         c.w.addErrorBytes(ERR.syntax);
         return false;
       }
       opOpts.aggregate = how;
       j += 2;
-    } else if (!store && !cardinalityOnly && isOption(argv, j, "withscores")) {
+    } else if (!store && !cardinalityOnly && argv.isOption(j, "withscores")) {
       opOpts.withScores = true;
       j++;
-    } else if (cardinalityOnly && remaining >= 2 && isOption(argv, j, "limit")) {
+    } else if (cardinalityOnly && remaining >= 2 && argv.isOption(j, "limit")) {
       const limit = parseRangeArgOr(c, j + 1, 0, LONG_MAX, "ERR LIMIT can't be negative");
       if (limit === null) return false;
       opOpts.limit = limit;

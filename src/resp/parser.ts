@@ -73,6 +73,23 @@ export class Argv {
     return true;
   }
 
+  /**
+   * Whether argument i, read as a C string (up to its first NUL), is `word` ignoring case:
+   * how Redis's strcasecmp sees option names. `word` is lower case.
+   */
+  isOption(i: number, word: string): boolean {
+    const buf = this.buf;
+    const start = this.start[i]!;
+    const len = this.len[i]!;
+    if (len < word.length || (len > word.length && buf[start + word.length] !== 0)) return false;
+    for (let k = 0; k < word.length; k++) {
+      let ch = buf[start + k]!;
+      if (ch >= 65 && ch <= 90) ch |= 0x20;
+      if (ch !== word.charCodeAt(k)) return false;
+    }
+    return true;
+  }
+
   /** Argument i lower-cased as a string (option names, subcommands). */
   lower(i: number): string {
     return this.str(i).toLowerCase();
