@@ -28,7 +28,7 @@ function randomHex(chars: number): string {
 /** Reading from a client pauses while this much of its output is still unwritten. */
 const OUTPUT_PAUSE_BYTES = 4 * 1024 * 1024;
 /** Input read since the last garbage collection that makes an idle server collect (see collectAfterBurst). */
-const GC_INPUT_BYTES = 16 * 1024 * 1024;
+const GC_INPUT_BYTES = 1024 * 1024;
 /** The longest delay a timer takes (2^31 - 1 ms); a longer pause re-arms its timer. */
 const MAX_TIMER_MS = 2147483647;
 
