@@ -58,7 +58,8 @@ import { randomBelow } from "../util/cursor.ts";
 import { keyRange, type CommandDef } from "./table.ts";
 import { parseInt64Arg } from "./args.ts";
 import { type ScanSource, collectionScanDef, gatherListpack, gatherScannedPair } from "./scan.ts";
-import { drawDistinct, parseRandomCount, picksMostOf, shufflePrefix } from "./set.ts";
+import { parseRandomCount } from "./set.ts";
+import { drawDistinct, picksMostOf, shufflePrefix } from "../util/sample.ts";
 
 // ---------------------------------------------------------------------------------------
 // The hashtable encoding

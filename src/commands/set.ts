@@ -35,7 +35,7 @@ import {
 import { EMPTY_ARRAY, type ReplyWriter } from "../resp/writer.ts";
 import { ERR } from "../resp/errors.ts";
 import { type Int64, INT64_MIN, parseLongLong, parsedInt64 } from "../util/numbers.ts";
-import { randomBelow } from "../util/cursor.ts";
+import { drawDistinct, picksMostOf, shufflePrefix } from "../util/sample.ts";
 import { keyRange, type CommandDef } from "./table.ts";
 import { type ScanSource, collectionScanDef, gatherScanned } from "./scan.ts";
 
@@ -549,39 +549,6 @@ export function parseRandomCount(c: Client, i: number): number | null {
     return null;
   }
   return parsedInt64.value;
-}
-
-/**
- * Redis's SRANDMEMBER_SUB_STRATEGY_MUL, HRANDFIELD_SUB_STRATEGY_MUL and
- * ZRANDMEMBER_SUB_STRATEGY_MUL, all 3: `count` distinct picks out of `size` elements are
- * most of them when count*3 > size. Most are taken from a shuffle of the whole collection
- * (Redis copies it and removes random elements); few are drawn until enough differ.
- */
-export function picksMostOf(count: number, size: number): boolean {
-  return count * 3 > size;
-}
-
-/**
- * Moves a uniform random choice of `count` of the first `size` items to the front, in
- * random order: the first `count` steps of a Fisher-Yates shuffle.
- */
-export function shufflePrefix<V>(items: { [index: number]: V }, count: number, size: number): void {
-  for (let k = 0; k < count; k++) {
-    const j = k + randomBelow(size - k);
-    const t = items[k]!;
-    items[k] = items[j]!;
-    items[j] = t;
-  }
-}
-
-/**
- * `count` distinct random elements of a collection many times bigger, drawn until that
- * many came up, in the order they first did (Redis's CASE 4).
- */
-export function drawDistinct<T>(count: number, source: { random(): T | undefined }): Set<T> {
-  const picked = new Set<T>();
-  while (picked.size < count) picked.add(source.random()!);
-  return picked;
 }
 
 // ---------------------------------------------------------------------------------------

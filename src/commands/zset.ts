@@ -74,7 +74,8 @@ import { formatDouble, formatInt64, parseDouble, parseStrtod } from "../util/num
 import { TimeoutUnit, parseIntArg, parseRangeArgOr, parseTimeoutArg } from "./args.ts";
 import type { BlockedWait } from "../server/blocking.ts";
 import { type ScanSource, collectionScanDef, gatherListpack, gatherScannedPair } from "./scan.ts";
-import { drawDistinct, picksMostOf, setCard, setIsMember, setMembers, shufflePrefix } from "./set.ts";
+import { setCard, setIsMember, setMembers } from "./set.ts";
+import { drawDistinct, picksMostOf, shufflePrefix } from "../util/sample.ts";
 import { parseRandomPairsArgs } from "./hash.ts";
 import { type CommandDef, type KeySpec, keyRange } from "./table.ts";
 
