@@ -202,29 +202,36 @@ function hashValueLength(db: Db, id: number, argv: Argv, i: number): number {
   return lpEntry.isInt ? int64Length(lpEntryInt64()) : lpEntry.len;
 }
 
-/** Where findValueBytes put a value's bytes: buf[start .. start+len). */
-const valueView = { buf: EMPTY_LISTPACK, start: 0, len: 0 };
+/** Where hashValueBytes put a value's bytes: buf[start .. start+len). */
+export const valueView = { buf: EMPTY_LISTPACK, start: 0, len: 0 };
 /** Decimal digits of an int64: listpack integers read as text, HINCRBY's results. */
 const digitScratch = new Uint8Array(24);
 
 /**
- * Finds the value of field argument i and points valueView at its bytes, as the number
- * parsers want them; false when the field is absent. An integer entry is written out in
- * decimal, which reads back exactly as the integer Redis would use.
+ * Finds the value of the field held in src[start .. start+len) and points valueView at its
+ * bytes (Redis's hashTypeGetValue), as the number parsers and SORT's `->field` want them;
+ * false when the field is absent. An integer entry is written out in decimal, which reads
+ * back exactly as the integer Redis would use.
  */
-function findValueBytes(db: Db, id: number, argv: Argv, i: number): boolean {
+export function hashValueBytes(db: Db, id: number, src: Uint8Array, start: number, len: number): boolean {
   if (!isListpack(db, id)) {
-    const value = tableOf(db, id).fields.get(argv.str(i));
+    const value = tableOf(db, id).fields.get(latin1(src, start, len));
     if (value === undefined) return false;
     setValueView(Buffer.from(value, "latin1"), 0, value.length);
     return true;
   }
-  const valuePos = listpackValueOfArg(db, id, argv, i);
+  locatePacked(db, id);
+  const valuePos = listpackValueOf(src, start, len);
   if (valuePos < 0) return false;
   lpGet(packedAt.buf, valuePos);
   if (lpEntry.isInt) setValueView(digitScratch, 0, formatInt64(lpEntryInt64(), digitScratch, 0));
   else setValueView(packedAt.buf, lpEntry.start, lpEntry.len);
   return true;
+}
+
+/** hashValueBytes for field argument i. */
+function findValueBytes(db: Db, id: number, argv: Argv, i: number): boolean {
+  return hashValueBytes(db, id, argv.buf, argv.start[i]!, argv.len[i]!);
 }
 
 function setValueView(buf: Uint8Array, start: number, len: number): void {

@@ -22,16 +22,14 @@ import { latin1 } from "../resp/parser.ts";
 import { ERR } from "../resp/errors.ts";
 import type { Db } from "../store/db.ts";
 import { Enc, ObjType, metaEnc, metaLru, packMeta } from "../store/object.ts";
-import { locatePacked, packedAt } from "../store/packed.ts";
 import { stringBytes } from "../store/string.ts";
-import { lpEntry, lpEntryInt64, lpFind, lpFirst, lpGet, lpSkip } from "../encoding/listpack.ts";
 import { LIST_TAIL, Quicklist, QuicklistIter, copyEntry, popped } from "../encoding/quicklist.ts";
 import { SkiplistZSet, type ZNode } from "../encoding/skiplist.ts";
-import { formatInt64, parseStrtod } from "../util/numbers.ts";
+import { parseStrtod } from "../util/numbers.ts";
 import { parseIntArg } from "./args.ts";
 import { setMembers } from "./set.ts";
 import { convertToSkiplist } from "./zset.ts";
-import type { HashTable } from "./hash.ts";
+import { hashValueBytes, valueView } from "./hash.ts";
 import type { CommandDef, KeySpec } from "./table.ts";
 
 // ---------------------------------------------------------------------------------------
@@ -54,9 +52,6 @@ function setFoundChars(s: string): void {
   const n = toCharBytes(s);
   setFound(charBytes, 0, n);
 }
-
-/** Decimal digits of an integer listpack entry. */
-const digits = new Uint8Array(24);
 
 /** Where a key name made from a pattern is built. */
 let keyBytes = new Uint8Array(256);
@@ -82,8 +77,6 @@ class Pattern {
   /** Offset of the field name in the argument, -1 for a string key. */
   fieldStart = -1;
   fieldLen = 0;
-  /** The field name as a latin1 string, for hashes in the hashtable encoding. */
-  field = "";
 
   compile(argv: Argv, arg: number): void {
     const buf = argv.buf;
@@ -100,7 +93,6 @@ class Pattern {
     this.keyEnd = arrow;
     this.fieldStart = arrow + 2;
     this.fieldLen = len - arrow - 2;
-    this.field = latin1(buf, start + this.fieldStart, this.fieldLen);
   }
 }
 
@@ -192,19 +184,8 @@ function buildKey(argv: Argv, pattern: Pattern, elem: string): number {
  * into `found` (Redis's hashTypeGetValueObject); false when the field is absent.
  */
 function findHashField(db: Db, id: number, buf: Uint8Array, fieldAt: number, pattern: Pattern): boolean {
-  if (metaEnc(db.table.getMeta(id)) !== Enc.ListPack) {
-    const value = (db.table.getObject(id) as HashTable).fields.get(pattern.field);
-    if (value === undefined) return false;
-    setFoundChars(value);
-    return true;
-  }
-  locatePacked(db, id);
-  const lp = packedAt.buf;
-  const field = lpFind(lp, lpFirst(lp, packedAt.base), buf, fieldAt, pattern.fieldLen, 1);
-  if (field < 0) return false;
-  lpGet(lp, lpSkip(lp, field));
-  if (lpEntry.isInt) setFound(digits, 0, formatInt64(lpEntryInt64(), digits, 0));
-  else setFound(lp, lpEntry.start, lpEntry.len);
+  if (!hashValueBytes(db, id, buf, fieldAt, pattern.fieldLen)) return false;
+  setFound(valueView.buf, valueView.start, valueView.len);
   return true;
 }
 
