@@ -20,6 +20,9 @@ import {
 } from "../../src/encoding/intset.ts";
 import type { Int64 } from "../../src/util/numbers.ts";
 import { RespConn, type ServerProcess, startRedis, withSeed } from "../oracle/harness.ts";
+import { dumpPayload, dumpedString } from "../oracle/dump.ts";
+
+const RDB_TYPE_SET_INTSET = 11;
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -292,27 +295,9 @@ describe("bytes equal to Redis's (DUMP payloads)", () => {
     await redis.stop();
   });
 
-  /** The intset bytes inside a DUMP reply, after checking the RDB framing around them. */
+  /** The intset bytes inside a DUMP reply (RDB_TYPE_SET_INTSET), after checking the framing. */
   function intsetFromDump(reply: string): Uint8Array {
-    const headerEnd = reply.indexOf("\r\n");
-    const payload = Buffer.from(reply.slice(headerEnd + 2, reply.length - 2), "latin1");
-    expect(Number(reply.slice(1, headerEnd))).toBe(payload.length);
-    expect(payload[0]).toBe(11); // RDB_TYPE_SET_INTSET
-    let p = 1;
-    let length: number;
-    const kind = payload[p]! >> 6;
-    if (kind === 0) length = payload[p++]! & 0x3f;
-    else if (kind === 1) {
-      length = ((payload[p]! & 0x3f) << 8) | payload[p + 1]!;
-      p += 2;
-    } else {
-      expect(payload[p]).toBe(0x80);
-      length = payload.readUInt32BE(p + 1);
-      p += 5;
-    }
-    // What follows the string: a 2-byte RDB version and an 8-byte CRC64.
-    expect(payload.length).toBe(p + length + 10);
-    return new Uint8Array(payload.subarray(p, p + length));
+    return dumpedString(dumpPayload(reply)!, RDB_TYPE_SET_INTSET);
   }
 
   /** Adds the values to a Redis set and to an intset, removes some, and compares the bytes. */

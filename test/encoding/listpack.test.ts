@@ -42,6 +42,7 @@ import { ReplyWriter } from "../../src/resp/writer.ts";
 import { INT64_MAX, INT64_MIN, type Int64 } from "../../src/util/numbers.ts";
 import { RespConn, type ServerProcess, rng, startRedis, withSeed } from "../oracle/harness.ts";
 import { seedFromEnv } from "../oracle/fuzz.ts";
+import { dumpPayload, dumpedString } from "../oracle/dump.ts";
 
 type Random = () => number;
 
@@ -619,43 +620,6 @@ async function withSeedAsync(name: string, body: (r: Random) => Promise<void>): 
   }
 }
 
-/** Reads an RDB length (6-bit, 14-bit, 32-bit or 64-bit big-endian) at buf[at]: [length, next offset]. */
-function readRdbLength(buf: Uint8Array, at: number): [number, number] {
-  const b = buf[at]!;
-  if (b >> 6 === 0) return [b & 0x3f, at + 1];
-  if (b >> 6 === 1) return [((b & 0x3f) << 8) | buf[at + 1]!, at + 2];
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (b === 0x80) return [view.getUint32(at + 1), at + 5];
-  if (b === 0x81) return [Number(view.getBigUint64(at + 1)), at + 9];
-  throw new Error(`not a plain RDB length: 0x${b.toString(16)} (is rdbcompression off?)`);
-}
-
-/** The payload of a DUMP reply, or null for a missing key. */
-function dumpPayload(reply: string): Uint8Array | null {
-  if (reply === "$-1\r\n") return null;
-  const cr = reply.indexOf("\r\n");
-  const len = Number(reply.slice(1, cr));
-  return bytes(reply.slice(cr + 2, cr + 2 + len));
-}
-
-/**
- * The listpack inside a DUMP payload: the type byte, `prefix` RDB lengths (a quicklist's
- * node count and container), then the listpack as a length-prefixed string, then the
- * 2-byte RDB version and the 8-byte CRC64.
- */
-function listpackOfDump(payload: Uint8Array, type: number, prefix: number[]): Uint8Array {
-  expect(payload[0]).toBe(type);
-  let at = 1;
-  for (const want of prefix) {
-    const [got, next] = readRdbLength(payload, at);
-    expect(got).toBe(want);
-    at = next;
-  }
-  const [len, start] = readRdbLength(payload, at);
-  expect(start + len).toBe(payload.length - 10);
-  return payload.slice(start, start + len);
-}
-
 const TYPE_HASH_LISTPACK = 16;
 const TYPE_LIST_QUICKLIST_2 = 18;
 /** A quicklist of one node holding a listpack (QUICKLIST_NODE_CONTAINER_PACKED). */
@@ -686,7 +650,7 @@ describe("byte layout matches redis-server 7.0", () => {
       return;
     }
     expect(payload).not.toBeNull();
-    expect(hex(listpackOfDump(payload!, type, prefix))).toBe(hex(used(buf)));
+    expect(hex(dumpedString(payload!, type, prefix))).toBe(hex(used(buf)));
   }
 
   test("HSET of new fields equals appending the fields and values", async () => {

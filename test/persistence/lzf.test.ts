@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { lzfCompress, lzfDecompress } from "../../src/persistence/lzf.ts";
 import { seedFromEnv } from "../oracle/fuzz.ts";
 import { RespConn, rng, startRedis, withSeed, type ServerProcess } from "../oracle/harness.ts";
+import { readRdbLength } from "../oracle/dump.ts";
 
 type Random = () => number;
 
@@ -298,23 +299,6 @@ describe("lzf corrupt input", () => {
 // The real redis-server: DUMP's payload for a string is the RDB string encoding
 // (type byte 0, then a length-prefixed string or 0xC3 + compressed length + original length
 // + the LZF stream), a 2-byte RDB version and an 8-byte CRC64.
-
-/** Reads an RDB length at pos: [value, next pos], or [-1 - special encoding, next pos]. */
-function readRdbLength(b: Uint8Array, pos: number): [number, number] {
-  const first = b[pos]!;
-  switch (first >> 6) {
-    case 0:
-      return [first & 0x3f, pos + 1];
-    case 1:
-      return [((first & 0x3f) << 8) | b[pos + 1]!, pos + 2];
-    case 3:
-      return [-1 - (first & 0x3f), pos + 1];
-  }
-  const view = new DataView(b.buffer, b.byteOffset);
-  if (first === 0x80) return [view.getUint32(pos + 1), pos + 5];
-  if (first === 0x81) return [Number(view.getBigUint64(pos + 1)), pos + 9];
-  throw new Error(`bad RDB length byte ${first}`);
-}
 
 /** Bytes RDB's length encoding takes for n. */
 function rdbLengthSize(n: number): number {
