@@ -555,6 +555,8 @@ describe("numbers vs redis-server 7.0", () => {
       const commands: (string | Buffer)[][] = [];
       const expected: string[] = [];
       const described: string[] = [];
+      // ZADD of a score equal to the stored one changes nothing: after -0, +0 leaves -0.
+      let stored: number | null = null;
       for (let i = 0; i < 500; i++) {
         const score = float();
         const v = double(score);
@@ -563,7 +565,8 @@ describe("numbers vs redis-server 7.0", () => {
         if (Number.isNaN(v)) {
           expected.push(ERR_NOT_FLOAT, "");
         } else {
-          expected.push("", formatDouble(v));
+          if (stored === null || stored !== v) stored = v;
+          expected.push("", formatDouble(stored));
         }
       }
       commands.push(["DEL", "z"]);
