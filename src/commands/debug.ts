@@ -9,7 +9,7 @@ import { datasetDigest, valueDigest } from "../store/digest.ts";
 import { Enc, encodingName, metaEnc, metaLru } from "../store/object.ts";
 import { savedObjectLength } from "../persistence/rdb-value.ts";
 import { locatePacked, packedAt } from "../store/packed.ts";
-import { lpFirst, lpLength, lpNext, lpBytes, lpGetLatin1 } from "../encoding/listpack.ts";
+import { lpRepr } from "../encoding/listpack.ts";
 import { type Quicklist, setPackedThreshold } from "../encoding/quicklist.ts";
 import { memtoull } from "../config/params.ts";
 
@@ -114,14 +114,8 @@ function debugListpack(c: Client): void {
   if (id < 0) return c.w.addErrorBytes(ERR.noSuchKey);
   if (metaEnc(db.table.getMeta(id)) !== Enc.ListPack) return c.w.addErrorBytes(ERR.notListpack);
   locatePacked(db, id);
-  const { buf, base } = packedAt;
-  const lines = [`{total bytes ${lpBytes(buf, base)}} {num entries ${lpLength(buf, base)}}`];
-  let index = 0;
-  for (let p = lpFirst(buf, base); p !== -1; p = lpNext(buf, p)) {
-    lines.push(`{ index: ${index++}, offset: ${p - base}, value: ${JSON.stringify(lpGetLatin1(buf, p))} }`);
-  }
-  lines.push("{end}");
-  process.stdout.write(lines.join("\n") + "\n");
+  // Redis writes the listing with printf: bytes, not UTF-8.
+  process.stdout.write(Buffer.from(lpRepr(packedAt.buf, packedAt.base, valueAddress(id)), "latin1"));
   c.w.addSimple("Listpack structure printed on stdout");
 }
 

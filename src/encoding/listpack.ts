@@ -469,6 +469,46 @@ export function lpGetLatin1(buf: Uint8Array, p: number): string {
   return e.isBig ? e.big.toString() : String(e.int);
 }
 
+/** Bytes of the header of the entry whose first byte is b: the length field for strings. */
+function headerBytes(b: number): number {
+  if (b >= ENC_6BIT_STR && b < ENC_13BIT_INT) return 1;
+  if (b >= ENC_12BIT_STR && b < ENC_32BIT_STR) return 2;
+  return b === ENC_32BIT_STR ? 5 : 1;
+}
+
+/**
+ * The listing DEBUG LISTPACK prints (Redis's lpRepr), as Redis 7.0.15 prints it: each
+ * entry's offset, sizes, bytes and value (cut at 40 bytes). `address` stands for where
+ * the listpack lives, which Redis prints as a pointer.
+ */
+export function lpRepr(buf: Uint8Array, base: number, address: number): string {
+  const out = [`{total bytes ${lpBytes(buf, base)}} {num entries ${lpLength(buf, base)}}`];
+  let index = 0;
+  for (let p = lpFirst(buf, base); p !== -1; p = lpNext(buf, p), index++) {
+    const size = encodedSize(buf, p);
+    const backlen = backlenSize(size);
+    const header = headerBytes(buf[p]!);
+    const hex: string[] = [];
+    for (let i = 0; i < size + backlen; i++) hex.push(buf[p + i]!.toString(16).padStart(2, "0"));
+    const value = lpGetLatin1(buf, p);
+    out.push(
+      "{",
+      `\taddr: 0x${(address + p - base).toString(16).padStart(8, "0")},`,
+      `\tindex: ${String(index).padStart(2)},`,
+      `\toffset: ${p - base},`,
+      `\thdr+entrylen+backlen: ${String(size + backlen).padStart(2)},`,
+      `\thdrlen: ${String(header).padStart(3)},`,
+      `\tbacklen: ${String(backlen).padStart(2)},`,
+      `\tpayload: ${size - header}`,
+      `\tbytes: ${hex.join("|")}|`,
+      `\t[str]${value.length > 40 ? `${value.slice(0, 40)}...` : value}`,
+      "}",
+    );
+  }
+  out.push("{end}", "", "");
+  return out.join("\n");
+}
+
 /** Replies with the entry at p as a bulk string, integers in decimal, without allocating. */
 export function lpAddReplyEntry(w: ReplyWriter, buf: Uint8Array, p: number): void {
   lpGet(buf, p);

@@ -276,22 +276,22 @@ async function waitForPing(port: number, proc: Subprocess, name: string, timeout
 }
 
 /** Start Debian's redis-server 7.0 with persistence off. */
-export async function startRedis(extraArgs: string[] = []): Promise<ServerProcess> {
+export async function startRedis(extraArgs: string[] = [], stdout: "ignore" | "pipe" = "ignore"): Promise<ServerProcess> {
   const port = freePort();
   const proc = Bun.spawn(
     ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs],
-    { stdout: "ignore", stderr: "inherit", cwd: "/tmp" },
+    { stdout, stderr: "inherit", cwd: "/tmp" },
   );
   await waitForPing(port, proc, "redis-server");
   return new ServerProcess("redis", port, proc);
 }
 
 /** Start redbun from this checkout with the same flags. */
-export async function startRedbun(extraArgs: string[] = []): Promise<ServerProcess> {
+export async function startRedbun(extraArgs: string[] = [], stdout: "ignore" | "pipe" = "ignore"): Promise<ServerProcess> {
   const port = freePort();
   const proc = Bun.spawn(
     ["bun", "src/main.ts", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs],
-    { stdout: "ignore", stderr: "inherit", cwd: REPO_ROOT },
+    { stdout, stderr: "inherit", cwd: REPO_ROOT },
   );
   await waitForPing(port, proc, "redbun");
   return new ServerProcess("redbun", port, proc);
