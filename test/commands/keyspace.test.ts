@@ -4,6 +4,7 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { Oracle, RespConn, replyEnd } from "../oracle/harness.ts";
+import { rawItems, scanAll as scanIteration } from "../oracle/resp.ts";
 
 let o: Oracle;
 beforeAll(async () => {
@@ -17,15 +18,7 @@ beforeEach(async () => {
 
 /** The elements of an array reply as raw RESP strings, sorted: order-free comparison. */
 function sortedElements(reply: string): string[] {
-  const buf = Buffer.from(reply, "latin1");
-  let pos = reply.indexOf("\r\n") + 2;
-  const items: string[] = [];
-  while (pos < buf.length) {
-    const end = replyEnd(buf, pos);
-    items.push(reply.slice(pos, end));
-    pos = end;
-  }
-  return items.sort();
+  return rawItems(reply).sort();
 }
 
 /** Send to both and compare array replies without regard to order. */
@@ -37,26 +30,8 @@ async function sameSet(...args: string[]): Promise<string[]> {
 }
 
 /** Run a whole SCAN on one connection and return every key it gave, with repeats. */
-async function scanAll(conn: RespConn, ...options: string[]): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const reply = await conn.call("SCAN", cursor, ...options);
-    const buf = Buffer.from(reply, "latin1");
-    // *2 $n cursor *m keys...
-    let pos = reply.indexOf("\r\n") + 2;
-    const cursorEnd = replyEnd(buf, pos);
-    const cursorReply = reply.slice(pos, cursorEnd);
-    cursor = cursorReply.slice(cursorReply.indexOf("\r\n") + 2, -2);
-    pos = reply.indexOf("\r\n", cursorEnd) + 2;
-    while (pos < buf.length) {
-      const end = replyEnd(buf, pos);
-      const item = reply.slice(pos, end);
-      keys.push(item.slice(item.indexOf("\r\n") + 2, -2));
-      pos = end;
-    }
-  } while (cursor !== "0");
-  return keys;
+function scanAll(conn: RespConn, ...options: string[]): Promise<string[]> {
+  return scanIteration(conn, ["SCAN", "0", ...options]);
 }
 
 const BINARY_KEYS = ["\x00", "\xff", "a\x00b", "\xff\xfe\x00\r\n", ""];
