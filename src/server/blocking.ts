@@ -21,7 +21,7 @@
 import type { Client } from "./client.ts";
 import type { Db, KeyspaceEvents } from "../store/db.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
-import type { Command } from "../commands/table.ts";
+import { setLongTimeout } from "../util/timer.ts";
 
 /** What a client waits for, and how it is answered (Redis's client->bstate). */
 export interface BlockedWait {
@@ -115,7 +115,9 @@ export class Blocking {
     const entry: Waiting = { wait, timer: null };
     if (wait.deadlineMs > 0) {
       this.timedCount++;
-      entry.timer = setTimeout(() => this.timeOut(c), Math.max(0, wait.deadlineMs - now));
+      setLongTimeout(() => this.timeOut(c), wait.deadlineMs - now, (timer) => {
+        entry.timer = timer;
+      });
     }
     if (this.waiting.size === 0) this.watchWrites(true);
     this.waiting.set(c, entry);

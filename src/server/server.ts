@@ -12,6 +12,7 @@ import { allCommands } from "../commands/index.ts";
 import { Clock, Db, KeyspaceStats } from "../store/db.ts";
 import { Client, PauseMode, ReplyMode } from "./client.ts";
 import { Blocking, type BlockingHost } from "./blocking.ts";
+import { MAX_TIMER_MS } from "../util/timer.ts";
 import { ServerStats } from "./stats.ts";
 import type { Config } from "../config/params.ts";
 import type { Logger } from "../log/log.ts";
@@ -29,8 +30,6 @@ function randomHex(chars: number): string {
 const OUTPUT_PAUSE_BYTES = 4 * 1024 * 1024;
 /** Input read since the last garbage collection that makes an idle server collect (see collectAfterBurst). */
 const GC_INPUT_BYTES = 1024 * 1024;
-/** The longest delay a timer takes (2^31 - 1 ms); a longer pause re-arms its timer. */
-const MAX_TIMER_MS = 2147483647;
 
 export class Server {
   readonly config: Config;

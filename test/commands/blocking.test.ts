@@ -229,6 +229,18 @@ describe("ending a wait", () => {
     }
   });
 
+  test("a timeout longer than a timer can wait (about 24.8 days) still waits", async () => {
+    await sameOnBoth(o, async (side) => {
+      const [admin, a] = [await side.connect(), await side.connect()];
+      send(a, "BLPOP", "k", "3000000");
+      await blockedClients(admin, 1);
+      // A wait cut short would have replied nil by now; it is still blocked and a push serves it.
+      const info = (await admin.call("INFO", "clients")).match(/blocked_clients:\d+/)![0];
+      await admin.call("RPUSH", "k", "v");
+      return [info, await a.read()];
+    });
+  });
+
   test("CLIENT UNBLOCK with TIMEOUT and ERROR, and INFO while blocked", async () => {
     await sameOnBoth(o, async (side) => {
       const [admin, a, b] = [await side.connect(), await side.connect(), await side.connect()];
