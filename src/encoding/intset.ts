@@ -21,7 +21,7 @@
  * two 32-bit halves, which is exact for both forms.
  */
 
-import { ensureRoom } from "../store/packed.ts";
+import { ensureRoom } from "../util/bytes.ts";
 import { randomBelow } from "../util/cursor.ts";
 import type { Int64 } from "../util/numbers.ts";
 

@@ -43,7 +43,7 @@ import { copyBytes } from "../util/bytes.ts";
 import { parseLongLong, parsedInt64, type Int64, INT64_MAX, INT64_MIN } from "../util/numbers.ts";
 import { latin1 } from "../resp/parser.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
-import { ensureRoom } from "../store/packed.ts";
+import { ensureRoom } from "../util/bytes.ts";
 
 /** Header size: total bytes (u32) and entry count (u16). */
 export const LP_HDR_SIZE = 6;

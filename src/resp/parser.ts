@@ -14,6 +14,13 @@ const LF = 10; // '\n'
 const STAR = 42; // '*'
 const DOLLAR = 36; // '$'
 
+/**
+ * What a client that has not authenticated may send (networking.c has them built in, no
+ * directive): at most this many arguments, each at most this many bytes.
+ */
+const UNAUTHENTICATED_MULTIBULK_MAX = 10;
+const UNAUTHENTICATED_BULK_MAX = 16384;
+
 const TOO_BIG_MBULK = "Protocol error: too big mbulk count string";
 const TOO_BIG_BULK = "Protocol error: too big bulk count string";
 
@@ -188,7 +195,7 @@ function parseMultibulk(buf: Uint8Array, cmdStart: number, end: number, argv: Ar
     if (hasNul(buf, cmdStart, cr)) return needLine(state, cmdStart, end, TOO_BIG_MBULK);
     return fail(state, "Protocol error: invalid multibulk length");
   }
-  if (count > 10 && state.authRequired) return fail(state, "Protocol error: unauthenticated multibulk length");
+  if (count > UNAUTHENTICATED_MULTIBULK_MAX && state.authRequired) return fail(state, "Protocol error: unauthenticated multibulk length");
   let pos = cr + 2;
   if (count <= 0) return pos;
   for (let k = 0; k < count; k++) {
@@ -216,7 +223,7 @@ function parseMultibulk(buf: Uint8Array, cmdStart: number, end: number, argv: Ar
       if (hasNul(buf, pos, hcr)) return needLine(state, pos, end, TOO_BIG_BULK);
       return fail(state, "Protocol error: invalid bulk length");
     }
-    if (len > 16384 && state.authRequired) return fail(state, "Protocol error: unauthenticated bulk length");
+    if (len > UNAUTHENTICATED_BULK_MAX && state.authRequired) return fail(state, "Protocol error: unauthenticated bulk length");
     const dataStart = hcr + 2;
     // Like Redis, the two bytes after the payload are skipped without being checked.
     const next = dataStart + len + 2;
@@ -248,7 +255,7 @@ function bulkFast(buf: Uint8Array, pos: number, end: number, state: ParseState, 
   const digits = i - pos - 1;
   if (digits === 0 || digits > 15 || i + 1 >= end || buf[i] !== CR) return -1;
   if (buf[pos + 1] === 48 /* '0' */ && digits > 1) return -1;
-  if (len > state.maxBulkLen || (len > 16384 && state.authRequired)) return -1;
+  if (len > state.maxBulkLen || (len > UNAUTHENTICATED_BULK_MAX && state.authRequired)) return -1;
   const next = i + 2 + len + 2;
   if (next > end) return -1;
   argv.push(i + 2, len);

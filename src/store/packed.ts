@@ -67,20 +67,8 @@ export function storePacked(db: Db, id: number, type: ObjType, enc: Enc, buf: Ui
 }
 
 /** A fresh buffer holding buf's first `sizeBytes` bytes with a quarter more room. */
-export function growableCopy(buf: Uint8Array, sizeBytes: number): Uint8Array {
+function growableCopy(buf: Uint8Array, sizeBytes: number): Uint8Array {
   const out = new Uint8Array(sizeBytes + (sizeBytes >> 2) + 16);
   copyBytes(buf, 0, out, 0, sizeBytes);
-  return out;
-}
-
-/**
- * A buffer at least `sizeBytes` long holding buf's first `usedBytes`: buf itself when it
- * is big enough, else a bigger copy (grown by half, like a vector). The encodings call it
- * before an edit that lengthens the value.
- */
-export function ensureRoom(buf: Uint8Array, usedBytes: number, sizeBytes: number): Uint8Array {
-  if (buf.length >= sizeBytes) return buf;
-  const out = new Uint8Array(sizeBytes + (sizeBytes >> 1) + 16);
-  copyBytes(buf, 0, out, 0, usedBytes);
   return out;
 }

@@ -23,3 +23,15 @@ export function copyBytes(from: Uint8Array, fromStart: number, to: Uint8Array, t
     for (let i = 0; i < len; i++) to[toStart + i] = from[fromStart + i]!;
   }
 }
+
+/**
+ * A buffer at least `sizeBytes` long holding buf's first `usedBytes`: buf itself when it
+ * is big enough, else a bigger copy (grown by half, like a vector). The byte encodings
+ * (listpack, intset) call it before an edit that lengthens a value.
+ */
+export function ensureRoom(buf: Uint8Array, usedBytes: number, sizeBytes: number): Uint8Array {
+  if (buf.length >= sizeBytes) return buf;
+  const out = new Uint8Array(sizeBytes + (sizeBytes >> 1) + 16);
+  copyBytes(buf, 0, out, 0, usedBytes);
+  return out;
+}

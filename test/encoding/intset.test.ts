@@ -19,8 +19,8 @@ import {
   valueEncoding,
 } from "../../src/encoding/intset.ts";
 import type { Int64 } from "../../src/util/numbers.ts";
-import { RespConn, type ServerProcess, startRedis, withSeed } from "../oracle/harness.ts";
-import { dumpPayload, dumpedString } from "../oracle/dump.ts";
+import { type RespConn, type ServerProcess, withSeed } from "../oracle/harness.ts";
+import { dumpPayload, dumpedString, startDumpServer } from "../oracle/dump.ts";
 
 const RDB_TYPE_SET_INTSET = 11;
 
@@ -284,11 +284,8 @@ describe("bytes equal to Redis's (DUMP payloads)", () => {
   let redis: ServerProcess;
   let conn: RespConn;
   beforeAll(async () => {
-    redis = await startRedis();
-    conn = await RespConn.connect(redis.port);
-    expect(await conn.call("CONFIG", "SET", "rdbcompression", "no")).toBe("+OK\r\n");
     // Large enough for the 3000-entry case to stay an intset.
-    expect(await conn.call("CONFIG", "SET", "set-max-intset-entries", "5000")).toBe("+OK\r\n");
+    ({ redis, conn } = await startDumpServer(["set-max-intset-entries", "5000"]));
   });
   afterAll(async () => {
     conn.close();

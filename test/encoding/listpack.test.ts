@@ -40,9 +40,9 @@ import {
 } from "../../src/encoding/listpack.ts";
 import { ReplyWriter } from "../../src/resp/writer.ts";
 import { INT64_MAX, INT64_MIN, type Int64 } from "../../src/util/numbers.ts";
-import { RespConn, type ServerProcess, rng, startRedis, withSeed } from "../oracle/harness.ts";
+import { type RespConn, type ServerProcess, rng, withSeed } from "../oracle/harness.ts";
 import { seedFromEnv } from "../oracle/fuzz.ts";
-import { dumpPayload, dumpedString } from "../oracle/dump.ts";
+import { dumpPayload, dumpedString, startDumpServer } from "../oracle/dump.ts";
 
 type Random = () => number;
 
@@ -630,11 +630,8 @@ describe("byte layout matches redis-server 7.0", () => {
   let conn: RespConn;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    conn = await RespConn.connect(redis.port);
-    expect(await conn.call("CONFIG", "SET", "rdbcompression", "no")).toBe("+OK\r\n");
     // Long values stay in the listpack, so that 12- and 32-bit strings are compared too.
-    expect(await conn.call("CONFIG", "SET", "hash-max-listpack-value", "100000")).toBe("+OK\r\n");
+    ({ redis, conn } = await startDumpServer(["hash-max-listpack-value", "100000"]));
   });
 
   afterAll(async () => {

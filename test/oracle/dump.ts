@@ -2,6 +2,19 @@
 // 2-byte RDB version and an 8-byte CRC64. The encoding tests compare their bytes with
 // what Redis keeps through it.
 
+import { RespConn, type ServerProcess, startRedis } from "./harness.ts";
+
+/**
+ * A real redis-server whose DUMP payloads hold values as Redis keeps them: rdbcompression
+ * off, plus the given directives (`["set-max-intset-entries", "5000"]`), and a connection.
+ */
+export async function startDumpServer(directives: string[]): Promise<{ redis: ServerProcess; conn: RespConn }> {
+  const args = ["--rdbcompression", "no"];
+  for (let i = 0; i < directives.length; i += 2) args.push(`--${directives[i]}`, directives[i + 1]!);
+  const redis = await startRedis(args);
+  return { redis, conn: await RespConn.connect(redis.port) };
+}
+
 /** Bytes after the value in a DUMP payload: the RDB version and the CRC64. */
 export const DUMP_TRAILER_BYTES = 10;
 
