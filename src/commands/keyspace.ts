@@ -13,6 +13,7 @@ import { parseInt32Arg } from "./args.ts";
 import { SCAN_ARGUMENTS, scanCommand } from "./scan.ts";
 import { Enc, META_UNSHARED, ObjType, encodingName, lruClock, metaEnc, metaLru, metaType, packMeta, typeName } from "../store/object.ts";
 import { globMatch, isMatchAll } from "../util/glob.ts";
+import { bytesEqual } from "../util/bytes.ts";
 import { dupString, stringToInt64 } from "../store/string.ts";
 
 // ---------------------------------------------------------------------------------------
@@ -238,11 +239,7 @@ function duplicateValue(from: Db, fromId: number, to: Db, toId: number): void {
 function sameArgument(argv: Argv, i: number, j: number): boolean {
   const len = argv.len[i]!;
   if (argv.len[j] !== len) return false;
-  const buf = argv.buf;
-  const a = argv.start[i]!;
-  const b = argv.start[j]!;
-  for (let k = 0; k < len; k++) if (buf[a + k] !== buf[b + k]) return false;
-  return true;
+  return bytesEqual(argv.buf, argv.start[i]!, argv.buf, argv.start[j]!, len);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -39,11 +39,10 @@
  * back a pointer through `newp`, they leave it in `lpEdited.pos`.
  */
 
-import { copyBytes } from "../util/bytes.ts";
+import { bytesEqual, copyBytes, ensureRoom } from "../util/bytes.ts";
 import { parseLongLong, parsedInt64, type Int64, INT64_MAX, INT64_MIN } from "../util/numbers.ts";
 import { latin1 } from "../resp/parser.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
-import { ensureRoom } from "../util/bytes.ts";
 
 /** Header size: total bytes (u32) and entry count (u16). */
 export const LP_HDR_SIZE = 6;
@@ -361,11 +360,6 @@ function get64(buf: Uint8Array, p: number): void {
 /** The integer of the entry lpGet just read, in numbers.ts's canonical Int64 form. */
 export function lpEntryInt64(): Int64 {
   return lpEntry.isBig ? lpEntry.big : lpEntry.int;
-}
-
-function bytesEqual(a: Uint8Array, aStart: number, b: Uint8Array, bStart: number, len: number): boolean {
-  for (let i = 0; i < len; i++) if (a[aStart + i] !== b[bStart + i]) return false;
-  return true;
 }
 
 /**

@@ -38,7 +38,8 @@ export class Argv {
     this.count++;
   }
 
-  private grow(): void {
+  /** Doubles the room for arguments (the parser fills start and len directly). */
+  grow(): void {
     const start = new Int32Array(this.start.length * 2);
     const len = new Int32Array(this.len.length * 2);
     start.set(this.start);
@@ -184,81 +185,105 @@ function headerInt(buf: Uint8Array, start: number, end: number): number {
 }
 
 function parseMultibulk(buf: Uint8Array, cmdStart: number, end: number, argv: Argv, state: ParseState): number {
-  const cr = findCR(buf, cmdStart, end);
-  if (cr < 0) return needLine(state, cmdStart, end, TOO_BIG_MBULK);
-  if (cr + 1 >= end) {
-    state.wantEnd = cr + 2;
-    return NEED_MORE;
+  // The common header in one pass: `*`, 1 to 9 digits without a leading zero, CR LF.
+  let count = 0;
+  let pos = cmdStart + 1;
+  for (; pos < end; pos++) {
+    const d = buf[pos]! - 48;
+    if (d < 0 || d > 9) break;
+    count = count * 10 + d;
   }
-  const count = headerInt(buf, cmdStart + 1, cr);
-  if (!(count <= MULTIBULK_MAX)) {
-    if (hasNul(buf, cmdStart, cr)) return needLine(state, cmdStart, end, TOO_BIG_MBULK);
-    return fail(state, "Protocol error: invalid multibulk length");
+  const digits = pos - cmdStart - 1;
+  if (digits !== 0 && digits <= 9 && pos + 1 < end && buf[pos] === CR && (digits === 1 || buf[cmdStart + 1] !== 48)) {
+    pos += 2;
+  } else {
+    const cr = findCR(buf, cmdStart, end);
+    if (cr < 0) return needLine(state, cmdStart, end, TOO_BIG_MBULK);
+    if (cr + 1 >= end) {
+      state.wantEnd = cr + 2;
+      return NEED_MORE;
+    }
+    count = headerInt(buf, cmdStart + 1, cr);
+    if (!(count <= MULTIBULK_MAX)) {
+      if (hasNul(buf, cmdStart, cr)) return needLine(state, cmdStart, end, TOO_BIG_MBULK);
+      return fail(state, "Protocol error: invalid multibulk length");
+    }
+    pos = cr + 2;
   }
   if (count > UNAUTHENTICATED_MULTIBULK_MAX && state.authRequired) return fail(state, "Protocol error: unauthenticated multibulk length");
-  let pos = cr + 2;
-  if (count <= 0) return pos;
-  for (let k = 0; k < count; k++) {
-    const fast = bulkFast(buf, pos, end, state, argv);
-    if (fast >= 0) {
-      pos = fast;
-      continue;
+  const maxLen = state.authRequired ? Math.min(UNAUTHENTICATED_BULK_MAX, state.maxBulkLen) : state.maxBulkLen;
+  let starts = argv.start;
+  let lens = argv.len;
+  let k = 0;
+  while (k < count) {
+    if (k === starts.length) {
+      argv.count = k;
+      argv.grow();
+      starts = argv.start;
+      lens = argv.len;
     }
-    if (pos >= end) {
-      state.wantEnd = pos + 1;
-      return NEED_MORE;
+    // The common argument in one pass: `$`, 1 to 15 digits without a leading zero, CR LF,
+    // and the whole payload with its CR LF in the buffer, within the limits.
+    if (buf[pos] === DOLLAR) {
+      let i = pos + 1;
+      let len = 0;
+      for (; i < end; i++) {
+        const d = buf[i]! - 48;
+        if (d < 0 || d > 9) break;
+        len = len * 10 + d;
+      }
+      const n = i - pos - 1;
+      const next = i + 4 + len;
+      if (n !== 0 && n <= 15 && next <= end && buf[i] === CR && len <= maxLen && (n === 1 || buf[pos + 1] !== 48)) {
+        starts[k] = i + 2;
+        lens[k] = len;
+        k++;
+        pos = next;
+        continue;
+      }
     }
-    const hcr = findCR(buf, pos, end);
-    if (hcr < 0) return needLine(state, pos, end, TOO_BIG_BULK);
-    if (hcr + 1 >= end) {
-      state.wantEnd = hcr + 2;
-      return NEED_MORE;
-    }
-    if (buf[pos] !== DOLLAR) {
-      if (hasNul(buf, pos, hcr)) return needLine(state, pos, end, TOO_BIG_BULK);
-      return fail(state, `Protocol error: expected '$', got '${String.fromCharCode(buf[pos]!)}'`);
-    }
-    const len = headerInt(buf, pos + 1, hcr);
-    if (!(len >= 0) || len > state.maxBulkLen) {
-      if (hasNul(buf, pos, hcr)) return needLine(state, pos, end, TOO_BIG_BULK);
-      return fail(state, "Protocol error: invalid bulk length");
-    }
-    if (len > UNAUTHENTICATED_BULK_MAX && state.authRequired) return fail(state, "Protocol error: unauthenticated bulk length");
-    const dataStart = hcr + 2;
-    // Like Redis, the two bytes after the payload are skipped without being checked.
-    const next = dataStart + len + 2;
-    if (next > end) {
-      state.wantEnd = next;
-      return NEED_MORE;
-    }
-    argv.push(dataStart, len);
-    pos = next;
+    // Anything else is parsed, and reported, from the same position by the general path.
+    argv.count = k;
+    pos = parseBulk(buf, pos, end, argv, state);
+    if (pos < 0) return pos;
+    k = argv.count;
+    starts = argv.start;
+    lens = argv.len;
   }
+  argv.count = k;
   return pos;
 }
 
-/**
- * The common case of a bulk argument in one pass: `$`, 1 to 15 digits without a leading
- * zero, CR LF, and the whole payload with its CR LF in the buffer, within the limits.
- * Pushes the argument and returns the position after it, or returns -1 for anything
- * else, which the general path then parses (and reports) from the same position.
- */
-function bulkFast(buf: Uint8Array, pos: number, end: number, state: ParseState, argv: Argv): number {
-  if (buf[pos] !== DOLLAR) return -1;
-  let i = pos + 1;
-  let len = 0;
-  for (; i < end; i++) {
-    const d = buf[i]! - 48;
-    if (d < 0 || d > 9) break;
-    len = len * 10 + d;
+/** One bulk argument, any form: pushes it and returns the position after it, or NEED_MORE or PROTOCOL_ERROR. */
+function parseBulk(buf: Uint8Array, pos: number, end: number, argv: Argv, state: ParseState): number {
+  if (pos >= end) {
+    state.wantEnd = pos + 1;
+    return NEED_MORE;
   }
-  const digits = i - pos - 1;
-  if (digits === 0 || digits > 15 || i + 1 >= end || buf[i] !== CR) return -1;
-  if (buf[pos + 1] === 48 /* '0' */ && digits > 1) return -1;
-  if (len > state.maxBulkLen || (len > UNAUTHENTICATED_BULK_MAX && state.authRequired)) return -1;
-  const next = i + 2 + len + 2;
-  if (next > end) return -1;
-  argv.push(i + 2, len);
+  const hcr = findCR(buf, pos, end);
+  if (hcr < 0) return needLine(state, pos, end, TOO_BIG_BULK);
+  if (hcr + 1 >= end) {
+    state.wantEnd = hcr + 2;
+    return NEED_MORE;
+  }
+  if (buf[pos] !== DOLLAR) {
+    if (hasNul(buf, pos, hcr)) return needLine(state, pos, end, TOO_BIG_BULK);
+    return fail(state, `Protocol error: expected '$', got '${String.fromCharCode(buf[pos]!)}'`);
+  }
+  const len = headerInt(buf, pos + 1, hcr);
+  if (!(len >= 0) || len > state.maxBulkLen) {
+    if (hasNul(buf, pos, hcr)) return needLine(state, pos, end, TOO_BIG_BULK);
+    return fail(state, "Protocol error: invalid bulk length");
+  }
+  if (len > UNAUTHENTICATED_BULK_MAX && state.authRequired) return fail(state, "Protocol error: unauthenticated bulk length");
+  const dataStart = hcr + 2;
+  // Like Redis, the two bytes after the payload are skipped without being checked.
+  const next = dataStart + len + 2;
+  if (next > end) {
+    state.wantEnd = next;
+    return NEED_MORE;
+  }
+  argv.push(dataStart, len);
   return next;
 }
 

@@ -64,7 +64,7 @@
 
 import { latin1 } from "../resp/parser.ts";
 import { coprimeStep, nextCursor, randomBelow } from "../util/cursor.ts";
-import { copyBytes } from "../util/bytes.ts";
+import { bytesEqual, copyBytes } from "../util/bytes.ts";
 import { hashBytes } from "../util/hash.ts";
 
 /** Values up to this many bytes are kept inline in the record (the length fits in a byte). */
@@ -339,9 +339,7 @@ export class KeyTable {
       keyLen = this.views[pageOf(addr)]!.getUint32(keyStart, true);
       keyStart = offset + LONG_HEADER;
     }
-    if (keyLen !== len) return false;
-    for (let i = 0; i < len; i++) if (page[keyStart + i] !== buf[start + i]) return false;
-    return true;
+    return keyLen === len && bytesEqual(page, keyStart, buf, start, len);
   }
 
   // -------------------------------------------------------------------------------------
