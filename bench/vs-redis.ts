@@ -2,7 +2,7 @@
 //
 //   bun run bench:vs-redis [--rounds 3] [--tests ping,set,get,incr,mset] [--pipelines 1,16]
 //                          [-n N] [-c 50] [--seconds 1.5] [--servers redis,redbun,ceiling]
-//                          [--markdown]
+//                          [--aof] [--markdown]
 //
 // The three servers run side by side on free ports. Every (pipeline depth, test) is run
 // against each server in turn, and each round rotates the server order, so slow drift of a
@@ -14,6 +14,10 @@
 // `-t ping` makes redis-benchmark run PING_INLINE and PING_MBULK back to back in one
 // process; it is split here into two runs (`ping_inline`, `ping_mbulk`) so that each row
 // gets its own CPU figure. Likewise `lrange` becomes lrange_100/300/500/600.
+//
+// `--aof` starts Redis and redbun with `appendonly yes appendfsync everysec` (each in a data
+// directory of its own) for the AOF row: `--aof --tests set,lpush`. The ceiling server
+// writes no file, so its column is left out unless asked for.
 import { parseArgs } from "node:util";
 import {
   type ServerName,
@@ -42,6 +46,8 @@ const HELP = `usage: bun run bench:vs-redis [options]
   --seconds S         target duration of one run when calibrating (default 1.5)
   -c, --clients N     parallel connections (default 50)
   --servers LIST      subset of redis,redbun,ceiling (default all; missing ones are skipped)
+  --aof               run Redis and redbun with appendonly yes, appendfsync everysec
+                      (the ceiling is then skipped unless --servers names it)
   --markdown          also print the table as markdown (for the README)
   -h, --help          this text
 
@@ -69,8 +75,12 @@ interface Options {
   seconds: number;
   clients: number;
   servers: ServerName[];
+  aof: boolean;
   markdown: boolean;
 }
+
+/** The directives of the `--aof` row, given to Redis and redbun alike. */
+const AOF_DIRECTIVES = ["--appendonly", "yes", "--appendfsync", "everysec"];
 
 /** Bad command line: reported as one line plus the usage text, without a stack. */
 class UsageError extends Error {}
@@ -97,7 +107,8 @@ function parseOptions(argv: string[]): Options {
         requests: { type: "string", short: "n" },
         seconds: { type: "string", default: "1.5" },
         clients: { type: "string", short: "c", default: "50" },
-        servers: { type: "string", default: SERVER_NAMES.join(",") },
+        servers: { type: "string" },
+        aof: { type: "boolean", default: false },
         markdown: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -109,7 +120,9 @@ function parseOptions(argv: string[]): Options {
     console.log(HELP);
     process.exit(0);
   }
-  const servers = list(values.servers!);
+  // The ceiling persists nothing: an AOF comparison leaves it out unless it is named.
+  const defaultServers = values.aof ? ["redis", "redbun"] : SERVER_NAMES;
+  const servers = values.servers === undefined ? [...defaultServers] : list(values.servers);
   for (const s of servers) {
     if (!SERVER_NAMES.includes(s as ServerName)) throw new UsageError(`unknown server ${JSON.stringify(s)} (want ${SERVER_NAMES.join(",")})`);
   }
@@ -124,6 +137,7 @@ function parseOptions(argv: string[]): Options {
     clients: positiveInt("clients", values.clients!),
     // Keep the canonical column order whatever order was asked for.
     servers: SERVER_NAMES.filter((s) => servers.includes(s)),
+    aof: values.aof!,
     markdown: values.markdown!,
   };
 }
@@ -336,7 +350,7 @@ async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const machine = formatMachine(machineInfo());
   console.error(machine);
-  const servers = await startServers(opts.servers);
+  const servers = await startServers(opts.servers, { directives: opts.aof ? AOF_DIRECTIVES : [] });
   const skipped = opts.servers.filter((name) => !servers.some((s) => s.name === name));
   if (servers.length === 0) {
     console.error("no server started; nothing to measure");
@@ -350,7 +364,8 @@ async function main(): Promise<void> {
     const notes = [
       `rps: median of ${opts.rounds} round(s), ${opts.clients} clients; us/req: server utime+stime ` +
         `(/proc/<pid>/stat, CLK_TCK=${clockTicksPerSecond()}) / requests, median of rounds; ` +
-        `MSET counts one 10-key command as one request.`,
+        `MSET counts one 10-key command as one request.` +
+        (opts.aof ? ` Redis and redbun ran with ${AOF_DIRECTIVES.join(" ")}.` : ""),
       `redis-benchmark runs on the same ${navigator.hardwareConcurrency}-core machine as the servers; ` +
         `on a shared machine the CPU columns are steadier than the rps columns.`,
       ...(opts.rounds > 1 ? [`largest (max-min)/median of rps across rounds in any cell: ${(maxSpread * 100).toFixed(0)}%`] : []),

@@ -6,7 +6,7 @@
 // server itself: /proc/<pid>/stat then charges the server's own CPU time, all threads
 // included (JSC's GC and JIT threads for Bun, bio threads for Redis).
 import type { Subprocess } from "bun";
-import { readFileSync, mkdirSync, existsSync, openSync, closeSync } from "node:fs";
+import { readFileSync, mkdirSync, existsSync, openSync, closeSync, rmSync } from "node:fs";
 import { resolve, join } from "node:path";
 import { tmpdir } from "node:os";
 
@@ -230,6 +230,8 @@ export class ServerProcess implements AsyncDisposable {
     readonly port: number,
     readonly proc: Subprocess,
     readonly logPath: string,
+    /** The data directory of a persistent server, removed when it stops; null otherwise. */
+    readonly dataDir: string | null = null,
   ) {}
 
   get pid(): number {
@@ -245,9 +247,12 @@ export class ServerProcess implements AsyncDisposable {
   }
 
   async stop(): Promise<void> {
-    if (!this.alive) return;
-    this.proc.kill("SIGTERM");
-    await exitedWithin(this.proc, STOP_TIMEOUT_MS);
+    if (this.alive) {
+      this.proc.kill("SIGTERM");
+      await exitedWithin(this.proc, STOP_TIMEOUT_MS);
+    }
+    // An AOF of a benchmark run grows by gigabytes: never leave one behind.
+    if (this.dataDir !== null) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -257,14 +262,31 @@ export class ServerProcess implements AsyncDisposable {
 
 export type StartResult = { ok: true; server: ServerProcess } | { ok: false; reason: string };
 
-function commandFor(name: ServerName, port: number): { argv: string[]; precondition?: string } {
+/**
+ * How Redis and redbun are started: no persistence unless `directives` turn it on (they are
+ * `--name value` pairs given to both, after the defaults, so they win). The ceiling server
+ * takes no directives.
+ */
+export interface ServerOptions {
+  directives?: readonly string[];
+}
+
+/** Each persistent server gets a data directory of its own, so AOF and RDB files never mix. */
+function dataDirFor(name: ServerName, port: number): string {
+  const dir = join(BENCH_TMP_DIR, `${name}-${port}.d`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function commandFor(name: ServerName, port: number, dataDir: string | null, options: ServerOptions): { argv: string[]; precondition?: string } {
   const p = String(port);
+  const persistence = dataDir !== null ? ["--dir", dataDir, ...(options.directives ?? [])] : [];
   switch (name) {
     case "redis":
       // Bind to loopback only: the machine is shared.
-      return { argv: ["redis-server", "--port", p, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"] };
+      return { argv: ["redis-server", "--port", p, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...persistence] };
     case "redbun": {
-      const args = ["--port", p, "--save", "", "--appendonly", "no"];
+      const args = ["--port", p, "--save", "", "--appendonly", "no", ...persistence];
       // REDBUN_BIN runs a compiled binary (`bun run build` -> dist/redbun) instead of the sources.
       const bin = process.env.REDBUN_BIN;
       if (bin !== undefined && bin !== "") {
@@ -321,13 +343,14 @@ async function waitForPong(proc: Subprocess, port: number, timeoutMs: number): P
  * Start `name` on a free port and wait until it answers PING. A server that cannot start is
  * reported, not thrown: the benchmarks skip its column.
  */
-export async function startServer(name: ServerName, readyTimeoutMs = READY_TIMEOUT_MS): Promise<StartResult> {
+export async function startServer(name: ServerName, options: ServerOptions = {}, readyTimeoutMs = READY_TIMEOUT_MS): Promise<StartResult> {
   mkdirSync(BENCH_TMP_DIR, { recursive: true });
   // The free port can be taken between our probe and the server's bind: retry once.
   let reason = "";
   for (let attempt = 0; attempt < 2; attempt++) {
     const port = freePort();
-    const { argv, precondition } = commandFor(name, port);
+    const dataDir = (options.directives ?? []).length > 0 && name !== "ceiling" ? dataDirFor(name, port) : null;
+    const { argv, precondition } = commandFor(name, port, dataDir, options);
     if (precondition !== undefined) return { ok: false, reason: precondition };
     const logPath = join(BENCH_TMP_DIR, `${name}-${port}.log`);
     // A log file, not a pipe: nobody drains a pipe during the benchmark, and a full pipe
@@ -342,19 +365,20 @@ export async function startServer(name: ServerName, readyTimeoutMs = READY_TIMEO
       closeSync(logFd);
     }
     const failure = await waitForPong(proc, port, readyTimeoutMs);
-    if (failure === undefined) return { ok: true, server: new ServerProcess(name, port, proc, logPath) };
+    if (failure === undefined) return { ok: true, server: new ServerProcess(name, port, proc, logPath, dataDir) };
     proc.kill("SIGKILL");
     await proc.exited;
+    if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
     reason = `${failure}\n  command: ${argv.map(shellQuote).join(" ")}\n  log ${logPath}:\n${tail(logPath)}`;
   }
   return { ok: false, reason };
 }
 
 /** Start each requested server in turn; print one line per server (started or skipped). */
-export async function startServers(names: readonly ServerName[]): Promise<ServerProcess[]> {
+export async function startServers(names: readonly ServerName[], options: ServerOptions = {}): Promise<ServerProcess[]> {
   const started: ServerProcess[] = [];
   for (const name of names) {
-    const r = await startServer(name);
+    const r = await startServer(name, options);
     if (r.ok) {
       const s = r.server;
       console.error(`started ${name.padEnd(8)} pid ${s.pid} (${readComm(s.pid)}) on 127.0.0.1:${s.port}`);
