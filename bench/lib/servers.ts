@@ -269,6 +269,12 @@ export type StartResult = { ok: true; server: ServerProcess } | { ok: false; rea
  */
 export interface ServerOptions {
   directives?: readonly string[];
+  /**
+   * Run in this data directory, which the caller owns (it survives stop(), so a restarted
+   * server finds its files). Without it, a server given directives gets a directory of its
+   * own that is removed when it stops.
+   */
+  dataDir?: string;
 }
 
 /** Each persistent server gets a data directory of its own, so AOF and RDB files never mix. */
@@ -280,7 +286,7 @@ function dataDirFor(name: ServerName, port: number): string {
 
 function commandFor(name: ServerName, port: number, dataDir: string | null, options: ServerOptions): { argv: string[]; precondition?: string } {
   const p = String(port);
-  const persistence = dataDir !== null ? ["--dir", dataDir, ...(options.directives ?? [])] : [];
+  const persistence = dataDir !== null && name !== "ceiling" ? ["--dir", dataDir, ...(options.directives ?? [])] : [];
   switch (name) {
     case "redis":
       // Bind to loopback only: the machine is shared.
@@ -349,8 +355,9 @@ export async function startServer(name: ServerName, options: ServerOptions = {},
   let reason = "";
   for (let attempt = 0; attempt < 2; attempt++) {
     const port = freePort();
-    const dataDir = (options.directives ?? []).length > 0 && name !== "ceiling" ? dataDirFor(name, port) : null;
-    const { argv, precondition } = commandFor(name, port, dataDir, options);
+    const ownDir = options.dataDir === undefined && (options.directives ?? []).length > 0 && name !== "ceiling";
+    const dataDir = ownDir ? dataDirFor(name, port) : null;
+    const { argv, precondition } = commandFor(name, port, options.dataDir ?? dataDir, options);
     if (precondition !== undefined) return { ok: false, reason: precondition };
     const logPath = join(BENCH_TMP_DIR, `${name}-${port}.log`);
     // A log file, not a pipe: nobody drains a pipe during the benchmark, and a full pipe
