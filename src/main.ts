@@ -7,6 +7,8 @@ import { warnUnsavedShutdown } from "./commands/server.ts";
 import { Logger } from "./log/log.ts";
 import { Server } from "./server/server.ts";
 import { VERSION } from "./version.ts";
+import { loadAppendOnlyFiles } from "./persistence/aof-load.ts";
+import { loadRdbAtStartup } from "./persistence/rdb.ts";
 
 function main(): void {
   const argv = process.argv.slice(2);
@@ -22,6 +24,7 @@ function main(): void {
   const port = listenOrExit(server, log);
   log.logoOrRunningMode(VERSION, port);
   log.serverInitialized();
+  loadDataFromDisk(server);
   log.readyToAcceptConnections();
   server.onShutdown = (code) => process.exit(code);
   // shutdown-on-sigint / shutdown-on-sigterm hold SHUTDOWN's flags for each signal.
@@ -32,6 +35,16 @@ function main(): void {
   };
   process.on("SIGINT", () => onSignal("SIGINT", config.shutdownOnSigint));
   process.on("SIGTERM", () => onSignal("SIGTERM", config.shutdownOnSigterm));
+}
+
+/**
+ * Redis's loadDataFromDisk: with appendonly on the AOF is the truth and the RDB is not
+ * read; the AOF is then opened (or created) for appending.
+ */
+function loadDataFromDisk(server: Server): void {
+  if (!server.config.appendonly) return loadRdbAtStartup(server);
+  loadAppendOnlyFiles(server);
+  server.openAofOnStart();
 }
 
 /**

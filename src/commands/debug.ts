@@ -12,6 +12,7 @@ import { locatePacked, packedAt } from "../store/packed.ts";
 import { lpRepr } from "../encoding/listpack.ts";
 import { type Quicklist, setPackedThreshold } from "../encoding/quicklist.ts";
 import { memtoull } from "../config/params.ts";
+import { debugReload } from "./persistence.ts";
 
 const HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -30,6 +31,19 @@ const HELP = [
   "    Reply with a test value of the specified type. <type> can be: string,",
   "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
   "    true, false.",
+  "RELOAD [option ...]",
+  "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+  "    * MERGE: conflicting keys will be loaded from RDB.",
+  "    * NOFLUSH: the existing database will not be removed before load, but",
+  "      conflicting keys will generate an exception and kill the server.",
+  "    * NOSAVE: the database will be loaded from an existing RDB file.",
+  "    Examples:",
+  "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+  "      the database.",
+  "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+  "      existing RDB file.",
+  "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+  "      file to the database.",
   "SET-ACTIVE-EXPIRE <0|1>",
   "    Setting it to 0 disables expiring keys in background when they are not",
   "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -65,6 +79,7 @@ function debugCommand(c: Client): void {
   }
   if (sub === "error" && n === 3) return c.w.addError(argv.str(2));
   if (sub === "listpack" && n === 3) return debugListpack(c);
+  if (sub === "reload") return debugReload(c);
   if (sub === "quicklist" && (n === 3 || n === 4)) return debugQuicklist(c);
   if (sub === "quicklist-packed-threshold" && n === 3) return debugPackedThreshold(c);
   if (sub === "log" && n === 3) {

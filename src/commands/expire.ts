@@ -13,6 +13,7 @@ import { encode } from "../resp/writer.ts";
 import { invalidExpireTime, unsupportedOption } from "../resp/errors.ts";
 import { type Int64, INT64_MAX, INT64_MIN } from "../util/numbers.ts";
 import { parseInt64Arg } from "./args.ts";
+import type { PropArg } from "../server/propagate.ts";
 
 const NX_INCOMPATIBLE = encode("-ERR NX and XX, GT or LT options at the same time are not compatible\r\n");
 const GT_LT_INCOMPATIBLE = encode("-ERR GT and LT options at the same time are not compatible\r\n");
@@ -75,7 +76,23 @@ function expireGeneric(c: Client, basetimeMs: number, seconds: boolean): void {
     db.modified(id);
   }
   c.server.dirty++;
+  if (c.server.propagation.active) propagateExpire(c, when <= now, when, basetimeMs === 0 && !seconds);
   c.w.addInteger(1);
+}
+
+/**
+ * Replicas and the AOF get the absolute time, which stays right whenever it is replayed:
+ * a deletion as DEL (UNLINK with lazyfree-lazy-expire), every other form as PEXPIREAT with
+ * the client's options kept, as Redis rewrites arguments 0 and 2 only.
+ */
+function propagateExpire(c: Client, deleted: boolean, when: number, isPexpireat: boolean): void {
+  const argv = c.argv;
+  const prop = c.server.propagation;
+  if (deleted) return prop.replaceCommand(c.db.id, [c.server.config.lazyfreeLazyExpire ? "UNLINK" : "DEL", argv.copy(1)]);
+  if (isPexpireat) return;
+  const args: PropArg[] = ["PEXPIREAT", argv.copy(1), String(when)];
+  for (let i = 3; i < argv.count; i++) args.push(argv.copy(i));
+  prop.replaceCommand(c.db.id, args);
 }
 
 /** The NX XX GT LT options from argument 3 on as bits, or -1 after replying with an error. */

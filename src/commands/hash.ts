@@ -775,6 +775,8 @@ function hincrbyfloatCommand(c: Client): void {
   setFieldTo(c, id, 2, text, text.length);
   signalWritten(c, id);
   c.server.dirty++;
+  // Replay sets the formatted sum rather than repeating long double arithmetic.
+  if (c.server.propagation.active) c.server.propagation.replaceCommand(c.db.id, ["HSET", argv.copy(1), argv.copy(2), text]);
   c.w.addBulk(text);
 }
 

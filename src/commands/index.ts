@@ -14,6 +14,8 @@ import { zsetCommands } from "./zset.ts";
 import { setCommands } from "./set.ts";
 import { listCommands } from "./list.ts";
 import { sortCommands } from "./sort.ts";
+import { dumpCommands } from "./dump.ts";
+import { persistenceCommands } from "./persistence.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -29,4 +31,6 @@ export const allCommands: CommandDef[] = [
   ...setCommands,
   ...listCommands,
   ...sortCommands,
+  ...dumpCommands,
+  ...persistenceCommands,
 ];

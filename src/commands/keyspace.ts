@@ -262,6 +262,8 @@ function parseFlushMode(c: Client): boolean {
 function flushdbCommand(c: Client): void {
   if (!parseFlushMode(c)) return;
   c.server.dirty += c.db.flush();
+  // Redis propagates a flush of an empty database too (forceCommandPropagation).
+  if (c.server.propagation.active) c.server.propagation.forceCommand();
   c.w.addRaw(OK);
 }
 
@@ -271,6 +273,7 @@ function flushallCommand(c: Client): void {
   let removed = 0;
   for (const db of c.server.dbs) removed += db.flush();
   c.server.dirty += removed;
+  if (c.server.propagation.active) c.server.propagation.forceCommand();
   c.w.addRaw(OK);
 }
 
@@ -374,7 +377,7 @@ function objectFreqCommand(c: Client): void {
  * minutes (16 bits, wrapping) above an 8-bit counter, and the counter loses one per
  * `lfu-decay-time` minutes elapsed.
  */
-function lfuDecayedCounter(lfu: number, nowMs: number, decayMinutes: number): number {
+export function lfuDecayedCounter(lfu: number, nowMs: number, decayMinutes: number): number {
   const lastMinutes = lfu >>> 8;
   const counter = lfu & 255;
   const nowMinutes = Math.floor(nowMs / 60000) & 65535;

@@ -18,6 +18,7 @@ import { keyRange, type CommandDef, type KeySpec } from "./table.ts";
 import { TimeoutUnit, parseInt64Arg, parseIntArg, parseRangeArgOr, parseTimeoutArg } from "./args.ts";
 import type { BlockedWait } from "../server/blocking.ts";
 import { INT64_MIN } from "../util/numbers.ts";
+import type { PropArg } from "../server/propagate.ts";
 import {
   LIST_HEAD,
   LIST_TAIL,
@@ -82,7 +83,7 @@ export function popOneAndReply(c: Client, w: ReplyWriter, id: number, where: Lis
  * Pops up to count elements (count >= 1) from the list `id` and replies with them as an
  * array, in the order they were popped (LPOP key count).
  */
-export function popRangeAndReply(c: Client, w: ReplyWriter, id: number, where: ListEnd, count: number): void {
+export function popRangeAndReply(c: Client, w: ReplyWriter, id: number, where: ListEnd, count: number): number {
   const list = listAt(c.db, id);
   const n = Math.min(count, list.count);
   w.addArrayLen(n);
@@ -94,9 +95,10 @@ export function popRangeAndReply(c: Client, w: ReplyWriter, id: number, where: L
     list.deleteRange(list.count - n, n);
   }
   elementsRemoved(c, id, list, n);
+  return n;
 }
 
-/** LMPOP's reply: [key, [elements]] for up to count elements popped from the list `id`. */
+/** LMPOP's reply: [key, [elements]] for up to count elements popped from the list `id`. Returns how many were popped. */
 export function popRangeWithKeyAndReply(
   c: Client,
   w: ReplyWriter,
@@ -106,10 +108,32 @@ export function popRangeWithKeyAndReply(
   keyLen: number,
   where: ListEnd,
   count: number,
-): void {
+): number {
   w.addArrayLen(2);
   w.addBulkView(keyBuf, keyStart, keyLen);
-  popRangeAndReply(c, w, id, where, count);
+  return popRangeAndReply(c, w, id, where, count);
+}
+
+/**
+ * Blocking and multi-key pops propagate as the plain pop they did (Redis rewrites them):
+ * `LPOP|RPOP key`, with the number popped when the command took a count.
+ */
+function propagatePop(c: Client, key: PropArg, where: ListEnd, popped: number): void {
+  const args: PropArg[] = [where === LIST_HEAD ? "LPOP" : "RPOP", key];
+  if (popped > 0) args.push(String(popped));
+  c.server.propagation.replaceCommand(c.db.id, args);
+}
+
+/** BLMOVE and BRPOPLPUSH propagate as LMOVE and RPOPLPUSH, their ends as Redis names them. */
+function propagateMove(c: Client, source: PropArg, destination: PropArg, wherefrom: ListEnd, whereto: ListEnd, asRpoplpush: boolean): void {
+  const args: PropArg[] = asRpoplpush
+    ? ["RPOPLPUSH", source, destination]
+    : ["LMOVE", source, destination, endName(wherefrom), endName(whereto)];
+  c.server.propagation.replaceCommand(c.db.id, args);
+}
+
+function endName(where: ListEnd): string {
+  return where === LIST_HEAD ? "left" : "right";
 }
 
 /**
@@ -370,7 +394,9 @@ function lmpopCommand(c: Client): void {
     const id = db.lookupWriteArg(argv, j);
     if (id < 0) continue;
     if (db.typeOf(id) !== ObjType.List) return c.w.addErrorBytes(ERR.wrongType);
-    return popRangeWithKeyAndReply(c, c.w, id, argv.buf, argv.start[j]!, argv.len[j]!, mpop.where, mpop.count);
+    const popped = popRangeWithKeyAndReply(c, c.w, id, argv.buf, argv.start[j]!, argv.len[j]!, mpop.where, mpop.count);
+    if (c.server.propagation.active) propagatePop(c, argv.copy(j), mpop.where, popped);
+    return;
   }
   c.w.addNullArray();
 }
@@ -405,16 +431,20 @@ class ListWait implements BlockedWait {
     const id = db.lookupWrite(key);
     if (id < 0 || db.typeOf(id) !== ObjType.List) return false;
     const keyBytes = latin1Bytes(key);
+    const propagating = c.server.propagation.active;
     if (this.destination !== null) {
       const dst = latin1Bytes(this.destination);
       // A destination of another type ends the wait with WRONGTYPE, nothing moved (Redis 7.0).
-      moveAndReply(c, w, id, dst, 0, dst.length, this.where, this.whereto);
+      const moved = moveAndReply(c, w, id, dst, 0, dst.length, this.where, this.whereto);
+      if (moved && propagating) propagateMove(c, key, this.destination, this.where, this.whereto, c.lastCommand?.name === "brpoplpush");
     } else if (this.count > 0) {
-      popRangeWithKeyAndReply(c, w, id, keyBytes, 0, keyBytes.length, this.where, this.count);
+      const popped = popRangeWithKeyAndReply(c, w, id, keyBytes, 0, keyBytes.length, this.where, this.count);
+      if (propagating) propagatePop(c, key, this.where, popped);
     } else {
       w.addArrayLen(2);
       w.addBulkView(keyBytes, 0, keyBytes.length);
       popOneAndReply(c, w, id, this.where);
+      if (propagating) propagatePop(c, key, this.where, 0);
     }
     return true;
   }
@@ -442,10 +472,16 @@ function blockingPopGeneric(c: Client, from: number, to: number, where: ListEnd,
     const id = db.lookupWriteArg(argv, j);
     if (id < 0) continue;
     if (db.typeOf(id) !== ObjType.List) return c.w.addErrorBytes(ERR.wrongType);
-    if (count > 0) return popRangeWithKeyAndReply(c, c.w, id, argv.buf, argv.start[j]!, argv.len[j]!, where, count);
-    c.w.addArrayLen(2);
-    c.w.addBulkView(argv.buf, argv.start[j]!, argv.len[j]!);
-    return popOneAndReply(c, c.w, id, where);
+    let popped = 0;
+    if (count > 0) {
+      popped = popRangeWithKeyAndReply(c, c.w, id, argv.buf, argv.start[j]!, argv.len[j]!, where, count);
+    } else {
+      c.w.addArrayLen(2);
+      c.w.addBulkView(argv.buf, argv.start[j]!, argv.len[j]!);
+      popOneAndReply(c, c.w, id, where);
+    }
+    if (c.server.propagation.active) propagatePop(c, argv.copy(j), where, popped);
+    return;
   }
   c.server.blocking.block(c, new ListWait(db, keyStrings(c, from, to), deadlineMs, where, count, null, LIST_HEAD));
 }
@@ -475,10 +511,18 @@ function blockingMoveGeneric(c: Client, wherefrom: ListEnd, whereto: ListEnd, ti
   const id = db.lookupWriteArg(argv, 1);
   if (id >= 0) {
     if (db.typeOf(id) !== ObjType.List) return c.w.addErrorBytes(ERR.wrongType);
-    moveAndReply(c, c.w, id, argv.buf, argv.start[2]!, argv.len[2]!, wherefrom, whereto);
+    const moved = moveAndReply(c, c.w, id, argv.buf, argv.start[2]!, argv.len[2]!, wherefrom, whereto);
+    if (moved && c.server.propagation.active) propagateImmediateMove(c);
     return;
   }
   c.server.blocking.block(c, new ListWait(db, [argv.str(1)], deadlineMs, wherefrom, 0, argv.str(2), whereto));
+}
+
+/** A BLMOVE served at once keeps the client's own end arguments, as Redis rewrites only the name and drops the timeout. */
+function propagateImmediateMove(c: Client): void {
+  const argv = c.argv;
+  const args: PropArg[] = argv.count === 4 ? ["RPOPLPUSH", argv.copy(1), argv.copy(2)] : ["LMOVE", argv.copy(1), argv.copy(2), argv.copy(3), argv.copy(4)];
+  c.server.propagation.replaceCommand(c.db.id, args);
 }
 
 /** BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout */

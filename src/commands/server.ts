@@ -5,6 +5,7 @@ import type { Server } from "../server/server.ts";
 import type { CommandDef } from "./table.ts";
 import { ERR } from "../resp/errors.ts";
 import { infoText } from "../metrics/info.ts";
+import { saveOnShutdown } from "./persistence.ts";
 
 /** INFO [section [section ...]] */
 function infoCommand(c: Client): void {
@@ -33,29 +34,30 @@ function shutdownCommand(c: Client): void {
   let save = false;
   let nosave = false;
   let abort = false;
+  let force = false;
   for (let i = 1; i < argv.count; i++) {
     if (argv.is(i, "nosave")) nosave = true;
     else if (argv.is(i, "save")) save = true;
-    else if (argv.is(i, "now") || argv.is(i, "force")) continue;
+    else if (argv.is(i, "force")) force = true;
+    else if (argv.is(i, "now")) continue;
     else if (argv.is(i, "abort")) abort = true;
     else return c.w.addErrorBytes(ERR.syntax);
   }
   if ((save && nosave) || (abort && argv.count > 2)) return c.w.addErrorBytes(ERR.syntax);
   // Shutdown is immediate here, so there is never one in progress to abort.
   if (abort) return c.w.addError("ERR No shutdown in progress.");
-  warnUnsavedShutdown(c.server, save, nosave);
+  if (!warnUnsavedShutdown(c.server, save, nosave, force)) return c.w.addError("ERR Errors trying to SHUTDOWN. Check logs.");
   // Like Redis, a successful SHUTDOWN sends no reply: the connection simply closes.
   c.server.shutdown(0);
 }
 
 /**
  * Redis writes an RDB snapshot on the way out when asked to (SAVE) or when save points are
- * configured (unless NOSAVE). redbun cannot write RDB files yet, so it says so in the log
- * rather than exit as if the data set had been saved.
+ * configured (unless NOSAVE). Returns false when that save failed and, without FORCE, the
+ * server must stay up (persistence.ts saveOnShutdown).
  */
-export function warnUnsavedShutdown(server: Server, save: boolean, nosave: boolean): void {
-  if (!save && (nosave || server.config.save.length === 0)) return;
-  server.log.warning("redbun cannot save the dataset yet (no RDB persistence): exiting without saving it.");
+export function warnUnsavedShutdown(server: Server, save: boolean, nosave: boolean, force = false): boolean {
+  return saveOnShutdown(server, save, nosave, force);
 }
 
 export const serverCommands: CommandDef[] = [

@@ -571,10 +571,18 @@ function spopCommand(c: Client): void {
   const id = lookupSetWrite(c, 1);
   if (id === WRONG_TYPE) return;
   if (id === NO_KEY) return c.w.addNull();
-  addMemberReply(c.w, setPopRandom(db, id));
+  const member = setPopRandom(db, id);
+  addMemberReply(c.w, member);
   if (setCard(db, id) === 0) db.delete(id);
   else db.modified(id);
   c.server.dirty++;
+  // The pick is random: replay removes the member that was picked.
+  if (c.server.propagation.active) c.server.propagation.replaceCommand(db.id, ["SREM", c.argv.copy(1), String(member)]);
+}
+
+/** SPOP with a count propagates each member it took as an SREM of its own, as Redis 7.0 does. */
+function propagateSpopped(c: Client, member: Member): void {
+  c.server.propagation.add(c.db.id, ["SREM", c.argv.copy(1), String(member)]);
 }
 
 function spopWithCount(c: Client): void {
@@ -590,13 +598,22 @@ function spopWithCount(c: Client): void {
     unionDiffGeneric(c, 1, 1, -1, false);
     db.delete(id);
     c.server.dirty += size;
+    if (c.server.propagation.active) {
+      c.server.propagation.replaceCommand(db.id, [c.server.config.lazyfreeLazyServerDel ? "UNLINK" : "DEL", c.argv.copy(1)]);
+    }
     return;
   }
   c.server.dirty += count;
+  const propagating = c.server.propagation.active;
+  if (propagating) c.server.propagation.preventCommand();
   const remaining = size - count;
   if (remaining * SPOP_MOVE_STRATEGY_MUL > count) {
     c.w.addSetLen(count);
-    for (let k = 0; k < count; k++) addMemberReply(c.w, setPopRandom(db, id));
+    for (let k = 0; k < count; k++) {
+      const member = setPopRandom(db, id);
+      addMemberReply(c.w, member);
+      if (propagating) propagateSpopped(c, member);
+    }
   } else {
     spopKeepingFew(c, id, size, remaining);
   }
@@ -623,7 +640,12 @@ function spopKeepingFew(c: Client, id: number, size: number, remaining: number):
     kept.add(members[picked]!);
   }
   c.w.addSetLen(size - remaining);
-  for (let i = 0; i < size; i++) if (stays[i] === 0) addMemberReply(c.w, members[i]!);
+  const propagating = c.server.propagation.active;
+  for (let i = 0; i < size; i++) {
+    if (stays[i] !== 0) continue;
+    addMemberReply(c.w, members[i]!);
+    if (propagating) propagateSpopped(c, members[i]!);
+  }
   kept!.storeInto(db, id);
 }
 

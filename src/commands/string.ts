@@ -12,6 +12,7 @@ import { EMPTY_BULK, OK, type ReplyWriter } from "../resp/writer.ts";
 import { ERR, invalidExpireTime, wrongArity } from "../resp/errors.ts";
 import { keyRange, type CommandDef } from "./table.ts";
 import { parseInt64Arg, parseIntArg } from "./args.ts";
+import type { PropArg } from "../server/propagate.ts";
 import {
   type Int64,
   INT64_MAX,
@@ -213,6 +214,7 @@ function getdelCommand(c: Client): void {
   if (id < 0) return;
   c.db.delete(id);
   c.server.dirty++;
+  if (c.server.propagation.active) c.server.propagation.replaceCommand(c.db.id, ["DEL", c.argv.copy(1)]);
 }
 
 /** GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST] */
@@ -235,16 +237,26 @@ function getexCommand(c: Client): void {
     // An absolute time already past deletes the key now (not counted as an expiry).
     db.delete(id);
     c.server.dirty++;
+    if (c.server.propagation.active) propagateGetex(c, c.server.config.lazyfreeLazyExpire ? "UNLINK" : "DEL", -1);
   } else if (flags & OPT_EXPIRE) {
     db.setExpire(id, when);
     db.modified(id);
     c.server.dirty++;
+    if (c.server.propagation.active) propagateGetex(c, "PEXPIREAT", when);
   } else if (flags & OPT_PERSIST) {
     if (db.removeExpire(id)) {
       db.modified(id);
       c.server.dirty++;
+      if (c.server.propagation.active) propagateGetex(c, "PERSIST", -1);
     }
   }
+}
+
+/** GETEX propagates as what it did to the key: `name key [when]` (Redis rewrites the command vector). */
+function propagateGetex(c: Client, name: string, when: number): void {
+  const args: PropArg[] = [name, c.argv.copy(1)];
+  if (when >= 0) args.push(String(when));
+  c.server.propagation.replaceCommand(c.db.id, args);
 }
 
 /** GETSET key value */
@@ -253,6 +265,7 @@ function getsetCommand(c: Client): void {
   if (getGeneric(c, nowMs) === WRONG_TYPE) return;
   setValueArg(c, 1, 2, false, nowMs);
   c.server.dirty++;
+  if (c.server.propagation.active) c.server.propagation.replaceCommand(c.db.id, ["SET", c.argv.copy(1), c.argv.copy(2)]);
 }
 
 /** MGET key [key ...] */
@@ -359,7 +372,14 @@ function setGeneric(c: Client, flags: number, valueIndex: number, expireIndex: n
   // Like Redis's setKey lookup, this expires (and counts) a key past its time first.
   const id = setValueArg(c, 1, valueIndex, (flags & OPT_KEEPTTL) !== 0 || expireIndex >= 0, nowMs);
   c.server.dirty++;
-  if (expireIndex >= 0) db.setExpire(id, when);
+  if (expireIndex >= 0) {
+    db.setExpire(id, when);
+    // A relative time would move on replay: Redis propagates SET key value PXAT when,
+    // dropping the other options (NX, XX, GET) whatever time form the client used.
+    if (c.server.propagation.active) {
+      c.server.propagation.replaceCommand(db.id, ["SET", c.argv.copy(1), c.argv.copy(valueIndex), "PXAT", String(when)]);
+    }
+  }
   if (!(flags & OPT_GET)) {
     if (reply === SetReply.OkOrNil) c.w.addRaw(OK);
     else c.w.addInteger(1);
@@ -544,6 +564,8 @@ function incrbyfloatCommand(c: Client): void {
   else db.overwrite(id, true);
   setPlainString(db, id, bytes, 0, bytes.length);
   c.server.dirty++;
+  // The sum is formatted once: replay sets it rather than repeating long double arithmetic.
+  if (c.server.propagation.active) c.server.propagation.replaceCommand(db.id, ["SET", argv.copy(1), bytes, "KEEPTTL"]);
   c.w.addBulk(bytes);
 }
 

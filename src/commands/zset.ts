@@ -130,7 +130,7 @@ const INTEGRAL_SCORE_MAX = 2 ** 62;
  * 0, so that a listpack never keeps the sign of a zero, unlike a skiplist), anything else
  * as its "%.17g" text.
  */
-function lpInsertScore(buf: Uint8Array, p: number, where: LpWhere, score: number): Uint8Array {
+export function lpInsertScore(buf: Uint8Array, p: number, where: LpWhere, score: number): Uint8Array {
   if (Number.isSafeInteger(score)) return lpInsertInteger(buf, p, where, score);
   if (Number.isInteger(score) && Math.abs(score) <= INTEGRAL_SCORE_MAX) return lpInsertInteger(buf, p, where, BigInt(score));
   const text = formatDouble(score);
@@ -675,6 +675,8 @@ export const ZSET_MAX = 1;
  * key they wait on becomes ready.
  */
 export function zsetPopReply(c: Client, w: ReplyWriter, db: Db, id: number, where: number, count: number, emitKey: boolean, nested: boolean): void {
+  // ZMPOP and the blocking pops propagate as the ZPOPMIN/ZPOPMAX they did (Redis rewrites them).
+  if (emitKey && c.server.propagation.active) propagateZpop(c, db, id, where, count);
   const length = zsetLength(db, id);
   const popped = count < 0 ? 1 : Math.min(count, length);
   if (emitKey) {
@@ -1292,6 +1294,16 @@ function handlerBy(generic: (c: Client, by: number) => void, by: number): (c: Cl
 // ---------------------------------------------------------------------------------------
 // ZPOPMIN ZPOPMAX ZMPOP
 // ---------------------------------------------------------------------------------------
+
+/**
+ * `ZPOPMIN|ZPOPMAX key [popped]`: the number popped when the command took a count. Called
+ * before the pop, while the key still exists.
+ */
+function propagateZpop(c: Client, db: Db, id: number, where: number, count: number): void {
+  const args: string[] = [where === ZSET_MAX ? "ZPOPMAX" : "ZPOPMIN", db.table.keyString(id)];
+  if (count >= 0) args.push(String(Math.min(count, zsetLength(db, id))));
+  c.server.propagation.replaceCommand(db.id, args);
+}
 
 /**
  * Redis's genericZpopCommand: pops from the first existing key among arguments

@@ -64,16 +64,30 @@ import { lzfCompress } from "./lzf.ts";
 import { copyBytes } from "../util/bytes.ts";
 import { type Int64, formatInt64, parseLongLong, parsedInt64 } from "../util/numbers.ts";
 
-/** RDB object type bytes (rdb.h's RDB_TYPE_*) of the types and encodings Redis 7.0 saves. */
+/**
+ * RDB object type bytes (rdb.h's RDB_TYPE_*): the ones Redis 7.0 saves, and the older or
+ * foreign ones it still loads (rdb-load.ts converts or refuses them).
+ */
 export const enum RdbType {
   String = 0,
+  List = 1,
   Set = 2,
+  ZSet = 3,
   Hash = 4,
   ZSet2 = 5,
+  Module = 6,
+  Module2 = 7,
+  HashZipmap = 9,
+  ListZiplist = 10,
   SetIntset = 11,
+  ZSetZiplist = 12,
+  HashZiplist = 13,
+  ListQuicklist = 14,
+  StreamListpacks = 15,
   HashListpack = 16,
   ZSetListpack = 17,
   ListQuicklist2 = 18,
+  StreamListpacks2 = 19,
 }
 
 /** The first byte of a special string encoding: 11 in the top two bits (RDB_ENCVAL). */

@@ -20,6 +20,9 @@ import { activeExpireCycle } from "../cache/expire.ts";
 import { recordCommandLatency } from "../metrics/latency.ts";
 import { strerror } from "../config/params.ts";
 import { formatAddress, isLocalAddress } from "./address.ts";
+import { RdbState } from "../persistence/rdb.ts";
+import { Propagation } from "./propagate.ts";
+import { Aof } from "../persistence/aof.ts";
 
 function randomHex(chars: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(chars / 2));
@@ -60,6 +63,8 @@ export class Server {
   lastSaveMs = Date.now();
   /** Writes since the last save (INFO rdb_changes_since_last_save). */
   dirty = 0;
+  /** RDB save and load status (LASTSAVE, INFO persistence, DEBUG RELOAD). */
+  readonly rdb = new RdbState();
   /** Memory in use once started, and the highest seen (INFO used_memory_startup/peak). */
   readonly startupMemory: number;
   peakMemory: number;
@@ -88,6 +93,10 @@ export class Server {
   /** Clients whose wait ended, to run what they pipelined behind the blocking command. */
   private unblockedClients: Client[] = [];
   shuttingDown = false;
+  /** Where changes go after each command (the AOF now, replicas later); idle when nothing listens. */
+  readonly propagation = new Propagation();
+  /** The append-only file while `appendonly` is on. */
+  aof: Aof | null = null;
 
   constructor(config: Config, log: Logger) {
     this.config = config;
@@ -114,6 +123,7 @@ export class Server {
     config.onChange("hz", () => {
       if (this.cronTimer !== null) this.startCron();
     });
+    config.onChange("appendonly", () => this.applyAppendonly());
   }
 
   authRequired(): boolean {
@@ -289,6 +299,8 @@ export class Server {
       state.authRequired = !c.authenticated;
     }
     this.keepTail(c, buf, pos, end, Math.max(wantEnd, pos));
+    // The batch's commands reach the AOF before any of its replies leave.
+    if (this.aof !== null) this.aof.write();
     this.flush(c);
   }
 
@@ -366,11 +378,13 @@ export class Server {
     // the command before it in the same read), which adds its parsing to its duration, and
     // the time it sees is that reading too, at most one command old.
     const t0 = this.clock.monoMs;
+    const dirtyBefore = this.dirty;
     try {
       cmd.handler!(c);
     } catch (e) {
       this.handlerFailed(c, cmd, e);
     }
+    if (this.propagation.active) this.propagation.afterCommand(c.db.id, argv, this.dirty !== dirtyBefore);
     const dt = this.clock.tick() - t0;
     cmd.calls++;
     cmd.usec += dt * 1000;
@@ -466,6 +480,9 @@ export class Server {
     const now = this.clock.nowMs;
     // A pause keeps the dataset still, so that replicas stay consistent: no active expiry.
     if (this.activeExpireEnabled && !this.clientsPaused()) activeExpireCycle(this, now);
+    // Active expiry propagates each deletion alone, not as one transaction.
+    if (this.propagation.active) this.propagation.flushEach();
+    if (this.aof !== null) this.aof.cron();
     this.stats.opsPerSec.track(this.stats.commandsProcessed, now);
     this.stats.inputKbps.track(this.stats.netInputBytes / 1024, now);
     this.stats.outputKbps.track(this.stats.netOutputBytes / 1024, now);
@@ -626,6 +643,9 @@ export class Server {
         return w;
       },
       endSideReply: (c) => {
+        // A served client's pop propagates as its own unit, and is written before its reply.
+        if (this.propagation.active) this.propagation.flushPending();
+        if (this.aof !== null) this.aof.write();
         if (c.replyMode === ReplyMode.Off) this.sideWriter.len = 0;
         this.flush(c, this.sideWriter);
       },
@@ -650,6 +670,58 @@ export class Server {
       if (c.socket === null || c.blocked || c.postponed || c.qlen === 0) continue;
       this.processQuery(c, c.qbuf!, c.qlen);
     }
+  };
+
+  // -------------------------------------------------------------------------------------
+  // Propagation and the AOF
+  // -------------------------------------------------------------------------------------
+
+  /** Start-up with `appendonly yes`, after loading: open (or create) the AOF and propagate to it. */
+  openAofOnStart(): void {
+    const aof = new Aof(this);
+    aof.openOnStart();
+    this.attachAof(aof);
+  }
+
+  /** CONFIG SET appendonly: start with a rewrite, or stop (Redis's startAppendOnly/stopAppendOnly). */
+  private applyAppendonly(): string | void {
+    if (this.config.appendonly === (this.aof !== null)) return;
+    if (!this.config.appendonly) {
+      this.aof!.stop();
+      this.propagation.removeSink(this.aof!);
+      this.aof = null;
+      this.setExpiredHooks();
+      return;
+    }
+    const aof = new Aof(this);
+    try {
+      aof.startWithRewrite();
+    } catch (e) {
+      this.log.warning(`Error rewriting the append only file: ${(e as Error).message}`);
+      this.log.warning("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
+      return "Failed to start AOF";
+    }
+    this.attachAof(aof);
+  }
+
+  private attachAof(aof: Aof): void {
+    this.aof = aof;
+    this.propagation.addSink(aof);
+    this.setExpiredHooks();
+  }
+
+  /** Keys removed by expiry propagate as DEL (UNLINK with lazyfree-lazy-expire) while anything listens. */
+  private setExpiredHooks(): void {
+    const hook = this.propagation.active ? this.propagateExpired : null;
+    for (const db of this.dbs) db.expiredHook = hook;
+  }
+
+  /**
+   * An expiry's deletion joins the unit under way: a command that found the key expired
+   * propagates in MULTI/EXEC with it, as Redis 7.0 does; the cron sends its own one by one.
+   */
+  private readonly propagateExpired = (db: Db, key: string): void => {
+    this.propagation.add(db.id, [this.config.lazyfreeLazyExpire ? "UNLINK" : "DEL", key]);
   };
 
   /** CONFIG RESETSTAT: zero INFO's counters, command stats and error stats. */
@@ -677,6 +749,10 @@ export class Server {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     this.log.warning("User requested shutdown...");
+    if (this.aof !== null) {
+      this.log.notice("Calling fsync() on the AOF file.");
+      this.aof.stop();
+    }
     this.close();
     this.log.warning("redbun is now ready to exit, bye bye...");
     this.onShutdown?.(exitCode);

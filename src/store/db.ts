@@ -85,6 +85,12 @@ export class Db {
   readonly stats: KeyspaceStats;
   readonly clock: Clock;
   events: KeyspaceEvents | null = null;
+  /**
+   * Told of every key expiry removes, for propagation as DEL; null while nothing propagates,
+   * so that expiry builds no key string then. A slot of its own, because `events` is only
+   * set while clients block.
+   */
+  expiredHook: ((db: Db, key: string) => void) | null = null;
   /** Whether expired keys must stay for now (the server's CLIENT PAUSE); set by the server. */
   expiryHeld: () => boolean = neverHeld;
   /** Where the latin1-string methods put a key's bytes. */
@@ -218,14 +224,17 @@ export class Db {
 
   private deleteExpired(id: number): void {
     this.stats.expiredKeys++;
-    if (this.events === null) {
+    if (this.events === null && this.expiredHook === null) {
       this.table.delete(id);
       return;
     }
     const key = this.table.keyString(id);
     this.table.delete(id);
-    this.events.keyExpired(this, key);
-    this.events.keyModified(this, key);
+    if (this.expiredHook !== null) this.expiredHook(this, key);
+    if (this.events !== null) {
+      this.events.keyExpired(this, key);
+      this.events.keyModified(this, key);
+    }
   }
 
   /** Absolute expiry in ms, or -1 when the key has none. */

@@ -4,7 +4,9 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { Oracle, RespConn, encodeCommand } from "../oracle/harness.ts";
-import { logMessages, spawnReady, type ServerKind } from "../fixtures/logged-server.ts";
+import { freshDir, logMessages, spawnReady, type ServerKind } from "../fixtures/logged-server.ts";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { LatencyHistogram } from "../../src/metrics/latency.ts";
 
 let o: Oracle;
@@ -418,15 +420,33 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
-test("a shutdown that Redis would save on says in the log that redbun cannot save yet", async () => {
-  const warning = "# SERVER cannot save the dataset yet (no RDB persistence): exiting without saving it.";
-  for (const [args, warns] of [[["SHUTDOWN"], true], [["SHUTDOWN", "NOSAVE"], false], [["SHUTDOWN", "SAVE"], true]] as const) {
+test("a shutdown with save points, or SAVE, writes the RDB file first, as Redis does", async () => {
+  for (const [args, saves] of [[["SHUTDOWN"], true], [["SHUTDOWN", "NOSAVE"], false], [["SHUTDOWN", "SAVE"], true]] as const) {
+    const dir = freshDir();
     // Redis's default save points, which the other tests turn off.
-    await using s = await spawnReady("redbun", ["--save", "3600 1"]);
+    await using s = await spawnReady("redbun", ["--save", "3600 1"], { cwd: dir });
     const c = await s.connect();
     c.write(encodeCommand([...args]));
     expect(await c.readUntilClosed()).toBe("");
     expect(await s.exited()).toBe(0);
-    expect(logMessages(s.log).includes(warning)).toBe(warns);
+    const messages = logMessages(s.log);
+    expect(messages.includes("* Saving the final RDB snapshot before exiting.")).toBe(saves);
+    expect(messages.includes("* DB saved on disk")).toBe(saves);
+    expect(existsSync(join(dir, "dump.rdb"))).toBe(saves);
   }
+});
+
+test("SHUTDOWN fails with Redis's error when the final save cannot be written, and FORCE exits anyway", async () => {
+  const dir = freshDir();
+  await using s = await spawnReady("redbun", ["--save", "3600 1"], { cwd: dir });
+  const c = await s.connect();
+  // A directory where the file should go makes the rename fail.
+  mkdirSync(join(dir, "dump.rdb"));
+  await c.call("SET", "k", "v");
+  expect(await c.call("SHUTDOWN")).toBe("-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
+  expect(await c.call("PING")).toBe("+PONG\r\n");
+  c.write(encodeCommand(["SHUTDOWN", "FORCE"]));
+  expect(await c.readUntilClosed()).toBe("");
+  expect(await s.exited()).toBe(0);
+  expect(logMessages(s.log)).toContain("# Error trying to save the DB. Exit anyway.");
 });

@@ -1,0 +1,73 @@
+// Persistence commands: SAVE here, DEBUG RELOAD's work (reached through commands/debug.ts),
+// and the save SHUTDOWN makes (commands/server.ts). LASTSAVE lives with the server
+// commands and reads the time rdbSaveFile records.
+
+import type { Client } from "../server/client.ts";
+import type { Server } from "../server/server.ts";
+import type { CommandDef } from "./table.ts";
+import { OK } from "../resp/writer.ts";
+import { rdbLoadFile, rdbPath, rdbSaveFile } from "../persistence/rdb.ts";
+
+/** SAVE */
+function saveCommand(c: Client): void {
+  // Redis answers a failed save with a bare "-ERR"; the reason is in the log.
+  if (rdbSaveFile(c.server)) c.w.addRaw(OK);
+  else c.w.addError("ERR");
+}
+
+const RELOAD_OPTIONS_ERROR = "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";
+const RELOAD_LOAD_ERROR = "ERR Error trying to load the RDB dump, check server logs.";
+
+/**
+ * DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves the dataset (unless NOSAVE), empties it
+ * (unless NOFLUSH) and loads the RDB file back; MERGE lets loaded keys replace existing ones.
+ */
+export function debugReload(c: Client): void {
+  const argv = c.argv;
+  let save = true;
+  let flush = true;
+  let merge = false;
+  for (let i = 2; i < argv.count; i++) {
+    if (argv.is(i, "merge")) merge = true;
+    else if (argv.is(i, "noflush")) flush = false;
+    else if (argv.is(i, "nosave")) save = false;
+    else return c.w.addError(RELOAD_OPTIONS_ERROR);
+  }
+  const server = c.server;
+  if (save && !rdbSaveFile(server)) return c.w.addError("ERR");
+  if (flush) for (const db of server.dbs) db.flush();
+  try {
+    rdbLoadFile(server, rdbPath(server), { allowDuplicates: merge });
+  } catch {
+    // rdbLoadFile logged what went wrong.
+    return c.w.addError(RELOAD_LOAD_ERROR);
+  }
+  server.log.warning("DB reloaded by DEBUG RELOAD");
+  c.w.addRaw(OK);
+}
+
+/**
+ * The save SHUTDOWN makes on its way out: asked for (SAVE), or implied by configured save
+ * points unless NOSAVE. Returns false when the save failed and the server must stay up
+ * (FORCE exits anyway).
+ */
+export function saveOnShutdown(server: Server, save: boolean, nosave: boolean, force: boolean): boolean {
+  if (!save && (nosave || server.config.save.length === 0)) return true;
+  server.log.notice("Saving the final RDB snapshot before exiting.");
+  if (rdbSaveFile(server)) return true;
+  if (force) {
+    server.log.warning("Error trying to save the DB. Exit anyway.");
+    return true;
+  }
+  server.log.warning("Error trying to save the DB, can't exit.");
+  return false;
+}
+
+export const persistenceCommands: CommandDef[] = [
+  {
+    name: "save", arity: 1, flags: "admin noscript no_async_loading no_multi", group: "server", since: "1.0.0",
+    summary: "Synchronously save the dataset to disk",
+    complexity: "O(N) where N is the total number of keys in all databases",
+    handler: saveCommand,
+  },
+];

@@ -1,0 +1,155 @@
+// The command-form AOF base (Redis's rewriteAppendOnlyFileRio with aof-use-rdb-preamble
+// no): per non-empty database a SELECT, then one command per key that rebuilds its value,
+// at most AOF_REWRITE_ITEMS_PER_CMD items per command, and a PEXPIREAT for a time to live.
+
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { Server } from "../server/server.ts";
+import type { Db } from "../store/db.ts";
+import { ObjType } from "../store/object.ts";
+import { stringBytes } from "../store/string.ts";
+import type { Quicklist } from "../encoding/quicklist.ts";
+import type { SkiplistZSet } from "../encoding/skiplist.ts";
+import { lpFirst, lpGetLatin1, lpNext } from "../encoding/listpack.ts";
+import { locatePacked, packedAt } from "../store/packed.ts";
+import { metaEnc, Enc } from "../store/object.ts";
+import { setMembers } from "../commands/set.ts";
+import type { HashTable } from "../commands/hash.ts";
+import { formatDouble } from "../util/numbers.ts";
+import { RdbWriter } from "./rdb.ts";
+
+/** Items per command in a rewrite (AOF_REWRITE_ITEMS_PER_CMD). */
+export const AOF_REWRITE_ITEMS_PER_CMD = 64;
+
+/** Collects RESP commands into chunks of bytes. */
+class CommandText {
+  readonly chunks: Buffer[] = [];
+
+  command(args: readonly (string | Uint8Array)[]): void {
+    this.chunks.push(Buffer.from(`*${args.length}\r\n`, "latin1"));
+    for (const arg of args) {
+      const bytes = typeof arg === "string" ? Buffer.from(arg, "latin1") : arg;
+      this.chunks.push(Buffer.from(`$${bytes.length}\r\n`, "latin1"), Buffer.from(bytes), Buffer.from("\r\n", "latin1"));
+    }
+  }
+}
+
+/**
+ * Write the whole dataset as commands to `path` (through a temporary file and a rename,
+ * synced, as Redis's rewrite). Throws for a type this form cannot rebuild yet.
+ */
+export function writeCommandBase(server: Server, path: string): void {
+  const text = new CommandText();
+  for (const db of server.dbs) {
+    if (db.size === 0) continue;
+    text.command(["SELECT", String(db.id)]);
+    const ids: number[] = [];
+    let cursor = 0;
+    do cursor = db.table.scan(cursor, (id) => ids.push(id));
+    while (cursor !== 0);
+    for (const id of ids) rewriteKey(text, db, id, server.clock.nowMs);
+  }
+  const tmp = join(dirname(path), `temp-rewriteaof-${process.pid}.aof`);
+  const fd = openSync(tmp, "w");
+  try {
+    for (const chunk of text.chunks) {
+      let done = 0;
+      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/**
+ * The RDB-preamble base (aof-use-rdb-preamble yes): the dataset as an RDB file at `path`,
+ * written through a temporary file and a rename, synced.
+ */
+export function writeRdbBase(server: Server, path: string): void {
+  const tmp = join(dirname(path), `temp-rewriteaof-${process.pid}.rdb`);
+  const fd = openSync(tmp, "w");
+  try {
+    const writer = new RdbWriter(server, fd);
+    while (!writer.writeSome(Number.MAX_SAFE_INTEGER));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/** One key's commands; a key already past its time is left out, as Redis's rewrite skips it. */
+function rewriteKey(text: CommandText, db: Db, id: number, nowMs: number): void {
+  const expireAt = db.getExpire(id);
+  if (expireAt >= 0 && expireAt <= nowMs) return;
+  const key = db.table.keyString(id);
+  switch (db.typeOf(id)) {
+    case ObjType.String:
+      text.command(["SET", key, Buffer.from(stringBytes(db, id))]);
+      break;
+    case ObjType.List:
+      rewriteItems(text, "RPUSH", key, (db.table.getObject(id) as Quicklist).toArray(), 1);
+      break;
+    case ObjType.Set:
+      rewriteItems(text, "SADD", key, Array.from(setMembers(db, id)), 1);
+      break;
+    case ObjType.Hash:
+      rewriteItems(text, "HMSET", key, hashItems(db, id), 2);
+      break;
+    case ObjType.ZSet:
+      rewriteItems(text, "ZADD", key, zsetItems(db, id), 2);
+      break;
+    default:
+      throw new Error(`the command-form AOF rewrite cannot rebuild values of type ${db.typeOf(id)}`);
+  }
+  if (expireAt >= 0) text.command(["PEXPIREAT", key, String(expireAt)]);
+}
+
+/**
+ * `name key item ...` commands of at most AOF_REWRITE_ITEMS_PER_CMD items each, an item
+ * being `width` arguments (a field and its value, a score and its member).
+ */
+function rewriteItems(text: CommandText, name: string, key: string, args: readonly string[], width: number): void {
+  const step = AOF_REWRITE_ITEMS_PER_CMD * width;
+  for (let i = 0; i < args.length; i += step) text.command([name, key, ...args.slice(i, i + step)]);
+}
+
+/** Every entry of a listpack value, in order. */
+function listpackEntries(db: Db, id: number): string[] {
+  locatePacked(db, id);
+  const { buf, base } = packedAt;
+  const entries: string[] = [];
+  for (let p = lpFirst(buf, base); p >= 0; p = lpNext(buf, p)) entries.push(lpGetLatin1(buf, p));
+  return entries;
+}
+
+/** A score as a zset listpack holds it: a number's text, or "inf"/"-inf". */
+function listpackScore(text: string): number {
+  if (text === "inf") return Infinity;
+  if (text === "-inf") return -Infinity;
+  return Number(text);
+}
+
+/** Field, value, field, value ... */
+function hashItems(db: Db, id: number): string[] {
+  if (metaEnc(db.table.getMeta(id)) === Enc.ListPack) return listpackEntries(db, id);
+  const items: string[] = [];
+  for (const [field, value] of (db.table.getObject(id) as HashTable).fields.entries()) items.push(field, value);
+  return items;
+}
+
+/** Score, member, score, member ...; scores as Redis's rioWriteBulkDouble prints them ("%.17g"). */
+function zsetItems(db: Db, id: number): string[] {
+  const items: string[] = [];
+  if (metaEnc(db.table.getMeta(id)) === Enc.ListPack) {
+    const entries = listpackEntries(db, id);
+    for (let i = 0; i < entries.length; i += 2) items.push(formatDouble(listpackScore(entries[i + 1]!)), entries[i]!);
+    return items;
+  }
+  for (let node = (db.table.getObject(id) as SkiplistZSet).list.first; node !== null; node = node.next) {
+    items.push(formatDouble(node.score), node.member);
+  }
+  return items;
+}

@@ -1,0 +1,143 @@
+// Command propagation (Redis 7.0's call() with alsoPropagate, propagateNow and
+// rewriteClientCommandVector): after a command changed the dataset, the command, or the
+// deterministic form it asked for, goes to every sink (the AOF now, replicas later) with
+// the database it ran in. Sinks see a stream of (db, arguments) and decide themselves when
+// to emit SELECT, because the AOF and each replica track their selected database apart.
+//
+// Nothing here runs while no sink listens: the dispatcher and the commands test `active`
+// first, so the hot path pays one field read per command.
+
+import type { Argv } from "../resp/parser.ts";
+
+/** One argument of a propagated command: bytes, or a latin1 string (one char per byte). */
+export type PropArg = string | Uint8Array;
+
+/** Where propagated commands go: the AOF, and later each replica's stream. */
+export interface PropagationSink {
+  /** A command given as separate arguments, in database dbId. */
+  feedArgs(dbId: number, args: readonly PropArg[]): void;
+  /** The command being executed, as the client sent it; argv is only valid during the call. */
+  feedArgv(dbId: number, argv: Argv): void;
+}
+
+const MULTI: readonly PropArg[] = ["MULTI"];
+const EXEC: readonly PropArg[] = ["EXEC"];
+
+export class Propagation {
+  /** Whether any sink listens; commands build their rewritten forms only then. */
+  active = false;
+  private readonly sinks: PropagationSink[] = [];
+  /** Operations queued during the current execution unit (Redis's server.also_propagate). */
+  private readonly pendingDbs: number[] = [];
+  private readonly pendingArgs: (readonly PropArg[])[] = [];
+  /** Set when the running command replaced itself with pending operations (preventCommandPropagation). */
+  private suppressed = false;
+  /** Set when the running command must be propagated though it changed nothing (forceCommandPropagation). */
+  private forced = false;
+
+  addSink(sink: PropagationSink): void {
+    if (!this.sinks.includes(sink)) this.sinks.push(sink);
+    this.active = true;
+  }
+
+  removeSink(sink: PropagationSink): void {
+    const at = this.sinks.indexOf(sink);
+    if (at >= 0) this.sinks.splice(at, 1);
+    this.active = this.sinks.length > 0;
+    if (!this.active) this.reset();
+  }
+
+  /** Queue an operation to propagate at the end of the current unit (Redis's alsoPropagate). */
+  add(dbId: number, args: readonly PropArg[]): void {
+    this.pendingDbs.push(dbId);
+    this.pendingArgs.push(args);
+  }
+
+  /**
+   * The running command propagates as `args` instead of its own arguments (Redis's
+   * rewriteClientCommandVector). The caller only asks when the command changed something.
+   */
+  replaceCommand(dbId: number, args: readonly PropArg[]): void {
+    this.add(dbId, args);
+    this.suppressed = true;
+  }
+
+  /** The running command is not propagated itself (Redis's preventCommandPropagation). */
+  preventCommand(): void {
+    this.suppressed = true;
+  }
+
+  /** The running command is propagated even if it changed nothing (FLUSHALL on empty databases). */
+  forceCommand(): void {
+    this.forced = true;
+  }
+
+  /**
+   * The dispatcher's call after a command ran, while active: the command's own arguments
+   * follow whatever it queued, unless it replaced itself, and everything goes out as one unit.
+   */
+  afterCommand(dbId: number, argv: Argv, dirtied: boolean): void {
+    const propagateArgv = (dirtied || this.forced) && !this.suppressed;
+    this.suppressed = this.forced = false;
+    const queued = this.pendingDbs.length;
+    if (queued === 0) {
+      if (propagateArgv) for (const sink of this.sinks) sink.feedArgv(dbId, argv);
+      return;
+    }
+    const wrap = queued + (propagateArgv ? 1 : 0) > 1;
+    if (wrap) this.emit(this.pendingDbs[0]!, MULTI);
+    this.emitPending();
+    if (propagateArgv) for (const sink of this.sinks) sink.feedArgv(dbId, argv);
+    // EXEC takes the last operation's database so that no SELECT comes before it.
+    if (wrap) this.emit(propagateArgv ? dbId : this.lastDb, EXEC);
+    this.clearPending();
+  }
+
+  /**
+   * Send what was queued outside any command (served blocked clients, active expiry), as
+   * Redis's propagatePendingCommands does after such a unit: wrapped in MULTI/EXEC when
+   * there is more than one operation.
+   */
+  flushPending(): void {
+    this.suppressed = this.forced = false;
+    const queued = this.pendingDbs.length;
+    if (queued === 0) return;
+    if (queued > 1) this.emit(this.pendingDbs[0]!, MULTI);
+    const lastDb = this.lastDb;
+    this.emitPending();
+    if (queued > 1) this.emit(lastDb, EXEC);
+    this.clearPending();
+  }
+
+  /** Send each queued operation as a unit of its own (the active expiry cycle's deletions). */
+  flushEach(): void {
+    this.suppressed = this.forced = false;
+    if (this.pendingDbs.length === 0) return;
+    this.emitPending();
+    this.clearPending();
+  }
+
+  private get lastDb(): number {
+    return this.pendingDbs[this.pendingDbs.length - 1]!;
+  }
+
+  private emitPending(): void {
+    const dbs = this.pendingDbs;
+    const args = this.pendingArgs;
+    for (let i = 0; i < dbs.length; i++) this.emit(dbs[i]!, args[i]!);
+  }
+
+  private emit(dbId: number, args: readonly PropArg[]): void {
+    for (const sink of this.sinks) sink.feedArgs(dbId, args);
+  }
+
+  private clearPending(): void {
+    this.pendingDbs.length = 0;
+    this.pendingArgs.length = 0;
+  }
+
+  private reset(): void {
+    this.clearPending();
+    this.suppressed = this.forced = false;
+  }
+}
