@@ -103,7 +103,7 @@ function debugObject(c: Client): void {
   const lru = metaLru(meta);
   const line =
     `Value at:0x${valueAddress(id).toString(16)} refcount:1 encoding:${encodingName(metaEnc(meta))}` +
-    ` serializedlength:${savedObjectLength(db, id, c.server.config.rdbcompression)} lru:${lru} lru_seconds_idle:${idleSeconds(lru, c.server.clock.nowMs)}`;
+    ` serializedlength:${savedObjectLength(db.table, id, c.server.config.rdbcompression)} lru:${lru} lru_seconds_idle:${idleSeconds(lru, c.server.clock.nowMs)}`;
   const extra = metaEnc(meta) === Enc.QuickList ? (db.table.getObject(id) as Quicklist).debugFields() : "";
   c.w.addSimple(line + extra);
 }

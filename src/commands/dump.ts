@@ -39,8 +39,8 @@ function dumpPayload(c: Client, db: Db, id: number): void {
   const sink = payloadSink;
   sink.clear();
   sink.compress = c.server.config.rdbcompression;
-  saveObjectType(sink, db, id);
-  saveObject(sink, db, id);
+  saveObjectType(sink, db.table, id);
+  saveObject(sink, db.table, id);
   sink.writeByte(RDB_VERSION & 0xff);
   sink.writeByte(RDB_VERSION >>> 8);
   payloadCrc.reset();

@@ -14,6 +14,7 @@ import { SCAN_ARGUMENTS, scanCommand } from "./scan.ts";
 import { Enc, META_UNSHARED, ObjType, encodingName, lruClock, metaEnc, metaLru, metaType, packMeta, typeName } from "../store/object.ts";
 import { globMatch, isMatchAll } from "../util/glob.ts";
 import { bytesEqual } from "../util/bytes.ts";
+import { rdbSaveFile } from "../persistence/rdb.ts";
 import { dupString, stringToInt64 } from "../store/string.ts";
 
 // ---------------------------------------------------------------------------------------
@@ -270,10 +271,15 @@ function flushdbCommand(c: Client): void {
 /** FLUSHALL [ASYNC | SYNC] */
 function flushallCommand(c: Client): void {
   if (!parseFlushMode(c)) return;
+  const server = c.server;
   let removed = 0;
-  for (const db of c.server.dbs) removed += db.flush();
-  c.server.dirty += removed;
-  if (c.server.propagation.active) c.server.propagation.forceCommand();
+  for (const db of server.dbs) removed += db.flush();
+  server.dirty += removed;
+  // Redis's flushAllDataAndResetRDB: a BGSAVE of the old data is stopped, and with save
+  // points the empty dataset is saved at once.
+  server.rdb.bgsave?.abort();
+  if (server.config.save.length > 0) rdbSaveFile(server);
+  if (server.propagation.active) server.propagation.forceCommand();
   c.w.addRaw(OK);
 }
 

@@ -7,12 +7,35 @@ import type { Server } from "../server/server.ts";
 import type { CommandDef } from "./table.ts";
 import { OK } from "../resp/writer.ts";
 import { rdbLoadFile, rdbPath, rdbSaveFile } from "../persistence/rdb.ts";
+import { BackgroundSave } from "../persistence/bgsave.ts";
+import { ERR } from "../resp/errors.ts";
+
+const BGSAVE_IN_PROGRESS = "ERR Background save already in progress";
 
 /** SAVE */
 function saveCommand(c: Client): void {
+  if (c.server.rdb.bgsave !== null) return c.w.addError(BGSAVE_IN_PROGRESS);
   // Redis answers a failed save with a bare "-ERR"; the reason is in the log.
   if (rdbSaveFile(c.server)) c.w.addRaw(OK);
   else c.w.addError("ERR");
+}
+
+/** BGSAVE [SCHEDULE] */
+function bgsaveCommand(c: Client): void {
+  const argv = c.argv;
+  // SCHEDULE only matters while another background job runs, and BGSAVE is the only one.
+  if (argv.count > 2 || (argv.count === 2 && !argv.is(1, "schedule"))) return c.w.addErrorBytes(ERR.syntax);
+  if (c.server.rdb.bgsave !== null) return c.w.addError(BGSAVE_IN_PROGRESS);
+  if (startBackgroundSave(c.server)) c.w.addSimple("Background saving started");
+  else c.w.addError("ERR");
+}
+
+/** rdbSaveBackground: starts a BGSAVE unless one runs; false when it could not start. */
+export function startBackgroundSave(server: Server): boolean {
+  if (server.rdb.bgsave !== null) return false;
+  server.rdb.lastBgsaveTryMs = Date.now();
+  server.rdb.bgsave = BackgroundSave.start(server);
+  return server.rdb.bgsave !== null;
 }
 
 const RELOAD_OPTIONS_ERROR = "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";
@@ -52,6 +75,10 @@ export function debugReload(c: Client): void {
  * (FORCE exits anyway).
  */
 export function saveOnShutdown(server: Server, save: boolean, nosave: boolean, force: boolean): boolean {
+  if (server.rdb.bgsave !== null) {
+    server.log.warning("There is a child saving an .rdb. Killing it!");
+    server.rdb.bgsave.abort();
+  }
   if (!save && (nosave || server.config.save.length === 0)) return true;
   server.log.notice("Saving the final RDB snapshot before exiting.");
   if (rdbSaveFile(server)) return true;
@@ -64,6 +91,13 @@ export function saveOnShutdown(server: Server, save: boolean, nosave: boolean, f
 }
 
 export const persistenceCommands: CommandDef[] = [
+  {
+    name: "bgsave", arity: -1, flags: "admin noscript no_async_loading", group: "server", since: "1.0.0",
+    summary: "Asynchronously save the dataset to disk", complexity: "O(1)",
+    history: [["3.2.2", "Added the `SCHEDULE` option."]],
+    arguments: [{ name: "schedule", type: "pure-token", token: "SCHEDULE", flags: ["optional"], since: "3.2.2" }],
+    handler: bgsaveCommand,
+  },
   {
     name: "save", arity: 1, flags: "admin noscript no_async_loading no_multi", group: "server", since: "1.0.0",
     summary: "Synchronously save the dataset to disk",

@@ -195,25 +195,32 @@ function memorySection(s: Server): string[] {
 }
 
 function persistenceSection(s: Server): string[] {
+  const rdb = s.rdb;
+  const bgsave = rdb.bgsave;
+  const saving = bgsave !== null;
+  const keysTotal = saving ? bgsave.keysTotal : 0;
+  const keysDone = saving ? bgsave.keysWritten : 0;
+  const nowMs = Date.now();
   return [
-    "loading:0",
+    `loading:${rdb.loading ? 1 : 0}`,
     "async_loading:0",
     "current_cow_peak:0",
     "current_cow_size:0",
     "current_cow_size_age:0",
-    "current_fork_perc:0.00",
-    "current_save_keys_processed:0",
-    "current_save_keys_total:0",
+    // Redis's fork progress: the share of keys the save has written.
+    `current_fork_perc:${keysTotal > 0 ? ((keysDone / keysTotal) * 100).toFixed(2) : "0.00"}`,
+    `current_save_keys_processed:${keysDone}`,
+    `current_save_keys_total:${keysTotal}`,
     `rdb_changes_since_last_save:${s.dirty}`,
-    "rdb_bgsave_in_progress:0",
+    `rdb_bgsave_in_progress:${saving ? 1 : 0}`,
     `rdb_last_save_time:${Math.floor(s.lastSaveMs / 1000)}`,
-    "rdb_last_bgsave_status:ok",
-    "rdb_last_bgsave_time_sec:-1",
-    "rdb_current_bgsave_time_sec:-1",
-    "rdb_saves:0",
+    `rdb_last_bgsave_status:${rdb.lastSaveOk ? "ok" : "err"}`,
+    `rdb_last_bgsave_time_sec:${rdb.lastBgsaveTimeSec}`,
+    `rdb_current_bgsave_time_sec:${saving ? Math.floor((nowMs - bgsave.startedMs) / 1000) : -1}`,
+    `rdb_saves:${rdb.saves}`,
     "rdb_last_cow_size:0",
-    "rdb_last_load_keys_expired:0",
-    "rdb_last_load_keys_loaded:0",
+    `rdb_last_load_keys_expired:${rdb.lastLoadKeysExpired}`,
+    `rdb_last_load_keys_loaded:${rdb.lastLoadKeysLoaded}`,
     "aof_enabled:0",
     "aof_rewrite_in_progress:0",
     "aof_rewrite_scheduled:0",

@@ -50,10 +50,9 @@
  * Both take exactly the same path, LZF included, so the count is the length of the bytes.
  */
 
-import type { Db } from "../store/db.ts";
 import { Enc, ObjType, metaEnc, metaType } from "../store/object.ts";
-import { ValueKind } from "../store/keytable.ts";
-import { locatePacked, packedAt } from "../store/packed.ts";
+import { type KeyTable, ValueKind } from "../store/keytable.ts";
+import { locatePackedIn, packedAt } from "../store/packed.ts";
 import { lpBytes } from "../encoding/listpack.ts";
 import { intsetBytes } from "../encoding/intset.ts";
 import type { Quicklist, QuicklistNode } from "../encoding/quicklist.ts";
@@ -360,28 +359,31 @@ export function rdbTypeOf(meta: number): RdbType {
 }
 
 /** rdbSaveObjectType. */
-export function saveObjectType(sink: RdbSink, db: Db, id: number): void {
-  sink.writeByte(rdbTypeOf(db.table.getMeta(id)));
+export function saveObjectType(sink: RdbSink, table: KeyTable, id: number): void {
+  sink.writeByte(rdbTypeOf(table.getMeta(id)));
 }
 
-/** rdbSaveObject: the value of key `id`, without its type byte. */
-export function saveObject(sink: RdbSink, db: Db, id: number): void {
-  const meta = db.table.getMeta(id);
+/**
+ * rdbSaveObject: the value of key `id`, without its type byte. It takes the table, not a
+ * database, because a background save also writes from tables FLUSHDB took away.
+ */
+export function saveObject(sink: RdbSink, table: KeyTable, id: number): void {
+  const meta = table.getMeta(id);
   const enc = metaEnc(meta);
   switch (metaType(meta)) {
     case ObjType.String:
-      return saveStringValue(sink, db, id);
+      return saveStringValue(sink, table, id);
     case ObjType.List:
-      return saveQuicklist(sink, db.table.getObject(id) as Quicklist);
+      return saveQuicklist(sink, table.getObject(id) as Quicklist);
     case ObjType.Set:
-      if (enc === Enc.IntSet) return savePacked(sink, db, id, enc);
-      return saveMembers(sink, db.table.getObject(id) as Dict<null>);
+      if (enc === Enc.IntSet) return savePacked(sink, table, id, enc);
+      return saveMembers(sink, table.getObject(id) as Dict<null>);
     case ObjType.ZSet:
-      if (enc === Enc.ListPack) return savePacked(sink, db, id, enc);
-      return saveSkiplist(sink, db.table.getObject(id) as SkiplistZSet);
+      if (enc === Enc.ListPack) return savePacked(sink, table, id, enc);
+      return saveSkiplist(sink, table.getObject(id) as SkiplistZSet);
     case ObjType.Hash:
-      if (enc === Enc.ListPack) return savePacked(sink, db, id, enc);
-      return saveFields(sink, (db.table.getObject(id) as HashTable).fields);
+      if (enc === Enc.ListPack) return savePacked(sink, table, id, enc);
+      return saveFields(sink, (table.getObject(id) as HashTable).fields);
     default:
       throw new Error(`no RDB encoding for values of type ${metaType(meta)}`);
   }
@@ -391,16 +393,15 @@ export function saveObject(sink: RdbSink, db: Db, id: number): void {
 const measurer = new RdbSink(true, true);
 
 /** rdbSavedObjectLen: how many bytes saveObject writes for `id` (DEBUG OBJECT's serializedlength). */
-export function savedObjectLength(db: Db, id: number, compress: boolean): number {
+export function savedObjectLength(table: KeyTable, id: number, compress: boolean): number {
   measurer.compress = compress;
   measurer.clear();
-  saveObject(measurer, db, id);
+  saveObject(measurer, table, id);
   return measurer.length;
 }
 
 /** A string value from wherever the keyspace keeps it (see store/string.ts). */
-function saveStringValue(sink: RdbSink, db: Db, id: number): void {
-  const table = db.table;
+function saveStringValue(sink: RdbSink, table: KeyTable, id: number): void {
   switch (table.valueKind(id)) {
     case ValueKind.Bytes:
       return saveRawString(sink, table.valuePage(id), table.valueOffset(id), table.valueLength(id));
@@ -415,8 +416,8 @@ function saveStringValue(sink: RdbSink, db: Db, id: number): void {
 }
 
 /** A listpack or an intset: its bytes, as one string. */
-function savePacked(sink: RdbSink, db: Db, id: number, enc: Enc): void {
-  locatePacked(db, id);
+function savePacked(sink: RdbSink, table: KeyTable, id: number, enc: Enc): void {
+  locatePackedIn(table, id);
   const { buf, base } = packedAt;
   const size = enc === Enc.IntSet ? intsetBytes(buf, base) : lpBytes(buf, base);
   saveRawString(sink, buf, base, size);

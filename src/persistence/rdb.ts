@@ -41,6 +41,9 @@ import { hashBytes } from "../util/hash.ts";
 import { latin1 } from "../resp/parser.ts";
 import { RdbSink, saveLength, saveObject, saveObjectType, saveRawString, saveInt64String } from "./rdb-value.ts";
 import { Crc64, crcHex } from "./crc64.ts";
+import { Snapshot, type SnapshotWriter } from "./snapshot.ts";
+import type { BackgroundSave } from "./bgsave.ts";
+import type { KeyTable } from "../store/keytable.ts";
 import { EmptyKeyError, KEY_SLOT, RdbError, RdbReader, isObjectType, loadValue, storeLoaded } from "./rdb-load.ts";
 import { REDIS_VERSION } from "../version.ts";
 import { lfuDecayedCounter } from "../commands/keyspace.ts";
@@ -92,6 +95,12 @@ export class RdbState {
   lastLoadKeysExpired = 0;
   /** True while a load runs (INFO loading). */
   loading = false;
+  /** The BGSAVE under way, if any. */
+  bgsave: BackgroundSave | null = null;
+  /** How long the last BGSAVE took, in whole seconds (INFO rdb_last_bgsave_time_sec). */
+  lastBgsaveTimeSec = -1;
+  /** When a BGSAVE was last started (the save points' retry delay after a failure). */
+  lastBgsaveTryMs = 0;
 }
 
 /** Where `dir` and `dbfilename` put the RDB file. */
@@ -128,12 +137,18 @@ let pooledSink: RdbSink | null = null;
  * Writes the dataset of `server` as an RDB file into `fd`, a bounded amount per
  * writeSome call. Keys are visited by id in each database.
  */
-export class RdbWriter {
+export class RdbWriter implements SnapshotWriter {
   private readonly sink: RdbSink;
   private readonly crc = new Crc64();
   private phase = Phase.Header;
+  /** The database whose keys are being written in turn. */
   private dbIndex = 0;
-  private nextId = 0;
+  /** The database the last SELECTDB named, -1 before the first. */
+  private outputDb = -1;
+  /** Per database: whether its RESIZEDB hint is written (once, with its first SELECTDB). */
+  private readonly sized: boolean[] = [];
+  /** The keys to write: every database as it was when the writer was made. */
+  readonly snapshot: Snapshot;
   private readonly checksum: boolean;
   private readonly saveLru: boolean;
   private readonly saveLfu: boolean;
@@ -145,6 +160,8 @@ export class RdbWriter {
     private readonly server: Server,
     private readonly fd: number,
   ) {
+    this.snapshot = new Snapshot(server.dbs.map((db) => db.table));
+    this.snapshot.attach(this);
     const config = server.config;
     if (pooledSink === null) pooledSink = new RdbSink(config.rdbcompression, false, 2 * FLUSH_BYTES);
     this.sink = pooledSink;
@@ -217,39 +234,56 @@ export class RdbWriter {
     saveInt64String(this.sink, value);
   }
 
-  /** Writes the next key (and the database header before a database's first key); false when none is left. */
+  /** Writes the next key the snapshot owes in turn; false when none is left. */
   private writeNextKey(): boolean {
-    const dbs = this.server.dbs;
-    while (this.dbIndex < dbs.length) {
-      const db = dbs[this.dbIndex]!;
-      const table = db.table;
-      if (this.nextId === 0 && table.size > 0) this.writeDbHeader(db);
-      const limit = table.size > 0 ? table.idLimit : 0;
-      while (this.nextId < limit) {
-        const id = this.nextId++;
-        if (!table.isLive(id)) continue;
-        this.writeKey(db, id);
+    const snapshot = this.snapshot;
+    while (this.dbIndex < snapshot.tables.length) {
+      const id = snapshot.takeNext(this.dbIndex);
+      if (id >= 0) {
+        this.writeRecord(this.dbIndex, snapshot.tables[this.dbIndex]!, id);
         return true;
       }
       this.dbIndex++;
-      this.nextId = 0;
     }
     return false;
   }
 
-  private writeDbHeader(db: Db): void {
+  /**
+   * SnapshotWriter: a key about to change, written out of turn while the save is under way
+   * (between slices, so the header may not be written yet).
+   */
+  writeKey(dbIndex: number, table: KeyTable, id: number): void {
+    if (this.phase === Phase.Header) {
+      this.writeHeader();
+      this.phase = Phase.Databases;
+    }
+    this.writeRecord(dbIndex, table, id);
+    if (this.sink.length >= FLUSH_BYTES) this.flush();
+  }
+
+  /**
+   * SELECTDB before a key of another database than the last one written; the first one of
+   * a database carries the RESIZEDB hint. Keys written out of turn make the file switch
+   * databases more than once, which loaders (Redis's included) take as they come.
+   */
+  private selectDb(dbIndex: number, table: KeyTable): void {
+    if (this.outputDb === dbIndex) return;
     const sink = this.sink;
     sink.writeByte(OP_SELECTDB);
-    saveLength(sink, db.id);
-    sink.writeByte(OP_RESIZEDB);
-    saveLength(sink, db.table.size);
-    saveLength(sink, db.table.volatileCount);
+    saveLength(sink, dbIndex);
+    if (!this.sized[dbIndex]) {
+      this.sized[dbIndex] = true;
+      sink.writeByte(OP_RESIZEDB);
+      saveLength(sink, table.size);
+      saveLength(sink, table.volatileCount);
+    }
+    this.outputDb = dbIndex;
   }
 
   /** rdbSaveKeyValuePair: expiry, access time or frequency, type, key, value. */
-  private writeKey(db: Db, id: number): void {
+  private writeRecord(dbIndex: number, table: KeyTable, id: number): void {
+    this.selectDb(dbIndex, table);
     const sink = this.sink;
-    const table = db.table;
     const expireAt = table.expireAt(id);
     if (expireAt >= 0) {
       sink.writeByte(OP_EXPIRETIME_MS);
@@ -262,9 +296,9 @@ export class RdbWriter {
       sink.writeByte(OP_FREQ);
       sink.writeByte(lfuDecayedCounter(metaLru(table.getMeta(id)), Date.now(), this.server.config.lfuDecayTime));
     }
-    saveObjectType(sink, db, id);
+    saveObjectType(sink, table, id);
     saveRawString(sink, table.keyPage(id), table.keyOffset(id), table.keyLength(id));
-    saveObject(sink, db, id);
+    saveObject(sink, table, id);
     this.keysWritten++;
   }
 
@@ -305,27 +339,52 @@ function usedMemory(): number {
  * on success the change counter restarts and LASTSAVE moves.
  */
 export function rdbSaveFile(server: Server, path: Buffer | string = rdbPath(server)): boolean {
-  const temp = joinDir(server.config.dir, `temp-${process.pid}.rdb`);
-  let fd: number;
-  try {
-    fd = openSync(temp, "w");
-  } catch (e) {
-    server.log.warning(
-      `Failed opening the temp RDB file temp-${process.pid}.rdb (in server root dir ${server.config.dir}) for saving: ${errorText(e)}`,
-    );
-    return saveFailed(server);
-  }
+  // Both would write temp-<pid>.rdb: a synchronous save (DEBUG RELOAD) supersedes a background one.
+  server.rdb.bgsave?.abort();
+  const temp = tempRdbPath(server);
+  const fd = openTempRdb(server, temp);
+  if (fd < 0) return saveFailed(server);
   try {
     const writer = new RdbWriter(server, fd);
     while (!writer.writeSome(UNBOUNDED));
     fsyncSync(fd);
     closeSync(fd);
   } catch (e) {
-    server.log.warning(`Write error saving DB on disk: ${errorText(e)}`);
-    closeQuietly(fd);
-    unlinkQuietly(temp);
-    return saveFailed(server);
+    return rdbWriteFailed(server, fd, temp, e);
   }
+  if (!commitRdbFile(server, temp, path)) return false;
+  server.log.notice("DB saved on disk");
+  savedNow(server, server.dirty);
+  return true;
+}
+
+/** Where a save writes before the rename: `temp-<pid>.rdb` in `dir`, as Redis names it. */
+export function tempRdbPath(server: Server): Buffer {
+  return joinDir(server.config.dir, `temp-${process.pid}.rdb`);
+}
+
+/** Opens the temp file for writing; logs Redis's message and returns -1 when it cannot. */
+export function openTempRdb(server: Server, temp: Buffer): number {
+  try {
+    return openSync(temp, "w");
+  } catch (e) {
+    server.log.warning(
+      `Failed opening the temp RDB file temp-${process.pid}.rdb (in server root dir ${server.config.dir}) for saving: ${errorText(e)}`,
+    );
+    return -1;
+  }
+}
+
+/** A write or fsync of the temp file failed: log, drop the temp file, count the failure. */
+export function rdbWriteFailed(server: Server, fd: number, temp: Buffer, e: unknown): false {
+  server.log.warning(`Write error saving DB on disk: ${errorText(e)}`);
+  closeQuietly(fd);
+  unlinkQuietly(temp);
+  return saveFailed(server);
+}
+
+/** Renames the complete, synced temp file over `path` and syncs the directory. */
+export function commitRdbFile(server: Server, temp: Buffer, path: Buffer | string): boolean {
   try {
     renameSync(temp, path);
   } catch (e) {
@@ -334,15 +393,21 @@ export function rdbSaveFile(server: Server, path: Buffer | string = rdbPath(serv
     return saveFailed(server);
   }
   fsyncDir(server.config.dir);
-  server.log.notice("DB saved on disk");
-  server.dirty = 0;
-  server.lastSaveMs = Date.now();
-  server.rdb.lastSaveOk = true;
-  server.rdb.saves++;
   return true;
 }
 
-function saveFailed(server: Server): boolean {
+/**
+ * A save of the dataset as it was when `dirtyAtStart` changes had been made is on disk:
+ * the changes made since (during a background save) still count as unsaved.
+ */
+export function savedNow(server: Server, dirtyAtStart: number): void {
+  server.dirty -= dirtyAtStart;
+  server.lastSaveMs = Date.now();
+  server.rdb.lastSaveOk = true;
+  server.rdb.saves++;
+}
+
+export function saveFailed(server: Server): false {
   server.rdb.lastSaveOk = false;
   return false;
 }
@@ -356,7 +421,7 @@ function errorText(e: unknown): string {
   return (e as Error).message;
 }
 
-function closeQuietly(fd: number): void {
+export function closeQuietly(fd: number): void {
   try {
     closeSync(fd);
   } catch {
@@ -364,7 +429,7 @@ function closeQuietly(fd: number): void {
   }
 }
 
-function unlinkQuietly(path: Buffer): void {
+export function unlinkQuietly(path: Buffer): void {
   try {
     unlinkSync(path);
   } catch {

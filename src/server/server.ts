@@ -23,6 +23,7 @@ import { formatAddress, isLocalAddress } from "./address.ts";
 import { RdbState } from "../persistence/rdb.ts";
 import { Propagation } from "./propagate.ts";
 import { Aof } from "../persistence/aof.ts";
+import { saveCron } from "../persistence/bgsave.ts";
 
 function randomHex(chars: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(chars / 2));
@@ -483,6 +484,7 @@ export class Server {
     // Active expiry propagates each deletion alone, not as one transaction.
     if (this.propagation.active) this.propagation.flushEach();
     if (this.aof !== null) this.aof.cron();
+    saveCron(this, now);
     this.stats.opsPerSec.track(this.stats.commandsProcessed, now);
     this.stats.inputKbps.track(this.stats.netInputBytes / 1024, now);
     this.stats.outputKbps.track(this.stats.netOutputBytes / 1024, now);

@@ -16,6 +16,7 @@ import { KeyTable, ValueKind } from "./keytable.ts";
 import { hashBytes } from "../util/hash.ts";
 import { type ObjType, lruClock, metaType, withLru } from "./object.ts";
 import type { Argv } from "../resp/parser.ts";
+import type { Snapshot } from "../persistence/snapshot.ts";
 
 /** The id lookups return for a key that does not exist. */
 export const NO_KEY = -1;
@@ -91,6 +92,11 @@ export class Db {
    * set while clients block.
    */
   expiredHook: ((db: Db, key: string) => void) | null = null;
+  /**
+   * The background save under way, told before any key changes or goes so that it can
+   * write the key as it was first (see persistence/snapshot.ts); null when none runs.
+   */
+  snapshot: Snapshot | null = null;
   /** Whether expired keys must stay for now (the server's CLIENT PAUSE); set by the server. */
   expiryHeld: () => boolean = neverHeld;
   /** Where the latin1-string methods put a key's bytes. */
@@ -150,7 +156,11 @@ export class Db {
   /** Lookup for a write: touches the LRU clock, no hit/miss stats. */
   lookupWriteBytes(buf: Uint8Array, start: number, len: number, nowMs = this.clock.nowMs): number {
     const id = this.peekBytes(buf, start, len, nowMs);
-    if (id >= 0) this.touch(id, nowMs);
+    if (id >= 0) {
+      // The caller may change the value in place from here on.
+      if (this.snapshot !== null) this.snapshot.beforeChange(this.table, id);
+      this.touch(id, nowMs);
+    }
     return id;
   }
 
@@ -224,6 +234,7 @@ export class Db {
 
   private deleteExpired(id: number): void {
     this.stats.expiredKeys++;
+    if (this.snapshot !== null) this.snapshot.beforeChange(this.table, id);
     if (this.events === null && this.expiredHook === null) {
       this.table.delete(id);
       return;
@@ -243,11 +254,13 @@ export class Db {
   }
 
   setExpire(id: number, whenMs: number): void {
+    if (this.snapshot !== null) this.snapshot.beforeChange(this.table, id);
     this.table.setExpire(id, whenMs);
   }
 
   /** Returns true when the key had a time to live. */
   removeExpire(id: number): boolean {
+    if (this.snapshot !== null) this.snapshot.beforeChange(this.table, id);
     return this.table.clearExpire(id);
   }
 
@@ -284,6 +297,7 @@ export class Db {
     const table = this.table;
     const hash = hashBytes(buf, start, len);
     let id = table.findHashed(hash, buf, start, len);
+    if (id >= 0 && this.snapshot !== null) this.snapshot.beforeChange(table, id);
     if (id >= 0 && table.volatileCount !== 0 && table.expireAt(id) >= 0) {
       if (this.expireIfNeeded(id, nowMs)) id = NO_KEY;
       else if (!keepTtl) table.clearExpire(id);
@@ -299,12 +313,14 @@ export class Db {
 
   /** Redis's dbOverwrite of a key found by a lookup: drops its time to live unless keepTtl. */
   overwrite(id: number, keepTtl: boolean): void {
+    if (this.snapshot !== null) this.snapshot.beforeChange(this.table, id);
     if (!keepTtl && this.table.volatileCount !== 0) this.table.clearExpire(id);
     this.modified(id);
   }
 
   /** Remove a key, its value and its expiry. */
   delete(id: number): void {
+    if (this.snapshot !== null) this.snapshot.beforeChange(this.table, id);
     if (this.events === null) {
       this.table.delete(id);
       return;
@@ -327,6 +343,7 @@ export class Db {
   takeValue(from: Db, fromId: number, toId: number): void {
     const source = from.table;
     const target = this.table;
+    if (this.snapshot !== null) this.snapshot.beforeChange(target, toId);
     switch (source.valueKind(fromId)) {
       case ValueKind.Bytes:
         target.setBytes(toId, source.valuePage(fromId), source.valueOffset(fromId), source.valueLength(fromId));
@@ -347,7 +364,10 @@ export class Db {
   /** Remove every key (FLUSHDB). Returns how many there were. */
   clear(): number {
     const n = this.table.size;
-    this.table.clear();
+    // A background save still owes keys of this table: it keeps the table, the database
+    // starts a new one.
+    if (this.snapshot !== null) this.table = new KeyTable();
+    else this.table.clear();
     this.avgTtl = 0;
     return n;
   }

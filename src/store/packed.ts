@@ -14,7 +14,7 @@
 // result the entry's value. For an inline value the buffer is one scratch buffer shared by
 // every caller, so store an edit before starting another.
 
-import { INLINE_MAX, ValueKind } from "./keytable.ts";
+import { INLINE_MAX, type KeyTable, ValueKind } from "./keytable.ts";
 import type { Db } from "./db.ts";
 import { type Enc, type ObjType, packMeta } from "./object.ts";
 import { copyBytes } from "../util/bytes.ts";
@@ -32,7 +32,11 @@ const scratch = new Uint8Array(2 * INLINE_MAX);
 
 /** Points `packedAt` at the packed value of `id`. */
 export function locatePacked(db: Db, id: number): void {
-  const table = db.table;
+  locatePackedIn(db.table, id);
+}
+
+/** locatePacked in a table that may belong to no database (a background save's). */
+export function locatePackedIn(table: KeyTable, id: number): void {
   if (table.valueKind(id) === ValueKind.Bytes) {
     packedAt.buf = table.valuePage(id);
     packedAt.base = table.valueOffset(id);

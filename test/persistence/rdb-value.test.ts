@@ -95,10 +95,10 @@ function redbunPayload(key: string): Uint8Array {
   expect(id).not.toBe(NO_KEY);
   const compress = redbun.config.rdbcompression;
   const sink = new RdbSink(compress, false, 16);
-  saveObjectType(sink, db, id);
-  saveObject(sink, db, id);
+  saveObjectType(sink, db.table, id);
+  saveObject(sink, db.table, id);
   // Measuring takes the very path writing does.
-  expect(savedObjectLength(db, id, compress)).toBe(sink.length - 1);
+  expect(savedObjectLength(db.table, id, compress)).toBe(sink.length - 1);
   return sink.written().slice();
 }
 
