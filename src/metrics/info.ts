@@ -1,6 +1,7 @@
 // INFO's text (Redis's genRedisInfoString): the sections and field names of Redis 7.0, so
 // that dashboards and exporters that parse INFO keep working.
 
+import { aofEnabledInfoLines, aofInfoLines } from "../persistence/aof.ts";
 import { totalmem, release, arch } from "node:os";
 import type { Server } from "../server/server.ts";
 import { REDIS_VERSION } from "../version.ts";
@@ -221,18 +222,11 @@ function persistenceSection(s: Server): string[] {
     "rdb_last_cow_size:0",
     `rdb_last_load_keys_expired:${rdb.lastLoadKeysExpired}`,
     `rdb_last_load_keys_loaded:${rdb.lastLoadKeysLoaded}`,
-    "aof_enabled:0",
-    "aof_rewrite_in_progress:0",
-    "aof_rewrite_scheduled:0",
-    "aof_last_rewrite_time_sec:-1",
-    "aof_current_rewrite_time_sec:-1",
-    "aof_last_bgrewrite_status:ok",
-    "aof_rewrites:0",
-    "aof_rewrites_consecutive_failures:0",
-    "aof_last_write_status:ok",
-    "aof_last_cow_size:0",
+    ...aofInfoLines(s),
     "module_fork_in_progress:0",
     "module_fork_last_cow_size:0",
+    // Redis prints the AOF's sizes and buffers after the fork lines, only while it is on.
+    ...aofEnabledInfoLines(s),
   ];
 }
 

@@ -6,14 +6,21 @@
 // A torn tail of the last incr file (a crash mid-write) is cut back to the last whole
 // command when aof-load-truncated is yes; any other damage stops start-up with Redis's
 // message and exit code 1.
+//
+// A file may open with an RDB image (an RDB base, or the preamble of a Redis 4-6 AOF):
+// that part goes through the RDB loader and the commands after it are replayed. Lines
+// starting with `#` (aof-timestamp-enabled annotations) are skipped. A single-file AOF of
+// Redis before 7.0 (`appendfilename` in `dir`, no manifest) is first moved into
+// `appenddirname` as the base of a new manifest, as aofUpgradePrepare does.
 
-import { existsSync, readFileSync, statSync, truncateSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, truncateSync } from "node:fs";
+import { join } from "node:path";
 import { Argv, ParseState, parseCommand, NEED_MORE, PROTOCOL_ERROR } from "../resp/parser.ts";
 import { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
-import { aofManifestFor } from "./aof.ts";
-import { RDB_FORMAT_SUFFIX, type AofFileInfo, type AofManifest } from "./aof-manifest.ts";
-import { rdbLoadFile } from "./rdb.ts";
+import { aofManifestFor, aofStatus, errnoOf, strerror } from "./aof.ts";
+import { AofFileType, ManifestError, type AofFileInfo, type AofManifest } from "./aof-manifest.ts";
+import { rdbLoadBytes } from "./rdb.ts";
 import { RdbError } from "./rdb-load.ts";
 
 /** What loading found (Redis's AOF_OK, AOF_NOT_EXIST, AOF_EMPTY). */
@@ -39,14 +46,63 @@ class AofFatal extends Error {}
 /** Load the AOF named by the manifest, or exit(1) after logging why it cannot be loaded. */
 export function loadAppendOnlyFiles(server: Server): AofLoadResult {
   const manifest = aofManifestFor(server);
-  if (!manifest.exists()) return AofLoadResult.NotExist;
   try {
-    manifest.load();
+    if (manifest.exists()) manifest.load();
+    const oldAof = join(server.config.dir, server.config.appendfilename);
+    if (existsSync(oldAof) && isOldStyleAof(server, manifest)) upgradeOldAof(server, manifest, oldAof);
+    if (manifest.base === null && manifest.incrs.length === 0) return AofLoadResult.NotExist;
     return loadManifestFiles(server, manifest);
   } catch (e) {
-    server.log.warning(e instanceof AofFatal ? e.message : `Failed to load the AOF: ${(e as Error).message}`);
+    if (e instanceof ManifestError) logManifestError(server, e);
+    else server.log.warning(e instanceof AofFatal ? e.message : `Failed to load the AOF: ${(e as Error).message}`);
     process.exit(1);
   }
+}
+
+/** What Redis logs for a malformed manifest, blank lines included, before it exits. */
+function logManifestError(server: Server, e: ManifestError): void {
+  const log = server.log;
+  log.warning("\n*** FATAL AOF MANIFEST FILE ERROR ***\n");
+  if (e.line !== null) {
+    log.warning(`Reading the manifest file, at line ${e.lineNumber}\n`);
+    log.warning(`>>> '${e.line}'\n`);
+  }
+  log.warning(`${e.message}\n`);
+}
+
+/**
+ * Whether the `appendfilename` file in `dir` is a Redis 6 AOF still to migrate: there is
+ * no AOF directory or no file in its manifest, or a migration was cut short after the
+ * manifest naming it was written but before the file moved.
+ */
+function isOldStyleAof(server: Server, manifest: AofManifest): boolean {
+  const name = server.config.appendfilename;
+  if (!existsSync(manifest.dir)) return true;
+  if (manifest.base === null) return manifest.incrs.length === 0;
+  return manifest.incrs.length === 0 && manifest.base.name === name && !existsSync(join(manifest.dir, name));
+}
+
+/**
+ * Redis's aofUpgradePrepare: the old file becomes base 1 of a new manifest, written first,
+ * then the file moves into the AOF directory. A crash in between only repeats the upgrade
+ * at the next start.
+ */
+function upgradeOldAof(server: Server, manifest: AofManifest, oldAof: string): void {
+  const config = server.config;
+  try {
+    mkdirSync(manifest.dir, { recursive: true });
+  } catch (e) {
+    throw new AofFatal(`Can't open or create append-only dir ${config.appenddirname}: ${strerror(errnoOf(e))}`);
+  }
+  manifest.base = { name: config.appendfilename, seq: 1, type: AofFileType.Base };
+  manifest.baseSeq = 1;
+  manifest.persist();
+  try {
+    renameSync(oldAof, join(manifest.dir, config.appendfilename));
+  } catch (e) {
+    throw new AofFatal(`Error trying to move the old AOF file ${config.appendfilename} into dir ${config.appenddirname}: ${strerror(errnoOf(e))}`);
+  }
+  server.log.notice(`Successfully migrated an old-style AOF file (${config.appendfilename}) into the AOF directory (${config.appenddirname}).`);
 }
 
 function loadManifestFiles(server: Server, manifest: AofManifest): AofLoadResult {
@@ -54,6 +110,7 @@ function loadManifestFiles(server: Server, manifest: AofManifest): AofLoadResult
   if (manifest.base !== null) files.push(manifest.base);
   files.push(...manifest.incrs);
   if (files.length === 0) return AofLoadResult.Empty;
+  const sizes = fileSizes(manifest, files);
   const startMs = Date.now();
   let loadedAny = false;
   for (let i = 0; i < files.length; i++) {
@@ -69,34 +126,69 @@ function loadManifestFiles(server: Server, manifest: AofManifest): AofLoadResult
   }
   if (!loadedAny) return AofLoadResult.Empty;
   server.log.notice(`DB loaded from append only file: ${seconds(Date.now() - startMs)} seconds`);
+  const status = aofStatus(server);
+  status.currentSizeBytes = sizes.totalBytes;
+  status.baseSizeBytes = sizes.baseBytes;
   return AofLoadResult.Ok;
+}
+
+/**
+ * INFO's aof_current_size and aof_base_size as Redis takes them, before loading: a torn
+ * tail cut off while loading still counts, as it does in Redis's figures. The base stands
+ * in for the size at the last rewrite, which Redis keeps nowhere.
+ */
+function fileSizes(manifest: AofManifest, files: readonly AofFileInfo[]): { totalBytes: number; baseBytes: number } {
+  const sizeOf = (info: AofFileInfo) => (existsSync(manifest.path(info)) ? statSync(manifest.path(info)).size : 0);
+  let totalBytes = 0;
+  for (const info of files) totalBytes += sizeOf(info);
+  return { totalBytes, baseBytes: manifest.base === null ? 0 : sizeOf(manifest.base) };
 }
 
 function seconds(ms: number): string {
   return (ms / 1000).toFixed(3);
 }
 
+/** The signature every RDB image starts with. */
+const RDB_SIGNATURE = "REDIS";
+
 function loadFile(server: Server, info: AofFileInfo, path: string, lastFile: boolean): FileEnd {
   if (statSync(path).size === 0) return FileEnd.Empty;
-  if (info.name.endsWith(RDB_FORMAT_SUFFIX)) {
-    server.log.notice("Reading RDB base file on AOF loading...");
-    loadRdbBase(server, info.name, path);
-    return FileEnd.Ok;
-  }
-  const end = replayCommands(server, info.name, readFileSync(path));
+  const buf = readFileSync(path);
+  // Redis tells an RDB image by its first bytes, whatever the file's name.
+  const commandsStart = startsWithRdb(buf) ? loadRdbPart(server, info.name, buf) : 0;
+  const end = replayCommands(server, info.name, buf, commandsStart);
   if (end.complete) return FileEnd.Ok;
   return truncatedTail(server, info.name, path, end.validUpTo, lastFile);
 }
 
-/** An RDB-preamble base, through the RDB loader; a bad one stops start-up as Redis does. */
-function loadRdbBase(server: Server, name: string, path: string): void {
+function startsWithRdb(buf: Uint8Array): boolean {
+  if (buf.length < RDB_SIGNATURE.length) return false;
+  for (let i = 0; i < RDB_SIGNATURE.length; i++) if (buf[i] !== RDB_SIGNATURE.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * The RDB image a file opens with, through the RDB loader (keys already expired kept, as
+ * for RDBFLAGS_AOF_PREAMBLE); returns where the commands after it start. A bad image stops
+ * start-up as Redis does. The old single-file AOF gets Redis's "preamble" wording.
+ */
+function loadRdbPart(server: Server, name: string, buf: Uint8Array): number {
+  const oldStyle = name === server.config.appendfilename;
+  server.log.notice(oldStyle ? "Reading RDB preamble from AOF file..." : "Reading RDB base file on AOF loading...");
+  let endOffset: number;
   try {
-    rdbLoadFile(server, path);
+    endOffset = rdbLoadBytes(server, buf, { aofPreamble: true }).endOffset;
   } catch (e) {
     // The RDB loader has logged what was wrong with the file.
-    if (e instanceof RdbError) throw new AofFatal(`Error reading the RDB base file ${name}, AOF loading aborted`);
-    throw e;
+    if (!(e instanceof RdbError)) throw e;
+    throw new AofFatal(
+      oldStyle
+        ? `Error reading the RDB preamble of the AOF file ${name}, AOF loading aborted`
+        : `Error reading the RDB base file ${name}, AOF loading aborted`,
+    );
   }
+  if (oldStyle) server.log.notice("Reading the remaining AOF tail...");
+  return endOffset;
 }
 
 /** Redis's uxeof handling: a short read is fatal unless allowed and in the last file. */
@@ -126,15 +218,17 @@ interface ReplayEnd {
  * found, so that a transaction cut off by a crash leaves nothing behind (Redis reverts to
  * the offset before the MULTI).
  */
-function replayCommands(server: Server, name: string, buf: Uint8Array): ReplayEnd {
+function replayCommands(server: Server, name: string, buf: Uint8Array, start: number): ReplayEnd {
   const client = new Client(AOF_CLIENT_ID, server, null, server.dbs[0]!, "", "");
   client.authenticated = true;
   const argv = server.argv;
   const state = new ParseState();
   state.authRequired = false;
   state.maxBulkLen = Number.MAX_SAFE_INTEGER;
-  let pos = 0;
-  while (pos < buf.length) {
+  let pos = start;
+  for (;;) {
+    pos = skipAnnotations(buf, pos);
+    if (pos >= buf.length) break;
     const next = parseOne(name, buf, pos, argv, state);
     if (next === NEED_MORE) return { complete: false, validUpTo: pos };
     if (argv.is(0, "multi")) {
@@ -172,6 +266,19 @@ function runCommand(server: Server, client: Client, name: string): void {
   server.writer.reset();
 }
 
+/**
+ * The offset after the `#` lines at pos (annotations such as `#TS:<unix seconds>`), as
+ * Redis's loader skips any line starting with `#`. An annotation the file ends in the
+ * middle of is skipped too, as Redis's line reader hands back the partial line.
+ */
+function skipAnnotations(buf: Uint8Array, pos: number): number {
+  while (pos < buf.length && buf[pos] === 0x23 /* '#' */) {
+    const lf = buf.indexOf(0x0a /* '\n' */, pos);
+    pos = lf < 0 ? buf.length : lf + 1;
+  }
+  return pos;
+}
+
 /** Parse the command at pos into argv: the next offset, NEED_MORE at a torn end, or a fatal format error. */
 function parseOne(name: string, buf: Uint8Array, pos: number, argv: Argv, state: ParseState): number {
   // An AOF holds multibulk commands only; anything else is damage.
@@ -188,19 +295,22 @@ function badFormat(name: string): AofFatal {
 /** The offset after the EXEC closing a MULTI whose commands start at pos, or NEED_MORE when the file ends first. */
 function findExec(name: string, buf: Uint8Array, pos: number, state: ParseState): number {
   const scratch = new Argv();
-  while (pos < buf.length) {
+  for (;;) {
+    pos = skipAnnotations(buf, pos);
+    if (pos >= buf.length) return NEED_MORE;
     const next = parseOne(name, buf, pos, scratch, state);
     if (next === NEED_MORE) return NEED_MORE;
     if (scratch.is(0, "exec")) return next;
     pos = next;
   }
-  return NEED_MORE;
 }
 
 /** Run the commands of a transaction, from pos up to and without its EXEC at the end. */
 function runRange(server: Server, client: Client, name: string, buf: Uint8Array, pos: number, end: number, state: ParseState): void {
   const argv = server.argv;
-  while (pos < end) {
+  for (;;) {
+    pos = skipAnnotations(buf, pos);
+    if (pos >= end) return;
     const next = parseOne(name, buf, pos, argv, state);
     if (argv.is(0, "exec")) return;
     runCommand(server, client, name);

@@ -73,7 +73,7 @@ export class AofManifest {
   /** Redis's getAofManifestAsString: base, then history, then incr files. */
   toString(): string {
     let out = "";
-    const line = (f: AofFileInfo) => `file ${f.name} seq ${f.seq} type ${f.type}\n`;
+    const line = (f: AofFileInfo) => `file ${quoteName(f.name)} seq ${f.seq} type ${f.type}\n`;
     if (this.base !== null) out += line(this.base);
     for (const f of this.history) out += line(f);
     for (const f of this.incrs) out += line(f);
@@ -98,48 +98,182 @@ export class AofManifest {
   }
 
   /**
-   * Read the manifest (Redis's aofLoadManifestFromFile). Throws with Redis's message when a
-   * line is malformed.
+   * Read the manifest (Redis's aofLoadManifestFromFile). Throws a ManifestError carrying
+   * what Redis logs when the file is malformed.
    */
   load(): void {
     const text = readFileSync(this.manifestPath, "latin1");
     this.base = null;
     this.incrs = [];
     this.history = [];
-    for (const raw of text.split("\n")) {
-      const line = raw.trim();
-      if (line === "" || line.startsWith("#")) continue;
-      const info = parseManifestLine(line);
-      if (info.type === AofFileType.Base) {
-        if (this.base !== null) throw new Error("Found duplicate base file information");
-        this.base = info;
-        this.baseSeq = info.seq;
-      } else if (info.type === AofFileType.History) {
-        this.history.push(info);
-      } else {
-        if (info.seq <= this.incrSeq) throw new Error("Found a non-monotonic sequence number");
-        this.incrs.push(info);
-        this.incrSeq = info.seq;
-      }
+    if (text.length === 0) throw new ManifestError("Found an empty AOF manifest");
+    let lineNumber = 0;
+    for (let pos = 0; pos < text.length; ) {
+      const lf = text.indexOf("\n", pos);
+      const lineEnd = lf < 0 ? text.length : lf + 1;
+      lineNumber++;
+      const raw = text.slice(pos, lineEnd);
+      pos = lineEnd;
+      if (raw.startsWith("#")) continue;
+      // Redis reads lines of at most MANIFEST_MAX_LINE bytes, the newline included: a longer
+      // one, or a last line without its newline, is refused.
+      if (lf < 0 || raw.length > MANIFEST_MAX_LINE) throw new ManifestError("The AOF manifest file contains too long line");
+      const line = trimLine(raw);
+      this.add(parseManifestLine(line, lineNumber), lineNumber, line);
+    }
+  }
+
+  private add(info: AofFileInfo, lineNumber: number, line: string): void {
+    if (info.type === AofFileType.Base) {
+      if (this.base !== null) throw new ManifestError("Found duplicate base file information", lineNumber, line);
+      this.base = info;
+      this.baseSeq = info.seq;
+    } else if (info.type === AofFileType.History) {
+      this.history.push(info);
+    } else {
+      if (info.seq <= this.incrSeq) throw new ManifestError("Found a non-monotonic sequence number", lineNumber, line);
+      this.incrs.push(info);
+      this.incrSeq = info.seq;
     }
   }
 }
 
-/** One `file <name> seq <n> type <t>` line; the pairs may come in any order. */
-function parseManifestLine(line: string): AofFileInfo {
-  const words = line.split(/\s+/);
-  if (words.length % 2 !== 0) throw new Error("Invalid AOF manifest file format");
+/** The longest manifest line Redis reads, newline included (MANIFEST_MAX_LINE). */
+const MANIFEST_MAX_LINE = 1024;
+
+/**
+ * A malformed manifest: Redis's message, and the line it was reading when it had one
+ * (Redis names the line only once it has read a whole one).
+ */
+export class ManifestError extends Error {
+  constructor(
+    message: string,
+    readonly lineNumber = 0,
+    readonly line: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** sdstrim(line, " \t\r\n"). */
+function trimLine(raw: string): string {
+  return raw.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
+}
+
+/**
+ * One `file <name> seq <n> type <t>` line: the pairs in any order, keys in any case,
+ * pairs Redis does not know ignored (for forward compatibility), as Redis reads it.
+ */
+function parseManifestLine(line: string, lineNumber: number): AofFileInfo {
+  const fail = (message: string) => new ManifestError(message, lineNumber, line);
+  const words = line === "" ? null : splitArgs(line);
+  if (words === null || words.length < 6 || words.length % 2 !== 0) throw fail("Invalid AOF manifest file format");
   let name = "";
-  let seq = -1;
+  let seq = 0;
   let type = "";
   for (let i = 0; i < words.length; i += 2) {
+    const key = words[i]!.toLowerCase();
     const value = words[i + 1]!;
-    if (words[i] === "file") name = value;
-    else if (words[i] === "seq") seq = Number(value);
-    else if (words[i] === "type") type = value;
+    if (key === "file") {
+      name = value;
+      if (name.includes("/") || name.includes("\\")) throw fail("File can't be a path, just a filename");
+    } else if (key === "seq") {
+      seq = atoll(value);
+    } else if (key === "type") {
+      type = value.charAt(0);
+    }
   }
-  if (name === "" || !Number.isInteger(seq) || seq < 0 || (type !== "b" && type !== "h" && type !== "i")) {
-    throw new Error("Invalid AOF manifest file format");
-  }
+  if (name === "" || seq === 0 || type === "") throw fail("Invalid AOF manifest file format");
+  if (type !== "b" && type !== "h" && type !== "i") throw fail("Unknown AOF file type");
   return { name, seq, type: type as AofFileType };
+}
+
+/** C's atoll: the leading integer of s, 0 when there is none. */
+function atoll(s: string): number {
+  const n = Number.parseInt(s, 10);
+  return Number.isNaN(n) ? 0 : n;
+}
+
+// -----------------------------------------------------------------------------------------
+// Quoting file names (sdscatrepr / sdssplitargs)
+// -----------------------------------------------------------------------------------------
+
+/** C's isspace in the C locale: the white space sdssplitargs splits on. */
+function isSpace(ch: string): boolean {
+  return ch === " " || (ch >= "\t" && ch <= "\r");
+}
+
+/** The escapes sdscatrepr writes and sdssplitargs reads inside double quotes. */
+const ESCAPES: Readonly<Record<string, string>> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\x07": "\\a", "\b": "\\b" };
+const UNESCAPES: Readonly<Record<string, string>> = { n: "\n", r: "\r", t: "\t", b: "\b", a: "\x07" };
+
+function isPrint(code: number): boolean {
+  return code >= 0x20 && code < 0x7f;
+}
+
+/** sdsneedsrepr: a name with spaces, quotes, backslashes or unprintable bytes is written quoted. */
+function needsQuoting(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i]!;
+    const code = name.charCodeAt(i);
+    if (ch === "\\" || ch === '"' || ch === " " || !isPrint(code) || (code >= 0x09 && code <= 0x0d)) return true;
+  }
+  return false;
+}
+
+/** A file name as the manifest holds it (sdscatrepr when it needs quoting). */
+function quoteName(name: string): string {
+  if (!needsQuoting(name)) return name;
+  let out = '"';
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i]!;
+    const code = name.charCodeAt(i);
+    out += ESCAPES[ch] ?? (isPrint(code) ? ch : `\\x${code.toString(16).padStart(2, "0")}`);
+  }
+  return out + '"';
+}
+
+/**
+ * sdssplitargs: words split on white space, with "double quoted" words taking backslash
+ * escapes and 'single quoted' ones only \'. Null when a quote is left open or a closing
+ * quote is not followed by white space.
+ */
+function splitArgs(line: string): string[] | null {
+  const words: string[] = [];
+  let i = 0;
+  for (;;) {
+    while (i < line.length && isSpace(line[i]!)) i++;
+    if (i >= line.length) return words;
+    const quote = line[i] === '"' || line[i] === "'" ? line[i]! : "";
+    if (quote !== "") i++;
+    let word = "";
+    for (;;) {
+      if (i >= line.length) {
+        if (quote !== "") return null;
+        break;
+      }
+      const ch = line[i]!;
+      if (quote === "" && isSpace(ch)) break;
+      if (ch === quote) {
+        i++;
+        if (i < line.length && !isSpace(line[i]!)) return null;
+        break;
+      }
+      if (ch === "\\" && i + 1 < line.length && (quote === '"' || (quote === "'" && line[i + 1] === "'"))) {
+        const next = line[i + 1]!;
+        const hex = /^x[0-9a-fA-F]{2}$/.test(line.slice(i + 1, i + 4)) ? line.slice(i + 2, i + 4) : "";
+        if (quote === '"' && hex !== "") {
+          word += String.fromCharCode(Number.parseInt(hex, 16));
+          i += 4;
+          continue;
+        }
+        word += quote === '"' ? (UNESCAPES[next] ?? next) : next;
+        i += 2;
+        continue;
+      }
+      word += ch;
+      i++;
+    }
+    words.push(word);
+  }
 }

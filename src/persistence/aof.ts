@@ -6,8 +6,15 @@
 // that batch is sent (Redis writes the AOF in beforeSleep, before replies go out): the
 // server calls write() before it flushes replies. `appendfsync always` syncs there too;
 // `everysec` syncs in the background about once a second; `no` leaves it to the kernel.
+//
+// A write that fails (a full disk, a file size limit) keeps the commands in the buffer and
+// marks the AOF in error, as flushAppendOnlyFile does: the dispatcher then refuses write
+// commands with aof.deniedWritesError(), and every later write() (each batch and each cron
+// tick) retries until the disk takes the buffer again. With `appendfsync always` a failed
+// write or fsync cannot be hidden from clients that were already answered, so the server
+// exits instead.
 
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Argv } from "../resp/parser.ts";
 import type { PropArg, PropagationSink } from "../server/propagate.ts";
@@ -22,6 +29,126 @@ const INITIAL_BUFFER_BYTES = 16 * 1024;
 
 const CRLF_CR = 13;
 const CRLF_LF = 10;
+/** At most one write-error log line per this many seconds (AOF_WRITE_LOG_ERROR_RATE). */
+const WRITE_ERROR_LOG_INTERVAL_SEC = 30;
+
+/**
+ * The AOF figures INFO persistence prints, per server and surviving CONFIG SET appendonly
+ * no/yes as Redis's server fields do. The Aof keeps the sizes and the write status; the
+ * rewrite fields belong to whoever runs rewrites (BGREWRITEAOF, CONFIG SET appendonly yes),
+ * which reports through rewriteStarted() and rewriteFinished().
+ */
+export class AofStatus {
+  /** aof_rewrite_in_progress: a rewrite is running. */
+  rewriteInProgress = false;
+  /** aof_rewrite_scheduled: a rewrite waits for another background job to end. */
+  rewriteScheduled = false;
+  /** When the running rewrite started (Date.now()), or -1. */
+  rewriteStartMs = -1;
+  /** aof_last_rewrite_time_sec: the last rewrite's duration in whole seconds, -1 before any. */
+  lastRewriteTimeSec = -1;
+  /** aof_last_bgrewrite_status. */
+  lastRewriteOk = true;
+  /** aof_rewrites: rewrites started. */
+  rewrites = 0;
+  /** aof_rewrites_consecutive_failures. */
+  rewritesConsecutiveFailures = 0;
+  /** aof_last_cow_size: redbun copies nothing on write, so this stays 0 unless a rewrite reports one. */
+  lastCowSizeBytes = 0;
+  /** aof_current_size: the bytes of the base and incr files, as loaded plus written since. */
+  currentSizeBytes = 0;
+  /** aof_base_size: aof_current_size when the last rewrite ended, or the base file's size after loading. */
+  baseSizeBytes = 0;
+  /** The last write reached the file whole (aof_last_write_status). */
+  lastWriteOk = true;
+  /** The last background fsync succeeded (Redis's aof_bio_fsync_status). */
+  lastFsyncOk = true;
+  /** The errno code of the last failed write or fsync ("ENOSPC"), for the MISCONF error. */
+  lastWriteErrno = "";
+  /** aof_delayed_fsync: writes that could not wait any longer for a slow fsync. */
+  delayedFsyncs = 0;
+  /** The last `#TS:` annotation written (Redis's aof_cur_timestamp), in unix seconds. */
+  timestampSec = 0;
+  /** When the last write error was logged, in unix seconds: such lines are rate-limited. */
+  lastWriteErrorLogSec = 0;
+
+  /** A rewrite begins (rewriteAppendOnlyFileBackground). */
+  rewriteStarted(nowMs: number): void {
+    this.rewriteInProgress = true;
+    this.rewriteScheduled = false;
+    this.rewriteStartMs = nowMs;
+    this.rewrites++;
+  }
+
+  /**
+   * A rewrite ended (backgroundRewriteDoneHandler). On success the AOF now holds the new
+   * base of `baseSizeBytes` and the incr files written during the rewrite.
+   */
+  rewriteFinished(ok: boolean, nowMs: number, baseSizeBytes: number, incrSizeBytes: number): void {
+    this.rewriteInProgress = false;
+    this.lastRewriteTimeSec = Math.floor((nowMs - this.rewriteStartMs) / 1000);
+    this.rewriteStartMs = -1;
+    this.lastRewriteOk = ok;
+    if (!ok) {
+      this.rewritesConsecutiveFailures++;
+      return;
+    }
+    this.rewritesConsecutiveFailures = 0;
+    this.currentSizeBytes = baseSizeBytes + incrSizeBytes;
+    this.baseSizeBytes = this.currentSizeBytes;
+  }
+}
+
+const statuses = new WeakMap<Server, AofStatus>();
+
+/** The server's AOF status (created on first use, with Redis's initial values). */
+export function aofStatus(server: Server): AofStatus {
+  let status = statuses.get(server);
+  if (status === undefined) {
+    status = new AofStatus();
+    statuses.set(server, status);
+  }
+  return status;
+}
+
+/**
+ * INFO persistence's aof_* lines that Redis always prints, in its order: they follow
+ * rdb_last_load_keys_loaded and come before module_fork_in_progress.
+ */
+export function aofInfoLines(server: Server): string[] {
+  const status = aofStatus(server);
+  const currentRewriteSec = status.rewriteInProgress ? Math.floor((Date.now() - status.rewriteStartMs) / 1000) : -1;
+  return [
+    `aof_enabled:${server.aof !== null ? 1 : 0}`,
+    `aof_rewrite_in_progress:${status.rewriteInProgress ? 1 : 0}`,
+    `aof_rewrite_scheduled:${status.rewriteScheduled ? 1 : 0}`,
+    `aof_last_rewrite_time_sec:${status.lastRewriteTimeSec}`,
+    `aof_current_rewrite_time_sec:${currentRewriteSec}`,
+    `aof_last_bgrewrite_status:${status.lastRewriteOk ? "ok" : "err"}`,
+    `aof_rewrites:${status.rewrites}`,
+    `aof_rewrites_consecutive_failures:${status.rewritesConsecutiveFailures}`,
+    `aof_last_write_status:${status.lastWriteOk && status.lastFsyncOk ? "ok" : "err"}`,
+    `aof_last_cow_size:${status.lastCowSizeBytes}`,
+  ];
+}
+
+/**
+ * The aof_* lines Redis adds while the AOF is on, after module_fork_last_cow_size (none
+ * when it is off).
+ */
+export function aofEnabledInfoLines(server: Server): string[] {
+  const aof = server.aof;
+  if (aof === null) return [];
+  const status = aofStatus(server);
+  return [
+    `aof_current_size:${status.currentSizeBytes}`,
+    `aof_base_size:${status.baseSizeBytes}`,
+    `aof_pending_rewrite:${status.rewriteScheduled ? 1 : 0}`,
+    `aof_buffer_length:${aof.bufferedBytes}`,
+    `aof_pending_bio_fsync:${aof.fsyncPending ? 1 : 0}`,
+    `aof_delayed_fsync:${status.delayedFsyncs}`,
+  ];
+}
 
 /** The AOF directory's manifest for the server's configuration. */
 export function aofManifestFor(server: Server): AofManifest {
@@ -39,10 +166,36 @@ export class Aof implements PropagationSink {
   private fsyncInFlight = false;
   /** Bytes written since the last fsync started. */
   private unsynced = false;
+  /** The open incr file's size: a torn write is cut back to it (Redis's aof_last_incr_size). */
+  private incrSizeBytes = 0;
+  /** The errno code of the last failed write(2). */
+  private writeErrno = "";
   readonly manifest: AofManifest;
+  readonly status: AofStatus;
 
   constructor(private readonly server: Server) {
     this.manifest = aofManifestFor(server);
+    this.status = aofStatus(server);
+  }
+
+  /** aof_buffer_length: commands not yet in the file (after a failed write, all of them). */
+  get bufferedBytes(): number {
+    return this.outLen;
+  }
+
+  /** aof_pending_bio_fsync: a background fsync is running. */
+  get fsyncPending(): boolean {
+    return this.fsyncInFlight;
+  }
+
+  /**
+   * The error for a write command (or PING) while the AOF cannot be written (Redis's
+   * writeCommandsDeniedByDiskError), or null when writes are accepted.
+   */
+  deniedWritesError(): string | null {
+    const status = this.status;
+    if (status.lastWriteOk && status.lastFsyncOk) return null;
+    return `MISCONF Errors writing to the AOF file: ${strerror(status.lastWriteErrno)}`;
   }
 
   // -------------------------------------------------------------------------------------
@@ -72,6 +225,8 @@ export class Aof implements PropagationSink {
     }
     manifest.persist();
     this.openIncr(incr);
+    // History files a crash left behind go now, as Redis's start-up aofDelHistoryFiles.
+    this.deleteHistory();
   }
 
   /**
@@ -80,16 +235,38 @@ export class Aof implements PropagationSink {
    */
   startWithRewrite(): void {
     const manifest = this.manifest;
+    const status = this.status;
     mkdirSync(manifest.dir, { recursive: true });
     if (manifest.exists()) manifest.load();
+    status.rewriteStarted(Date.now());
     const base = manifest.newBase(this.server.config.aofUseRdbPreamble);
-    this.writeBase(base);
+    try {
+      this.writeBase(base);
+    } catch (e) {
+      status.rewriteFinished(false, Date.now(), 0, 0);
+      throw e;
+    }
     const incr = manifest.newIncr();
     manifest.retireIncrsBefore(incr);
     manifest.persist();
     this.openIncr(incr);
     this.deleteHistory();
+    status.rewriteFinished(true, Date.now(), statSync(manifest.path(base)).size, 0);
     this.server.log.notice("Background AOF rewrite finished successfully");
+    this.forgetWriteErrors();
+  }
+
+  /** Turning the AOF on again clears the errors of its last run (startAppendOnly). */
+  private forgetWriteErrors(): void {
+    const status = this.status;
+    if (!status.lastFsyncOk) {
+      this.server.log.warning("AOF reopen, just ignore the AOF fsync error in bio job");
+      status.lastFsyncOk = true;
+    }
+    if (!status.lastWriteOk) {
+      this.server.log.warning("AOF reopen, just ignore the last error.");
+      status.lastWriteOk = true;
+    }
   }
 
   /** The dataset as the base file `base` names: RDB with aof-use-rdb-preamble, else commands. */
@@ -103,7 +280,11 @@ export class Aof implements PropagationSink {
   stop(): void {
     this.write();
     if (this.fd >= 0) {
-      fsyncSync(this.fd);
+      try {
+        fsyncSync(this.fd);
+      } catch (e) {
+        this.server.log.warning(`Fail to fsync the AOF file: ${strerror(errnoOf(e))}`);
+      }
       closeSync(this.fd);
     }
     this.fd = -1;
@@ -111,14 +292,19 @@ export class Aof implements PropagationSink {
 
   private openIncr(incr: AofFileInfo): void {
     this.fd = openSync(this.manifest.path(incr), "a");
+    this.incrSizeBytes = fstatSync(this.fd).size;
     this.selectedDb = -1;
     this.lastFsyncMs = Date.now();
   }
 
-  /** History files are covered by the base: remove them and their manifest lines (aofDelHistoryFiles). */
-  private deleteHistory(): void {
+  /**
+   * History files are covered by the base: remove them and their manifest lines
+   * (aofDelHistoryFiles). Public for the rewrite, which makes history files.
+   */
+  deleteHistory(): void {
     const manifest = this.manifest;
-    if (manifest.history.length === 0) return;
+    // aof-disable-auto-gc keeps them, for someone who wants to look at them.
+    if (manifest.history.length === 0 || this.server.config.aofDisableAutoGc) return;
     for (const f of manifest.history) {
       this.server.log.notice(`Removing the history file ${f.name} in the background`);
       rmSync(manifest.path(f), { force: true });
@@ -132,6 +318,7 @@ export class Aof implements PropagationSink {
   // -------------------------------------------------------------------------------------
 
   feedArgv(dbId: number, argv: Argv): void {
+    if (this.server.config.aofTimestampEnabled) this.timestamp();
     if (dbId !== this.selectedDb) this.select(dbId);
     const count = argv.count;
     this.header(0x2a /* '*' */, count);
@@ -139,12 +326,30 @@ export class Aof implements PropagationSink {
   }
 
   feedArgs(dbId: number, args: readonly PropArg[]): void {
+    if (this.server.config.aofTimestampEnabled) this.timestamp();
     if (dbId !== this.selectedDb) this.select(dbId);
     this.header(0x2a /* '*' */, args.length);
     for (const arg of args) {
       if (typeof arg === "string") this.bulkLatin1(arg);
       else this.bulk(arg, 0, arg.length);
     }
+  }
+
+  /**
+   * With aof-timestamp-enabled, the first command of each new second is preceded by a
+   * `#TS:<unix seconds>` line (genAofTimestampAnnotationIfNeeded); loaders skip `#` lines.
+   */
+  private timestamp(): void {
+    const status = this.status;
+    const nowSec = Math.floor(this.server.clock.nowMs / 1000);
+    if (nowSec <= status.timestampSec) return;
+    status.timestampSec = nowSec;
+    const line = `#TS:${nowSec}\r\n`;
+    this.reserve(line.length);
+    const out = this.out;
+    let at = this.outLen;
+    for (let i = 0; i < line.length; i++) out[at++] = line.charCodeAt(i);
+    this.outLen = at;
   }
 
   /** Redis emits SELECT into the AOF whenever the next command's database differs. */
@@ -199,23 +404,107 @@ export class Aof implements PropagationSink {
   // Writing and syncing (Redis's flushAppendOnlyFile)
   // -------------------------------------------------------------------------------------
 
-  /** Write what the batch propagated; the server calls this before sending its replies. */
+  /**
+   * Write what the batch propagated; the server calls this before sending its replies.
+   * After a failed write the commands stay buffered and each call retries them.
+   */
   write(): void {
     const len = this.outLen;
     if (len === 0 || this.fd < 0) return;
-    let done = 0;
-    while (done < len) done += writeSync(this.fd, this.out, done, len - done);
+    const written = this.writeBuffer(len);
+    if (written < len) return this.writeFailed(written, len);
+    if (!this.status.lastWriteOk) {
+      this.server.log.warning("AOF write error looks solved, Redis can write again.");
+      this.status.lastWriteOk = true;
+    }
+    this.appended(len);
     this.outLen = 0;
     // Give back a buffer a huge batch grew, as Redis frees a large aof_buf.
     if (this.out.length > 4 * INITIAL_BUFFER_BYTES * 64) this.out = new Uint8Array(INITIAL_BUFFER_BYTES);
     const mode = this.server.config.appendfsync;
-    if (mode === "always") {
-      fsyncSync(this.fd);
-      this.lastFsyncMs = Date.now();
-      return;
-    }
+    if (mode === "always") return this.syncAlways();
     this.unsynced = true;
     if (mode === "everysec") this.syncIfDue();
+  }
+
+  /** Bytes of the buffer's first len that reached the file; the error, if any, in writeErrno. */
+  private writeBuffer(len: number): number {
+    let done = 0;
+    this.writeErrno = "";
+    while (done < len) {
+      try {
+        done += writeSync(this.fd, this.out, done, len - done);
+      } catch (e) {
+        this.writeErrno = errnoOf(e);
+        break;
+      }
+    }
+    return done;
+  }
+
+  /** Bytes that reached the incr file. */
+  private appended(bytes: number): void {
+    this.incrSizeBytes += bytes;
+    this.status.currentSizeBytes += bytes;
+  }
+
+  /**
+   * A write that stopped short (flushAppendOnlyFile's error path): log it at most every
+   * WRITE_ERROR_LOG_INTERVAL_SEC, cut a torn command back off the file, and keep what was
+   * not written for the next try; with `appendfsync always` exit instead.
+   */
+  private writeFailed(written: number, len: number): void {
+    const status = this.status;
+    const log = this.server.log;
+    const nowSec = Math.floor(Date.now() / 1000);
+    const canLog = nowSec - status.lastWriteErrorLogSec > WRITE_ERROR_LOG_INTERVAL_SEC;
+    if (canLog) status.lastWriteErrorLogSec = nowSec;
+    if (written === 0) {
+      if (canLog) log.warning(`Error writing to the AOF file: ${strerror(this.writeErrno)}`);
+      status.lastWriteErrno = this.writeErrno;
+    } else {
+      if (canLog) log.warning(`Short write while writing to the AOF file: (nwritten=${written}, expected=${len})`);
+      written = this.cutShortWrite(written, canLog);
+      // Redis reports a short write as a full disk, whatever stopped it.
+      status.lastWriteErrno = "ENOSPC";
+    }
+    if (this.server.config.appendfsync === "always") {
+      log.warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
+      process.exit(1);
+    }
+    status.lastWriteOk = false;
+    if (written > 0) {
+      // The part that stayed in the file leaves the buffer, so that it is not written twice.
+      this.appended(written);
+      this.out.copyWithin(0, written, this.outLen);
+      this.outLen -= written;
+    }
+  }
+
+  /** Truncate a torn write back to the last whole command: 0 bytes written when that works. */
+  private cutShortWrite(written: number, canLog: boolean): number {
+    try {
+      ftruncateSync(this.fd, this.incrSizeBytes);
+      return 0;
+    } catch (e) {
+      if (canLog) {
+        this.server.log.warning(
+          `Could not remove short write from the append-only file.  Redis may refuse to load the AOF the next time it starts.  ftruncate: ${strerror(errnoOf(e))}`,
+        );
+      }
+      return written;
+    }
+  }
+
+  /** `appendfsync always`: the data is on disk before any reply, or the server stops. */
+  private syncAlways(): void {
+    try {
+      fsyncSync(this.fd);
+    } catch (e) {
+      this.server.log.warning(`Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${strerror(errnoOf(e))}. Exiting...`);
+      process.exit(1);
+    }
+    this.lastFsyncMs = Date.now();
   }
 
   /** The cron's share: the everysec sync even when nothing new arrives. */
@@ -232,9 +521,51 @@ export class Aof implements PropagationSink {
     this.fsyncInFlight = true;
     this.unsynced = false;
     this.lastFsyncMs = now;
-    const fd = this.fd;
-    fsync(fd, () => {
-      this.fsyncInFlight = false;
-    });
+    fsync(this.fd, this.fsyncDone);
   }
+
+  /**
+   * A background fsync ended (bio.c's BIO_AOF_FSYNC job): a failure refuses writes until an
+   * fsync succeeds again; EBADF and EINVAL only mean the file was closed or cannot be synced.
+   */
+  private readonly fsyncDone = (err: NodeJS.ErrnoException | null): void => {
+    this.fsyncInFlight = false;
+    const status = this.status;
+    const code = err?.code ?? "";
+    if (err === null || code === "EBADF" || code === "EINVAL") {
+      status.lastFsyncOk = true;
+      return;
+    }
+    if (status.lastFsyncOk) this.server.log.warning(`Fail to fsync the AOF file: ${strerror(code)}`);
+    status.lastFsyncOk = false;
+    status.lastWriteErrno = code;
+  };
+}
+
+/** The errno code ("ENOSPC") of a failed fs call. */
+export function errnoOf(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? "EIO";
+}
+
+/** glibc's strerror() text for the errors a file write or sync can meet. */
+const STRERROR: Readonly<Record<string, string>> = {
+  ENOSPC: "No space left on device",
+  EFBIG: "File too large",
+  EIO: "Input/output error",
+  EDQUOT: "Disk quota exceeded",
+  EROFS: "Read-only file system",
+  EBADF: "Bad file descriptor",
+  EINVAL: "Invalid argument",
+  EACCES: "Permission denied",
+  EPERM: "Operation not permitted",
+  EAGAIN: "Resource temporarily unavailable",
+  EINTR: "Interrupted system call",
+  ENOENT: "No such file or directory",
+  EPIPE: "Broken pipe",
+  ENXIO: "No such device or address",
+  ENODEV: "No such device",
+};
+
+export function strerror(code: string): string {
+  return STRERROR[code] ?? `Unknown error ${code}`;
 }

@@ -39,6 +39,8 @@ export class Server {
   readonly config: Config;
   readonly log: Logger;
   readonly commands: CommandTable;
+  /** PING, which a failing AOF refuses along with the write commands, as Redis does. */
+  private readonly pingCommand: Command;
   readonly dbs: Db[];
   readonly keyspaceStats = new KeyspaceStats();
   /** The time commands see, advanced once per command. */
@@ -103,6 +105,7 @@ export class Server {
     this.config = config;
     this.log = log;
     this.commands = new CommandTable(allCommands);
+    this.pingCommand = this.commands.byName.get("ping")!;
     this.dbs = [];
     for (let i = 0; i < config.databases; i++) this.dbs.push(new Db(i, this.keyspaceStats, this.clock));
     for (const db of this.dbs) db.expiryHeld = this.clientsPausedHook;
@@ -370,6 +373,11 @@ export class Server {
       cmd.rejectedCalls++;
       w.addErrorBytes(ERR.noAuth);
       return;
+    }
+    // Redis's writeCommandsDeniedByDiskError: an AOF that cannot be written refuses writes (and PING).
+    if (this.aof !== null && (cmd.flags & CMD.write || cmd === this.pingCommand)) {
+      const denied = this.aof.deniedWritesError();
+      if (denied !== null) return this.reject(cmd, denied);
     }
     // Redis checks the pause after every rejection, so rejected commands still answer at once.
     if (this.pauseMode !== PauseMode.Off && this.pauseHolds(cmd)) return this.postpone(c);
