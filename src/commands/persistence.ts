@@ -8,6 +8,8 @@ import type { CommandDef } from "./table.ts";
 import { OK } from "../resp/writer.ts";
 import { rdbLoadFile, rdbPath, rdbSaveFile } from "../persistence/rdb.ts";
 import { BackgroundSave } from "../persistence/bgsave.ts";
+import { BackgroundRewrite } from "../persistence/bgrewrite.ts";
+import { aofStatus } from "../persistence/aof.ts";
 import { ERR } from "../resp/errors.ts";
 
 const BGSAVE_IN_PROGRESS = "ERR Background save already in progress";
@@ -23,11 +25,34 @@ function saveCommand(c: Client): void {
 /** BGSAVE [SCHEDULE] */
 function bgsaveCommand(c: Client): void {
   const argv = c.argv;
-  // SCHEDULE only matters while another background job runs, and BGSAVE is the only one.
   if (argv.count > 2 || (argv.count === 2 && !argv.is(1, "schedule"))) return c.w.addErrorBytes(ERR.syntax);
-  if (c.server.rdb.bgsave !== null) return c.w.addError(BGSAVE_IN_PROGRESS);
-  if (startBackgroundSave(c.server)) c.w.addSimple("Background saving started");
+  const server = c.server;
+  if (server.rdb.bgsave !== null) return c.w.addError(BGSAVE_IN_PROGRESS);
+  // One background job at a time: behind a rewrite, SCHEDULE has the cron start it later.
+  if (server.aofRewrite !== null) {
+    if (argv.count === 1) {
+      return c.w.addError(
+        "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+      );
+    }
+    server.rdb.bgsaveScheduled = true;
+    return c.w.addSimple("Background saving scheduled");
+  }
+  if (startBackgroundSave(server)) c.w.addSimple("Background saving started");
   else c.w.addError("ERR");
+}
+
+/** BGREWRITEAOF */
+function bgrewriteaofCommand(c: Client): void {
+  const server = c.server;
+  if (server.aofRewrite !== null) return c.w.addError("ERR Background append only file rewriting already in progress");
+  if (server.rdb.bgsave !== null) {
+    aofStatus(server).rewriteScheduled = true;
+    return c.w.addSimple("Background append only file rewriting scheduled");
+  }
+  server.aofRewrite = BackgroundRewrite.start(server);
+  if (server.aofRewrite !== null) c.w.addSimple("Background append only file rewriting started");
+  else c.w.addError("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
 }
 
 /** rdbSaveBackground: starts a BGSAVE unless one runs; false when it could not start. */
@@ -79,6 +104,10 @@ export function saveOnShutdown(server: Server, save: boolean, nosave: boolean, f
     server.log.warning("There is a child saving an .rdb. Killing it!");
     server.rdb.bgsave.abort();
   }
+  if (server.aofRewrite !== null) {
+    server.log.warning("There is a child rewriting the AOF. Killing it!");
+    server.aofRewrite.abort();
+  }
   if (!save && (nosave || server.config.save.length === 0)) return true;
   server.log.notice("Saving the final RDB snapshot before exiting.");
   if (rdbSaveFile(server)) return true;
@@ -91,6 +120,11 @@ export function saveOnShutdown(server: Server, save: boolean, nosave: boolean, f
 }
 
 export const persistenceCommands: CommandDef[] = [
+  {
+    name: "bgrewriteaof", arity: 1, flags: "admin noscript no_async_loading", group: "server", since: "1.0.0",
+    summary: "Asynchronously rewrite the append-only file", complexity: "O(1)",
+    handler: bgrewriteaofCommand,
+  },
   {
     name: "bgsave", arity: -1, flags: "admin noscript no_async_loading", group: "server", since: "1.0.0",
     summary: "Asynchronously save the dataset to disk", complexity: "O(1)",

@@ -70,6 +70,12 @@ export class AofManifest {
     this.incrs = this.incrs.filter((f) => f === keep);
   }
 
+  /** After a rewrite with the AOF off, the base alone holds the dataset: every incr file is history. */
+  retireAllIncrs(): void {
+    for (const f of this.incrs) this.history.push({ ...f, type: AofFileType.History });
+    this.incrs = [];
+  }
+
   /** Redis's getAofManifestAsString: base, then history, then incr files. */
   toString(): string {
     let out = "";

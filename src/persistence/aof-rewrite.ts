@@ -5,7 +5,9 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Server } from "../server/server.ts";
-import type { Db } from "../store/db.ts";
+import { Db } from "../store/db.ts";
+import type { KeyTable } from "../store/keytable.ts";
+import { Snapshot, type SnapshotWriter } from "./snapshot.ts";
 import { ObjType } from "../store/object.ts";
 import { stringBytes } from "../store/string.ts";
 import type { Quicklist } from "../encoding/quicklist.ts";
@@ -23,44 +25,114 @@ export const AOF_REWRITE_ITEMS_PER_CMD = 64;
 
 /** Collects RESP commands into chunks of bytes. */
 class CommandText {
-  readonly chunks: Buffer[] = [];
+  chunks: Buffer[] = [];
+  bytes = 0;
 
   command(args: readonly (string | Uint8Array)[]): void {
-    this.chunks.push(Buffer.from(`*${args.length}\r\n`, "latin1"));
+    this.push(Buffer.from(`*${args.length}\r\n`, "latin1"));
     for (const arg of args) {
       const bytes = typeof arg === "string" ? Buffer.from(arg, "latin1") : arg;
-      this.chunks.push(Buffer.from(`$${bytes.length}\r\n`, "latin1"), Buffer.from(bytes), Buffer.from("\r\n", "latin1"));
+      this.push(Buffer.from(`$${bytes.length}\r\n`, "latin1"));
+      this.push(Buffer.from(bytes));
+      this.push(CRLF);
     }
   }
+
+  private push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+  }
+
+  /** Writes everything collected to `fd` and starts over. */
+  writeTo(fd: number): void {
+    for (const chunk of this.chunks) {
+      let done = 0;
+      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
+    }
+    this.chunks = [];
+    this.bytes = 0;
+  }
 }
+
+const CRLF = Buffer.from("\r\n", "latin1");
+
+/**
+ * The command-form base written from a snapshot (snapshot.ts), a bounded amount per
+ * writeSome call, so that BGREWRITEAOF can spread it over turns of the event loop. Keys a
+ * command is about to change are written out of turn (writeKey), after a SELECT when they
+ * are of another database than the last one written.
+ */
+export class CommandBaseWriter implements SnapshotWriter {
+  readonly snapshot: Snapshot;
+  private readonly text = new CommandText();
+  private dbIndex = 0;
+  private selectedDb = -1;
+  /** Read-only databases over the snapshot's tables, for the value readers that take a Db. */
+  private readonly views = new Map<KeyTable, Db>();
+
+  constructor(
+    private readonly server: Server,
+    private readonly fd: number,
+  ) {
+    this.snapshot = new Snapshot(server.dbs.map((db) => db.table));
+    this.snapshot.attach(this);
+  }
+
+  /** Writes about `budgetBytes` more; true once every key is in the file. */
+  writeSome(budgetBytes: number): boolean {
+    const snapshot = this.snapshot;
+    while (this.dbIndex < snapshot.tables.length) {
+      const id = snapshot.takeNext(this.dbIndex);
+      if (id < 0) {
+        this.dbIndex++;
+        continue;
+      }
+      this.writeRecord(this.dbIndex, snapshot.tables[this.dbIndex]!, id);
+      if (this.text.bytes >= budgetBytes) {
+        this.text.writeTo(this.fd);
+        return false;
+      }
+    }
+    this.text.writeTo(this.fd);
+    return true;
+  }
+
+  writeKey(dbIndex: number, table: KeyTable, id: number): void {
+    this.writeRecord(dbIndex, table, id);
+    if (this.text.bytes >= FLUSH_BYTES) this.text.writeTo(this.fd);
+  }
+
+  private writeRecord(dbIndex: number, table: KeyTable, id: number): void {
+    if (this.selectedDb !== dbIndex) {
+      this.text.command(["SELECT", String(dbIndex)]);
+      this.selectedDb = dbIndex;
+    }
+    rewriteKey(this.text, this.viewOf(dbIndex, table), id, this.server.clock.nowMs);
+  }
+
+  private viewOf(dbIndex: number, table: KeyTable): Db {
+    let view = this.views.get(table);
+    if (view === undefined) {
+      view = new Db(dbIndex, this.server.keyspaceStats, this.server.clock);
+      view.table = table;
+      this.views.set(table, view);
+    }
+    return view;
+  }
+}
+
+/** Collected commands go to the file once they reach this many bytes. */
+const FLUSH_BYTES = 64 * 1024;
 
 /**
  * Write the whole dataset as commands to `path` (through a temporary file and a rename,
  * synced, as Redis's rewrite). Throws for a type this form cannot rebuild yet.
  */
 export function writeCommandBase(server: Server, path: string): void {
-  const text = new CommandText();
-  for (const db of server.dbs) {
-    if (db.size === 0) continue;
-    text.command(["SELECT", String(db.id)]);
-    const ids: number[] = [];
-    let cursor = 0;
-    do cursor = db.table.scan(cursor, (id) => ids.push(id));
-    while (cursor !== 0);
-    for (const id of ids) rewriteKey(text, db, id, server.clock.nowMs);
-  }
-  const tmp = join(dirname(path), `temp-rewriteaof-${process.pid}.aof`);
-  const fd = openSync(tmp, "w");
-  try {
-    for (const chunk of text.chunks) {
-      let done = 0;
-      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
-    }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  writeBaseFile(path, "aof", (fd) => {
+    const writer = new CommandBaseWriter(server, fd);
+    while (!writer.writeSome(Number.MAX_SAFE_INTEGER));
+  });
 }
 
 /**
@@ -68,11 +140,18 @@ export function writeCommandBase(server: Server, path: string): void {
  * written through a temporary file and a rename, synced.
  */
 export function writeRdbBase(server: Server, path: string): void {
-  const tmp = join(dirname(path), `temp-rewriteaof-${process.pid}.rdb`);
+  writeBaseFile(path, "rdb", (fd) => {
+    const writer = new RdbWriter(server, fd, { aofBase: true });
+    while (!writer.writeSome(Number.MAX_SAFE_INTEGER));
+  });
+}
+
+/** Runs `write` on a temporary file beside `path`, syncs it and renames it into place. */
+function writeBaseFile(path: string, extension: string, write: (fd: number) => void): void {
+  const tmp = join(dirname(path), `temp-rewriteaof-${process.pid}.${extension}`);
   const fd = openSync(tmp, "w");
   try {
-    const writer = new RdbWriter(server, fd);
-    while (!writer.writeSome(Number.MAX_SAFE_INTEGER));
+    write(fd);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -14,7 +14,7 @@
 // write or fsync cannot be hidden from clients that were already answered, so the server
 // exits instead.
 
-import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { close, closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Argv } from "../resp/parser.ts";
 import type { PropArg, PropagationSink } from "../server/propagate.ts";
@@ -156,6 +156,20 @@ export function aofManifestFor(server: Server): AofManifest {
   return new AofManifest(join(config.dir, config.appenddirname), config.appendfilename);
 }
 
+/**
+ * History files are covered by the base: remove them and their manifest lines
+ * (aofDelHistoryFiles), unless aof-disable-auto-gc keeps them for someone to look at.
+ */
+export function deleteHistoryFiles(server: Server, manifest: AofManifest): void {
+  if (manifest.history.length === 0 || server.config.aofDisableAutoGc) return;
+  for (const f of manifest.history) {
+    server.log.notice(`Removing the history file ${f.name} in the background`);
+    rmSync(manifest.path(f), { force: true });
+  }
+  manifest.history = [];
+  manifest.persist();
+}
+
 export class Aof implements PropagationSink {
   private out = new Uint8Array(INITIAL_BUFFER_BYTES);
   private outLen = 0;
@@ -290,6 +304,28 @@ export class Aof implements PropagationSink {
     this.fd = -1;
   }
 
+  /**
+   * A background rewrite begins (Redis's openNewIncrAofForAppend): what is buffered goes to
+   * the current incr file, and from now on commands go to a new one, listed in the manifest
+   * at once, so that a crash during the rewrite still loads everything.
+   */
+  openNewIncrForRewrite(): AofFileInfo {
+    this.write();
+    // The old file is synced and closed off the event loop, as Redis's bio close job.
+    const oldFd = this.fd;
+    if (oldFd >= 0) fsync(oldFd, () => close(oldFd, () => {}));
+    const incr = this.manifest.newIncr();
+    this.manifest.persist();
+    this.openIncr(incr);
+    this.server.log.notice(`Creating AOF incr file ${incr.name} on background rewrite`);
+    return incr;
+  }
+
+  /** The open incr file's size so far (aof_current_size counts it after a rewrite). */
+  get incrBytes(): number {
+    return this.incrSizeBytes;
+  }
+
   private openIncr(incr: AofFileInfo): void {
     this.fd = openSync(this.manifest.path(incr), "a");
     this.incrSizeBytes = fstatSync(this.fd).size;
@@ -302,15 +338,7 @@ export class Aof implements PropagationSink {
    * (aofDelHistoryFiles). Public for the rewrite, which makes history files.
    */
   deleteHistory(): void {
-    const manifest = this.manifest;
-    // aof-disable-auto-gc keeps them, for someone who wants to look at them.
-    if (manifest.history.length === 0 || this.server.config.aofDisableAutoGc) return;
-    for (const f of manifest.history) {
-      this.server.log.notice(`Removing the history file ${f.name} in the background`);
-      rmSync(manifest.path(f), { force: true });
-    }
-    manifest.history = [];
-    manifest.persist();
+    deleteHistoryFiles(this.server, this.manifest);
   }
 
   // -------------------------------------------------------------------------------------

@@ -99,6 +99,8 @@ export class RdbState {
   bgsave: BackgroundSave | null = null;
   /** How long the last BGSAVE took, in whole seconds (INFO rdb_last_bgsave_time_sec). */
   lastBgsaveTimeSec = -1;
+  /** BGSAVE SCHEDULE behind a rewrite: the cron starts the save once the rewrite is over. */
+  bgsaveScheduled = false;
   /** When a BGSAVE was last started (the save points' retry delay after a failure). */
   lastBgsaveTryMs = 0;
 }
@@ -159,6 +161,7 @@ export class RdbWriter implements SnapshotWriter {
   constructor(
     private readonly server: Server,
     private readonly fd: number,
+    private readonly options: { aofBase?: boolean } = {},
   ) {
     this.snapshot = new Snapshot(server.dbs.map((db) => db.table));
     this.snapshot.attach(this);
@@ -212,7 +215,8 @@ export class RdbWriter implements SnapshotWriter {
     this.auxInteger("redis-bits", 64);
     this.auxInteger("ctime", Math.floor(Date.now() / 1000));
     this.auxInteger("used-mem", usedMemory());
-    this.auxInteger("aof-base", 0);
+    // 1 when the file is an AOF's base (its RDB preamble).
+    this.auxInteger("aof-base", this.options.aofBase === true ? 1 : 0);
   }
 
   private auxName(name: string): void {

@@ -24,6 +24,7 @@ import { RdbState } from "../persistence/rdb.ts";
 import { Propagation } from "./propagate.ts";
 import { Aof } from "../persistence/aof.ts";
 import { saveCron } from "../persistence/bgsave.ts";
+import { type BackgroundRewrite, rewriteCron } from "../persistence/bgrewrite.ts";
 
 function randomHex(chars: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(chars / 2));
@@ -100,6 +101,8 @@ export class Server {
   readonly propagation = new Propagation();
   /** The append-only file while `appendonly` is on. */
   aof: Aof | null = null;
+  /** The BGREWRITEAOF under way, if any. */
+  aofRewrite: BackgroundRewrite | null = null;
 
   constructor(config: Config, log: Logger) {
     this.config = config;
@@ -493,6 +496,7 @@ export class Server {
     if (this.propagation.active) this.propagation.flushEach();
     if (this.aof !== null) this.aof.cron();
     saveCron(this, now);
+    rewriteCron(this);
     this.stats.opsPerSec.track(this.stats.commandsProcessed, now);
     this.stats.inputKbps.track(this.stats.netInputBytes / 1024, now);
     this.stats.outputKbps.track(this.stats.netOutputBytes / 1024, now);
@@ -697,6 +701,8 @@ export class Server {
   private applyAppendonly(): string | void {
     if (this.config.appendonly === (this.aof !== null)) return;
     if (!this.config.appendonly) {
+      // Redis's stopAppendOnly kills a rewrite under way.
+      this.aofRewrite?.abort();
       this.aof!.stop();
       this.propagation.removeSink(this.aof!);
       this.aof = null;

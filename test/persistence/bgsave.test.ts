@@ -163,3 +163,64 @@ describe("BGSAVE", () => {
     expect(await persistenceField(conn, "rdb_changes_since_last_save")).toBe("0");
   });
 });
+
+describe("BGREWRITEAOF", () => {
+  test("replies and errors next to BGSAVE are Redis's", async () => {
+    const replies: string[] = [];
+    for (const kind of ["redis", "redbun"] as const) {
+      const [, conn] = await start(kind, freshDir(), ["--appendonly", "yes"]);
+      await fill(conn, 20_000);
+      const pipeline = [["BGREWRITEAOF"], ["BGREWRITEAOF"], ["BGSAVE"], ["BGSAVE", "SCHEDULE"], ["BGREWRITEAOF", "x"]];
+      conn.write(Buffer.concat(pipeline.map((c) => encodeCommand(c))));
+      replies.push(await conn.readReplies(pipeline.length));
+      const deadline = Date.now() + 15_000;
+      while (
+        (await persistenceField(conn, "aof_rewrite_in_progress")) !== "0" ||
+        (await persistenceField(conn, "rdb_bgsave_in_progress")) !== "0" ||
+        (await persistenceField(conn, "rdb_changes_since_last_save")) !== "0"
+      ) {
+        if (Date.now() > deadline) throw new Error(`${kind}: background jobs still running`);
+        await Bun.sleep(20);
+      }
+      expect(await persistenceField(conn, "aof_last_bgrewrite_status")).toBe("ok");
+      expect(await persistenceField(conn, "aof_rewrites")).toBe("1");
+      conn.close();
+    }
+    expect(replies[1]).toBe(replies[0]!);
+  });
+
+  for (const preamble of ["yes", "no"]) {
+    test(`with aof-use-rdb-preamble ${preamble}, a rewrite under writes leaves files that load the final dataset`, async () => {
+      const random = rng(seedFromEnv());
+      const dir = freshDir();
+      const [server, conn] = await start("redbun", dir, ["--appendonly", "yes", "--aof-use-rdb-preamble", preamble]);
+      await buildDataset(conn);
+      await fill(conn, 20_000);
+      expect(await conn.call("BGREWRITEAOF")).toBe("+Background append only file rewriting started\r\n");
+      const writer = await RespConn.connect(server.port);
+      while ((await persistenceField(conn, "aof_rewrite_in_progress")) === "1") {
+        const batch: string[][] = [];
+        for (let i = 0; i < 50; i++) {
+          const k = Math.floor(random() * 20_000);
+          batch.push(random() < 0.5 ? ["SET", `k:${k}`, `new-${k}`] : ["DEL", `k:${k}`], ["HSET", `k:hash:${k % 50}`, `f${k}`, "x"]);
+        }
+        writer.write(Buffer.concat(batch.map((cmd) => encodeCommand(cmd))));
+        await writer.readReplies(batch.length);
+      }
+      expect(await persistenceField(conn, "aof_last_bgrewrite_status")).toBe("ok");
+      const digest = await conn.call("DEBUG", "DIGEST");
+      const manifest = await Bun.file(join(dir, "appendonlydir", "appendonly.aof.manifest")).text();
+      expect(manifest).toBe(
+        `file appendonly.aof.2.base.${preamble === "yes" ? "rdb" : "aof"} seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n`,
+      );
+      expect(readdirSync(join(dir, "appendonlydir")).sort()).toEqual(
+        [`appendonly.aof.2.base.${preamble === "yes" ? "rdb" : "aof"}`, "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"],
+      );
+      // redis-server started on a copy of the directory has the same data.
+      const check = freshDir();
+      Bun.spawnSync(["cp", "-r", join(dir, "appendonlydir"), check]);
+      const [, redis] = await start("redis", check, ["--appendonly", "yes"]);
+      expect(await redis.call("DEBUG", "DIGEST")).toBe(digest);
+    }, 60_000);
+  }
+});
