@@ -23,38 +23,55 @@ import { RdbWriter } from "./rdb.ts";
 /** Items per command in a rewrite (AOF_REWRITE_ITEMS_PER_CMD). */
 export const AOF_REWRITE_ITEMS_PER_CMD = 64;
 
-/** Collects RESP commands into chunks of bytes. */
+/** Collects RESP commands as bytes in one growing buffer (no object per argument). */
 class CommandText {
-  chunks: Buffer[] = [];
+  private buf = new Uint8Array(FLUSH_BYTES * 2);
   bytes = 0;
 
   command(args: readonly (string | Uint8Array)[]): void {
-    this.push(Buffer.from(`*${args.length}\r\n`, "latin1"));
+    this.header(0x2a /* '*' */, args.length);
     for (const arg of args) {
-      const bytes = typeof arg === "string" ? Buffer.from(arg, "latin1") : arg;
-      this.push(Buffer.from(`$${bytes.length}\r\n`, "latin1"));
-      this.push(Buffer.from(bytes));
-      this.push(CRLF);
+      if (typeof arg === "string") {
+        this.header(0x24 /* '$' */, arg.length);
+        this.room(arg.length + 2);
+        // Arguments are latin1 strings: one byte per char.
+        for (let i = 0; i < arg.length; i++) this.buf[this.bytes + i] = arg.charCodeAt(i);
+        this.bytes += arg.length;
+      } else {
+        this.header(0x24 /* '$' */, arg.length);
+        this.room(arg.length + 2);
+        this.buf.set(arg, this.bytes);
+        this.bytes += arg.length;
+      }
+      this.buf[this.bytes++] = 13;
+      this.buf[this.bytes++] = 10;
     }
   }
 
-  private push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.bytes += chunk.length;
+  /** `*<n>\r\n` or `$<n>\r\n`. */
+  private header(prefix: number, n: number): void {
+    const digits = String(n);
+    this.room(digits.length + 3);
+    this.buf[this.bytes++] = prefix;
+    for (let i = 0; i < digits.length; i++) this.buf[this.bytes++] = digits.charCodeAt(i);
+    this.buf[this.bytes++] = 13;
+    this.buf[this.bytes++] = 10;
+  }
+
+  private room(n: number): void {
+    if (this.bytes + n <= this.buf.length) return;
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.bytes + n));
+    bigger.set(this.buf.subarray(0, this.bytes));
+    this.buf = bigger;
   }
 
   /** Writes everything collected to `fd` and starts over. */
   writeTo(fd: number): void {
-    for (const chunk of this.chunks) {
-      let done = 0;
-      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
-    }
-    this.chunks = [];
+    let done = 0;
+    while (done < this.bytes) done += writeSync(fd, this.buf, done, this.bytes - done);
     this.bytes = 0;
   }
 }
-
-const CRLF = Buffer.from("\r\n", "latin1");
 
 /**
  * The command-form base written from a snapshot (snapshot.ts), a bounded amount per
@@ -166,7 +183,7 @@ function rewriteKey(text: CommandText, db: Db, id: number, nowMs: number): void 
   const key = db.table.keyString(id);
   switch (db.typeOf(id)) {
     case ObjType.String:
-      text.command(["SET", key, Buffer.from(stringBytes(db, id))]);
+      text.command(["SET", key, stringBytes(db, id)]);
       break;
     case ObjType.List:
       rewriteItems(text, "RPUSH", key, (db.table.getObject(id) as Quicklist).toArray(), 1);
