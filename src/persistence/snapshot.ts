@@ -44,14 +44,8 @@ export class Snapshot {
     this.cursors = [];
     let total = 0;
     for (const table of this.tables) {
-      const limit = table.idLimit;
-      const owed = new Uint8Array(limit);
-      for (let id = 0; id < limit; id++) {
-        if (table.isLive(id)) {
-          owed[id] = 1;
-          total++;
-        }
-      }
+      const owed = new Uint8Array(table.idLimit);
+      total += table.markLive(owed);
       this.owed.push(owed);
       this.cursors.push(0);
     }

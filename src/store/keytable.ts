@@ -365,6 +365,22 @@ export class KeyTable {
     return id >= 0 && id < this.idLimitCount && this.ent[id * CELL + REC] !== NO_ADDR;
   }
 
+  /**
+   * Sets live[id] to 1 for every live id below idLimit (the rest 0) and returns how many
+   * there are: a background save's list of keys it owes, made in one pass over the cells.
+   */
+  markLive(live: Uint8Array): number {
+    const ent = this.ent;
+    const limit = Math.min(this.idLimitCount, live.length);
+    let count = 0;
+    for (let id = 0, rec = REC; id < limit; id++, rec += CELL) {
+      const on = ent[rec] !== NO_ADDR ? 1 : 0;
+      live[id] = on;
+      count += on;
+    }
+    return count;
+  }
+
   /** Every live id is below this; `for (id < idLimit) if (isLive(id))` visits them all. */
   get idLimit(): number {
     return this.idLimitCount;
