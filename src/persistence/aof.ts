@@ -14,7 +14,7 @@
 // write or fsync cannot be hidden from clients that were already answered, so the server
 // exits instead.
 
-import { close, closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { close, closeSync, fstatSync, renameSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Argv } from "../resp/parser.ts";
 import type { PropArg, PropagationSink } from "../server/propagate.ts";
@@ -186,6 +186,8 @@ export class Aof implements PropagationSink {
   private writeErrno = "";
   readonly manifest: AofManifest;
   readonly status: AofStatus;
+  /** Whether commands still go to the temporary incr file (AOF_WAIT_REWRITE). */
+  waitingForRewrite = false;
 
   constructor(private readonly server: Server) {
     this.manifest = aofManifestFor(server);
@@ -244,30 +246,47 @@ export class Aof implements PropagationSink {
   }
 
   /**
-   * CONFIG SET appendonly yes (Redis's startAppendOnly): rewrite the dataset into a new base
-   * with a new incr file after it, synchronously for now, and retire the old files.
+   * CONFIG SET appendonly yes (Redis's startAppendOnly, state AOF_WAIT_REWRITE): until the
+   * background rewrite that follows has written the base, commands go to a temporary incr
+   * file outside the manifest, which the rewrite then renames into it (adoptTempIncr).
    */
-  startWithRewrite(): void {
+  openWaitingForRewrite(): void {
     const manifest = this.manifest;
-    const status = this.status;
     mkdirSync(manifest.dir, { recursive: true });
     if (manifest.exists()) manifest.load();
-    status.rewriteStarted(Date.now());
-    const base = manifest.newBase(this.server.config.aofUseRdbPreamble);
-    try {
-      this.writeBase(base);
-    } catch (e) {
-      status.rewriteFinished(false, Date.now(), 0, 0);
-      throw e;
-    }
-    const incr = manifest.newIncr();
-    manifest.retireIncrsBefore(incr);
-    manifest.persist();
-    this.openIncr(incr);
-    this.deleteHistory();
-    status.rewriteFinished(true, Date.now(), statSync(manifest.path(base)).size, 0);
-    this.server.log.notice("Background AOF rewrite finished successfully");
+    this.fd = openSync(this.tempIncrPath, "w");
+    this.incrSizeBytes = 0;
+    this.selectedDb = -1;
+    this.lastFsyncMs = Date.now();
+    this.waitingForRewrite = true;
     this.forgetWriteErrors();
+  }
+
+  /** Redis's getTempIncrAofName: `temp-<appendfilename>.incr` in the AOF directory. */
+  private get tempIncrPath(): string {
+    return join(this.manifest.dir, this.tempIncrName);
+  }
+
+  get tempIncrName(): string {
+    return `temp-${this.server.config.appendfilename}.incr`;
+  }
+
+  /**
+   * The rewrite's base is in place: the temporary incr file becomes the manifest's next incr
+   * file (the open descriptor follows the rename). Returns its entry.
+   */
+  adoptTempIncr(): AofFileInfo {
+    const incr = this.manifest.newIncr();
+    renameSync(this.tempIncrPath, this.manifest.path(incr));
+    this.waitingForRewrite = false;
+    return incr;
+  }
+
+  /** CONFIG SET appendonly no before the first rewrite finished: the temporary file goes. */
+  private dropTempIncr(): void {
+    if (!this.waitingForRewrite) return;
+    rmSync(this.tempIncrPath, { force: true });
+    this.waitingForRewrite = false;
   }
 
   /** Turning the AOF on again clears the errors of its last run (startAppendOnly). */
@@ -302,6 +321,7 @@ export class Aof implements PropagationSink {
       closeSync(this.fd);
     }
     this.fd = -1;
+    this.dropTempIncr();
   }
 
   /**

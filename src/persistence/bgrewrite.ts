@@ -36,7 +36,8 @@ export class BackgroundRewrite extends BackgroundJob {
       status.rewriteFinished(false, Date.now(), 0, 0);
       return null;
     }
-    const incr = aof !== null ? aof.openNewIncrForRewrite() : null;
+    // Right after CONFIG SET appendonly yes, commands already go to the temporary incr file.
+    const incr = aof !== null && !aof.waitingForRewrite ? aof.openNewIncrForRewrite() : null;
     status.rewriteStarted(Date.now());
     server.log.notice(`Background append only file rewriting started by pid ${process.pid}`);
     return new BackgroundRewrite(server, fd, temp, manifest, incr);
@@ -70,9 +71,15 @@ export class BackgroundRewrite extends BackgroundJob {
       return this.end(false);
     }
     server.log.notice(`Successfully renamed the temporary AOF base file ${this.tempName} into ${base.name}`);
+    let incr = this.incr;
+    const aof = server.aof;
+    if (aof !== null && aof.waitingForRewrite) {
+      incr = aof.adoptTempIncr();
+      server.log.notice(`Successfully renamed the temporary AOF incr file ${aof.tempIncrName} into ${incr.name}`);
+    }
     // Everything before the rewrite's own incr file is in the new base now; with the AOF
     // off there is no incr file at all.
-    if (this.incr !== null) manifest.retireIncrsBefore(this.incr);
+    if (incr !== null) manifest.retireIncrsBefore(incr);
     else manifest.retireAllIncrs();
     manifest.persist();
     deleteHistoryFiles(server, manifest);
@@ -103,7 +110,10 @@ export class BackgroundRewrite extends BackgroundJob {
     this.ended = true;
     if (!ok) {
       this.server.log.warning("Background AOF rewrite terminated with error");
-      aofStatus(this.server).rewriteFinished(false, Date.now(), 0, 0);
+      const status = aofStatus(this.server);
+      status.rewriteFinished(false, Date.now(), 0, 0);
+      // An AOF just turned on has no base yet: the cron tries again.
+      if (this.server.aof?.waitingForRewrite === true) status.rewriteScheduled = true;
     }
     this.finish();
   }

@@ -22,9 +22,9 @@ import { strerror } from "../config/params.ts";
 import { formatAddress, isLocalAddress } from "./address.ts";
 import { RdbState } from "../persistence/rdb.ts";
 import { Propagation } from "./propagate.ts";
-import { Aof } from "../persistence/aof.ts";
+import { Aof, aofStatus } from "../persistence/aof.ts";
 import { saveCron } from "../persistence/bgsave.ts";
-import { type BackgroundRewrite, rewriteCron } from "../persistence/bgrewrite.ts";
+import { BackgroundRewrite, rewriteCron } from "../persistence/bgrewrite.ts";
 
 function randomHex(chars: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(chars / 2));
@@ -703,21 +703,40 @@ export class Server {
     if (!this.config.appendonly) {
       // Redis's stopAppendOnly kills a rewrite under way.
       this.aofRewrite?.abort();
-      this.aof!.stop();
-      this.propagation.removeSink(this.aof!);
-      this.aof = null;
-      this.setExpiredHooks();
+      this.detachAof();
       return;
     }
     const aof = new Aof(this);
     try {
-      aof.startWithRewrite();
+      aof.openWaitingForRewrite();
     } catch (e) {
-      this.log.warning(`Error rewriting the append only file: ${(e as Error).message}`);
-      this.log.warning("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
+      this.log.warning(`Can't open the append-only file: ${(e as Error).message}`);
       return "Failed to start AOF";
     }
     this.attachAof(aof);
+    // The base comes from a background rewrite; until it is done commands go to a temporary file.
+    if (this.rdb.bgsave !== null) {
+      aofStatus(this).rewriteScheduled = true;
+      this.log.warning("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+      return;
+    }
+    if (this.aofRewrite !== null) {
+      this.log.warning("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.");
+      this.aofRewrite.abort();
+    }
+    this.aofRewrite = BackgroundRewrite.start(this);
+    if (this.aofRewrite === null) {
+      this.detachAof();
+      this.log.warning("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
+      return "Failed to start AOF";
+    }
+  }
+
+  private detachAof(): void {
+    this.aof!.stop();
+    this.propagation.removeSink(this.aof!);
+    this.aof = null;
+    this.setExpiredHooks();
   }
 
   private attachAof(aof: Aof): void {

@@ -285,6 +285,8 @@ describe("CONFIG SET appendonly yes rewrites the dataset into a new base", () =>
         for (const cmd of SMALL) await c.call(...cmd);
         expect(await c.call("CONFIG", "SET", "appendonly", "yes")).toBe("+OK\r\n");
         await c.call("SET", "after", "v");
+        // The rewrite runs in the background; the manifest appears when it is done.
+        await waitFor(() => existsSync(join(dir, AOF_DIR, "appendonly.aof.manifest")), "the rewrite");
         before = await c.call("DEBUG", "DIGEST");
         c.close();
       }

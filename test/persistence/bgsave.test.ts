@@ -189,6 +189,32 @@ describe("BGREWRITEAOF", () => {
     expect(replies[1]).toBe(replies[0]!);
   });
 
+  test("CONFIG SET appendonly yes rewrites in the background; writes meanwhile land in the first incr file", async () => {
+    const random = rng(seedFromEnv());
+    const dir = freshDir();
+    const [server, conn] = await start("redbun", dir, ["--appendonly", "no"]);
+    await fill(conn, 30_000);
+    expect(await conn.call("CONFIG", "SET", "appendonly", "yes")).toBe("+OK\r\n");
+    expect(await persistenceField(conn, "aof_rewrite_in_progress")).toBe("1");
+    expect(await persistenceField(conn, "aof_enabled")).toBe("1");
+    const writer = await RespConn.connect(server.port);
+    let rounds = 0;
+    while ((await persistenceField(conn, "aof_rewrite_in_progress")) === "1" || rounds < 3) {
+      const batch = Array.from({ length: 50 }, () => ["SET", `k:${Math.floor(random() * 40_000)}`, `v${rounds}`]);
+      writer.write(Buffer.concat(batch.map((cmd) => encodeCommand(cmd))));
+      await writer.readReplies(batch.length);
+      rounds++;
+    }
+    expect(await persistenceField(conn, "aof_last_bgrewrite_status")).toBe("ok");
+    const digest = await conn.call("DEBUG", "DIGEST");
+    expect(readdirSync(join(dir, "appendonlydir")).sort()).toEqual(["appendonly.aof.1.base.rdb", "appendonly.aof.1.incr.aof", "appendonly.aof.manifest"]);
+    expect(server.log).toContain("Successfully renamed the temporary AOF incr file temp-appendonly.aof.incr into appendonly.aof.1.incr.aof");
+    const check = freshDir();
+    Bun.spawnSync(["cp", "-r", join(dir, "appendonlydir"), check]);
+    const [, redis] = await start("redis", check, ["--appendonly", "yes"]);
+    expect(await redis.call("DEBUG", "DIGEST")).toBe(digest);
+  }, 60_000);
+
   for (const preamble of ["yes", "no"]) {
     test(`with aof-use-rdb-preamble ${preamble}, a rewrite under writes leaves files that load the final dataset`, async () => {
       const random = rng(seedFromEnv());
