@@ -703,8 +703,9 @@ function lremCommand(c: Client): void {
       list.advance(it);
       continue;
     }
-    list.deleteAt(it);
-    if (++removed === toRemove) break;
+    // The last removal ends the iteration, which settles the node under it as Redis does.
+    list.deleteAt(it, ++removed === toRemove);
+    if (removed === toRemove) break;
   }
   if (removed > 0) elementsRemoved(c, id, list, removed);
   c.w.addInteger(removed);

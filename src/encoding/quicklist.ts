@@ -11,8 +11,15 @@
  * included, so that DEBUG OBJECT's ql_nodes and ql_uncompressed_size, and an RDB dump of the
  * nodes, come out as Redis's would after the same commands.
  *
- * `list-compress-depth` is kept (DEBUG OBJECT reports it as ql_compressed) but nodes are
- * never LZF-compressed: compression changes no node boundary, only memory use.
+ * With a `list-compress-depth` (the list's `compress`) above 0, nodes other than the
+ * `compress` nodes at each end are held LZF-compressed, as quicklist.c holds them: node by
+ * node, as each operation passes them (`compressAround` is __quicklistCompress), so that
+ * which nodes are compressed, and hence DEBUG OBJECT's serializedlength, RDB files and
+ * DUMP payloads, come out as Redis's after the same commands. A compressed node's `buf` is
+ * its LZF bytes and `sz` still its raw size. Readers and writers decompress a node "for
+ * use" and recompress it when done. An iterator's last node is recompressed lazily:
+ * `open` remembers it, and the next operation on the list (or a save) settles it first,
+ * which is what Redis's quicklistReleaseIterator does at the end of the command.
  *
  * A packed node's listpack sits at offset 0 of `buf`, which may be longer than the
  * listpack (room to grow, see ensureRoom); `sz` is the listpack's size (Redis's node->sz).
@@ -46,11 +53,13 @@ import {
   lpNext,
   lpPrepend,
   lpPrev,
+  lpRepr,
   lpReplace,
   lpSeek,
   lpValidate,
 } from "./listpack.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
+import { lzfCompress, lzfDecompress } from "../persistence/lzf.ts";
 import { formatInt64 } from "../util/numbers.ts";
 
 /** Which end of the list: Redis's LIST_HEAD / LIST_TAIL. */
@@ -72,6 +81,10 @@ const FILL_MIN = -5;
 const COMPRESS_MAX = 65535;
 /** Room a new packed node starts with; it grows by half as it fills. */
 const NEW_NODE_BYTES = 64;
+/** quicklist.c never compresses a node below this many bytes (MIN_COMPRESS_BYTES)... */
+const COMPRESS_MIN_BYTES = 48;
+/** ...nor keeps a compression that saves fewer than this many (MIN_COMPRESS_IMPROVE). */
+const COMPRESS_MIN_SAVING = 8;
 
 const DEFAULT_PACKED_THRESHOLD = 1 << 30;
 /** Elements of at least this many bytes get a plain node of their own. */
@@ -94,6 +107,19 @@ function isLargeElement(len: number): boolean {
 export class QuicklistNode {
   prev: QuicklistNode | null = null;
   next: QuicklistNode | null = null;
+  /** Whether buf holds the bytes LZF-compressed (Redis's QUICKLIST_NODE_ENCODING_LZF). */
+  compressed = false;
+  /** Decompressed for use: to be compressed again when the user is done (Redis's recompress). */
+  recompress = false;
+  /** Set while LSET inserts next to the node, which must stay raw meanwhile (dont_compress). */
+  dontCompress = false;
+  /** Whether compression was ever tried on it (DEBUG QUICKLIST's attempted_compress). */
+  attempted = false;
+  /**
+   * While decompressed for use and unchanged since: its LZF bytes, which recompressing
+   * puts back instead of compressing again (liblzf would produce the same bytes).
+   */
+  blob: Uint8Array | null = null;
 
   constructor(
     /** The listpack (packed) or the element (plain), at offset 0. */
@@ -133,7 +159,10 @@ export class Quicklist {
   /** Number of elements. */
   count = 0;
   readonly fill: number;
+  /** list-compress-depth when the list was made: nodes kept raw at each end (0: none compressed). */
   readonly compress: number;
+  /** The node an iteration stopped on, still to be recompressed (see settle). */
+  private open: QuicklistNode | null = null;
 
   constructor(fill: number, compress: number) {
     this.fill = Math.min(Math.max(fill, FILL_MIN), FILL_MAX);
@@ -187,6 +216,9 @@ export class Quicklist {
       if (this.head === old) this.head = node;
     }
     this.len++;
+    if (this.compress === 0) return;
+    if (old !== null) this.compressFor(old);
+    this.compressFor(node);
   }
 
   /** Unlinks node, and its elements from the count. */
@@ -198,11 +230,122 @@ export class Quicklist {
     node.prev = node.next = null;
     this.len--;
     this.count -= node.count;
+    // Nodes within the depth at the new ends are decompressed, the next ones in compressed.
+    if (this.compress !== 0) this.compressAround(null);
   }
 
   private insertPlainNode(old: QuicklistNode | null, src: Uint8Array, start: number, len: number, after: boolean): void {
     this.insertNode(old, newPlainNode(src, start, len), after);
     this.count++;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Compression (quicklist.c's __quicklistCompress and the node helpers around it)
+
+  /**
+   * Redis's __quicklistCompressNode, for a raw node: LZF-compresses it when it has at
+   * least COMPRESS_MIN_BYTES and liblzf, limited to its size, saves COMPRESS_MIN_SAVING.
+   */
+  private compressNode(node: QuicklistNode): void {
+    if (node.compressed || node.dontCompress) return;
+    // Redis asserts that an end node is never compressed; no sequence of commands gets here.
+    if (node.prev === null || node.next === null) return;
+    node.attempted = true;
+    node.recompress = false;
+    const blob = node.blob;
+    if (blob !== null) {
+      node.blob = null;
+      node.buf = blob;
+      node.compressed = true;
+      return;
+    }
+    const size = node.sz;
+    if (size < COMPRESS_MIN_BYTES) return;
+    const out = compressScratch(size);
+    const compressedLen = lzfCompress(node.buf, 0, size, out, 0, size);
+    if (compressedLen === 0 || compressedLen + COMPRESS_MIN_SAVING >= size) return;
+    node.buf = out.slice(0, compressedLen);
+    node.compressed = true;
+  }
+
+  /** Redis's __quicklistDecompressNode, for a compressed node; returns its LZF bytes. */
+  private decompressNode(node: QuicklistNode): Uint8Array | null {
+    if (!node.compressed) return null;
+    const blob = node.buf;
+    node.buf = decompressed(node);
+    node.compressed = false;
+    node.recompress = false;
+    node.blob = null;
+    return blob;
+  }
+
+  /** quicklistDecompressNodeForUse: decompressed, to be recompressed when done. */
+  private decompressForUse(node: QuicklistNode): void {
+    const blob = this.decompressNode(node);
+    if (blob === null) return;
+    node.recompress = true;
+    node.blob = blob;
+  }
+
+  /** quicklistRecompressOnly: recompresses a node decompressed for use. */
+  private recompressOnly(node: QuicklistNode): void {
+    if (node.recompress) this.compressNode(node);
+  }
+
+  /** Redis's quicklistCompress macro: recompress a node decompressed for use, else compressAround it. */
+  private compressFor(node: QuicklistNode): void {
+    if (node.recompress) this.compressNode(node);
+    else this.compressAround(node);
+  }
+
+  /**
+   * Redis's __quicklistCompress: decompresses the `compress` nodes at each end, then
+   * compresses node (unless it is one of them) and the first node past the depth at each
+   * end. Nothing happens while the list has fewer than twice `compress` nodes.
+   */
+  private compressAround(node: QuicklistNode | null): void {
+    const depth = this.compress;
+    if (this.len === 0 || depth === 0 || this.len < depth * 2) return;
+    let forward = this.head!;
+    let reverse = this.tail!;
+    let inDepth = false;
+    for (let d = 0; d < depth; d++) {
+      this.decompressNode(forward);
+      this.decompressNode(reverse);
+      if (forward === node || reverse === node) inDepth = true;
+      if (forward === reverse || forward.next === reverse) return;
+      forward = forward.next!;
+      reverse = reverse.prev!;
+    }
+    if (!inDepth && node !== null) this.compressNode(node);
+    this.compressNode(forward);
+    this.compressNode(reverse);
+  }
+
+  /** An iterator enters node (quicklistNext's decompress for use). */
+  private use(node: QuicklistNode): void {
+    if (this.compress === 0) return;
+    this.decompressForUse(node);
+    this.open = node;
+  }
+
+  /** An iterator leaves node, read to its end (quicklistNext's quicklistCompress). */
+  private leave(node: QuicklistNode): void {
+    if (this.compress === 0) return;
+    this.open = null;
+    this.compressFor(node);
+  }
+
+  /**
+   * Recompresses the node the last iteration stopped on, as Redis's iterator release did
+   * at the end of that command. Every operation does this first; so must anything that
+   * reads the nodes' state (saving, DEBUG OBJECT).
+   */
+  settle(): void {
+    const node = this.open;
+    if (node === null) return;
+    this.open = null;
+    this.compressFor(node);
   }
 
   // -------------------------------------------------------------------------------------
@@ -213,6 +356,7 @@ export class Quicklist {
    * the end node while it has room, else into a new node there.
    */
   push(where: ListEnd, src: Uint8Array, start: number, len: number): void {
+    if (this.open !== null) this.settle();
     const atHead = where === LIST_HEAD;
     const end = atHead ? this.head : this.tail;
     if (isLargeElement(len)) return this.insertPlainNode(end, src, start, len, !atHead);
@@ -248,6 +392,7 @@ export class Quicklist {
 
   /** The node at an end, and in `endPos` its end entry's position (-1 for a plain node). */
   private endNode(where: ListEnd): QuicklistNode {
+    if (this.open !== null) this.settle();
     const node = where === LIST_HEAD ? this.head! : this.tail!;
     endPos = node.plain ? -1 : where === LIST_HEAD ? lpFirst(node.buf, 0) : lpLast(node.buf, 0);
     return node;
@@ -277,6 +422,7 @@ export class Quicklist {
       return -1;
     }
     node.buf = lpDelete(node.buf, p);
+    node.blob = null;
     const next = lpEdited.pos;
     this.count--;
     if (--node.count === 0) {
@@ -296,6 +442,21 @@ export class Quicklist {
    * forward (toward the tail) or not. Walks from the nearer end, as Redis does.
    */
   seek(index: number, forward: boolean, it: QuicklistIter): void {
+    const node = this.locate(index);
+    this.use(node);
+    it.node = node;
+    it.offset = locatedOffset;
+    it.p = node.plain ? -1 : lpSeek(node.buf, 0, locatedOffset);
+    it.forward = forward;
+    it.valid = true;
+  }
+
+  /**
+   * The node holding the element at index (in range), and its offset there in
+   * `locatedOffset`, without decompressing it (quicklistGetIteratorAtIdx).
+   */
+  private locate(index: number): QuicklistNode {
+    if (this.open !== null) this.settle();
     let node: QuicklistNode;
     let offset: number;
     if (index <= (this.count - 1) / 2) {
@@ -314,11 +475,8 @@ export class Quicklist {
       }
       offset = node.count - 1 - fromTail;
     }
-    it.node = node;
-    it.offset = offset;
-    it.p = node.plain ? -1 : lpSeek(node.buf, 0, offset);
-    it.forward = forward;
-    it.valid = true;
+    locatedOffset = offset;
+    return node;
   }
 
   /** Moves it to the next element in its direction; `valid` turns false past the end. */
@@ -332,6 +490,7 @@ export class Quicklist {
         return;
       }
     }
+    this.leave(node);
     this.enterNode(it, it.forward ? node.next : node.prev);
   }
 
@@ -342,6 +501,7 @@ export class Quicklist {
       it.valid = false;
       return;
     }
+    this.use(node);
     it.offset = it.forward ? 0 : node.count - 1;
     it.p = node.plain ? -1 : it.forward ? lpFirst(node.buf, 0) : lpLast(node.buf, 0);
   }
@@ -358,24 +518,45 @@ export class Quicklist {
 
   /**
    * Deletes the element under it (quicklistDelEntry) and leaves it on the element that
-   * came next in its direction.
+   * came next in its direction; with `last`, ends the iteration there instead (the
+   * caller's loop stops: Redis releases its iterator without stepping it again).
    */
-  deleteAt(it: QuicklistIter): void {
+  deleteAt(it: QuicklistIter, last = false): void {
     const node = it.node!;
     const neighbour = it.forward ? node.next : node.prev;
     const p = it.p;
     const next = this.deleteEntry(node, p);
-    if (node.count === 0 || node.plain) return this.enterNode(it, neighbour);
+    const gone = node.count === 0 || node.plain;
+    if (gone && this.open === node) this.open = null;
+    if (last) return this.stopAfterDelete(it, gone ? neighbour : node);
+    if (gone) return this.enterNode(it, neighbour);
     if (it.forward) {
-      if (next === -1) return this.enterNode(it, neighbour);
+      if (next === -1) return this.leaveFor(it, node, neighbour);
       it.p = next;
       return;
     }
     // What followed the deleted entry (another entry or the terminator) moved up to p.
     const before = lpPrev(node.buf, 0, p);
-    if (before === -1) return this.enterNode(it, neighbour);
+    if (before === -1) return this.leaveFor(it, node, neighbour);
     it.p = before;
     it.offset--;
+  }
+
+  /** Steps it off node, which it has read to its end, onto neighbour. */
+  private leaveFor(it: QuicklistIter, node: QuicklistNode, neighbour: QuicklistNode | null): void {
+    this.leave(node);
+    this.enterNode(it, neighbour);
+  }
+
+  /**
+   * Ends an iteration after a deletion, as Redis's iterator release does: the node it
+   * stands on (the deleted node's neighbour, not yet decompressed) is recompressed.
+   */
+  private stopAfterDelete(it: QuicklistIter, current: QuicklistNode | null): void {
+    it.valid = false;
+    it.node = null;
+    this.open = null;
+    if (current !== null && this.compress !== 0) this.compressFor(current);
   }
 
   // -------------------------------------------------------------------------------------
@@ -392,19 +573,29 @@ export class Quicklist {
     const full = !this.allowInsert(node, len);
     const atTail = after && offset === node.count - 1;
     const atHead = !after && offset === 0;
+    // The insert ends the iteration without releasing it (Redis resets the iterator): the
+    // node stays decompressed for use and each branch recompresses what it touched.
     it.valid = false;
+    if (this.open === node) this.open = null;
     if (isLargeElement(len)) return this.insertLarge(node, offset, after, atTail || atHead, src, start, len);
     if (!full) {
       node.buf = lpInsertString(node.buf, it.p, after ? LP_AFTER : LP_BEFORE, src, start, len);
       this.grewBy1(node);
+      this.recompressOnly(node);
     } else if (atTail && this.allowInsert(node.next, len)) {
       const next = node.next!;
+      this.decompressForUse(next);
       next.buf = lpPrepend(next.buf, src, start, len);
       this.grewBy1(next);
+      this.recompressOnly(next);
+      this.recompressOnly(node);
     } else if (atHead && this.allowInsert(node.prev, len)) {
       const prev = node.prev!;
+      this.decompressForUse(prev);
       prev.buf = lpAppend(prev.buf, src, start, len);
       this.grewBy1(prev);
+      this.recompressOnly(prev);
+      this.recompressOnly(node);
     } else if (atTail || atHead) {
       this.insertNode(node, this.nodeWith(src, start, len), after);
     } else {
@@ -420,6 +611,7 @@ export class Quicklist {
 
   /** Accounts for one element added to node's listpack. */
   private grewBy1(node: QuicklistNode): void {
+    node.blob = null;
     node.count++;
     node.sz = lpBytes(node.buf, 0);
     this.count++;
@@ -451,6 +643,7 @@ export class Quicklist {
   private splitNode(node: QuicklistNode, offset: number, after: boolean): QuicklistNode {
     const all = node.count;
     const copy = new QuicklistNode(node.buf.slice(0, node.sz + (node.sz >> 2)), node.sz, 0, false);
+    node.blob = null;
     node.buf = after ? lpDeleteRange(node.buf, offset + 1, all) : lpDeleteRange(node.buf, 0, offset);
     copy.buf = after ? lpDeleteRange(copy.buf, 0, offset + 1) : lpDeleteRange(copy.buf, offset, all);
     node.count = lpLength(node.buf, 0);
@@ -478,11 +671,15 @@ export class Quicklist {
 
   /** Appends b's elements to a (its left neighbour), drops b, returns a. */
   private mergeNodes(a: QuicklistNode, b: QuicklistNode): QuicklistNode {
+    this.decompressNode(a);
+    this.decompressNode(b);
     a.buf = lpMerge(a.buf, b.buf, 0);
+    a.blob = null;
     a.count += b.count;
     a.sz = lpBytes(a.buf, 0);
     b.count = 0;
     this.deleteNode(b);
+    if (this.compress !== 0) this.compressFor(a);
     return a;
   }
 
@@ -494,22 +691,34 @@ export class Quicklist {
   replaceAt(index: number, src: Uint8Array, start: number, len: number): void {
     const it = scratchIter;
     this.seek(index, true, it);
+    // The replace ends the iteration without releasing it (Redis resets the iterator).
+    this.open = null;
     const node = it.node!;
     const large = isLargeElement(len);
     if (!node.plain && !large) {
       node.buf = lpReplace(node.buf, it.p, src, start, len);
       node.sz = lpBytes(node.buf, 0);
+      node.blob = null;
+      if (this.compress !== 0) this.compressFor(node);
     } else if (node.plain && large) {
       node.buf = src.slice(start, start + len);
       node.sz = len;
+      node.blob = null;
+      if (this.compress !== 0) this.compressFor(node);
     } else if (node.plain) {
       this.insertAt(it, true, src, start, len);
       this.deleteNode(node);
     } else {
-      // The new plain node goes right after the old element, which is then its node's last.
+      // The new plain node goes right after the old element, which is then its node's
+      // last; the node stays raw until that element is gone.
+      node.dontCompress = true;
       this.insertAt(it, true, src, start, len);
-      if (node.count === 1) this.deleteNode(node);
-      else this.deleteEntry(node, lpLast(node.buf, 0));
+      if (node.count === 1) return this.deleteNode(node);
+      this.deleteEntry(node, lpLast(node.buf, 0));
+      node.dontCompress = false;
+      if (this.compress === 0) return;
+      this.compressFor(node);
+      this.compressFor(node.next!);
     }
   }
 
@@ -523,21 +732,24 @@ export class Quicklist {
    */
   deleteRange(start: number, count: number): void {
     if (count <= 0) return;
-    const it = scratchIter;
-    this.seek(start, true, it);
-    let node = it.node;
-    let offset = it.offset;
+    let node: QuicklistNode | null = this.locate(start);
+    let offset = locatedOffset;
+    // Redis positions an iterator there and releases it at once, which recompresses.
+    if (this.compress !== 0) this.compressFor(node);
     let left = count;
     while (left > 0 && node !== null) {
-      const next = node.next;
+      const next: QuicklistNode | null = node.next;
       const del = Math.min(node.count - offset, left);
       if ((offset === 0 && del === node.count) || node.plain) {
         this.deleteNode(node);
       } else {
+        this.decompressForUse(node);
         node.buf = lpDeleteRange(node.buf, offset, del);
+        node.blob = null;
         node.sz = lpBytes(node.buf, 0);
         node.count -= del;
         this.count -= del;
+        this.recompressOnly(node);
       }
       left -= del;
       node = next;
@@ -552,12 +764,13 @@ export class Quicklist {
   addRangeReply(w: ReplyWriter, start: number, n: number, reverse: boolean): void {
     const it = scratchIter;
     this.seek(start, !reverse, it);
-    if (!reverse) return addForwardReply(w, it.node!, it.p, n);
+    if (!reverse && this.compress === 0) return addForwardReply(w, it.node!, it.p, n);
     for (;;) {
       addEntryReply(w, it.node!, it.p);
-      if (--n === 0) return;
+      if (--n === 0) break;
       this.advance(it);
     }
+    this.settle();
   }
 
   // -------------------------------------------------------------------------------------
@@ -565,12 +778,14 @@ export class Quicklist {
 
   /** A deep copy with the same nodes (quicklistDup). */
   dup(): Quicklist {
+    if (this.open !== null) this.settle();
     const copy = new Quicklist(this.fill, this.compress);
     for (let node = this.head; node !== null; node = node.next) {
-      const room = node.plain ? node.sz : node.sz + (node.sz >> 2);
+      const room = node.compressed || node.plain ? node.buf.length : node.sz + (node.sz >> 2);
       const twin = new QuicklistNode(node.buf.slice(0, room), node.sz, node.count, node.plain);
-      copy.insertNode(copy.tail, twin, true);
+      twin.compressed = node.compressed;
       copy.count += node.count;
+      copy.insertNode(copy.tail, twin, true);
     }
     return copy;
   }
@@ -597,28 +812,44 @@ export class Quicklist {
     );
   }
 
-  /** DEBUG QUICKLIST's printout (Redis's quicklistRepr): the nodes, and with full their elements. */
+  /**
+   * DEBUG QUICKLIST's printout (Redis 7.0's quicklistRepr): the nodes with their encoding
+   * (RAW or LZF) and compression flags, and with full their listpacks or elements. Redis
+   * decompresses a node to print it and compresses it again, so the state is left as it was.
+   */
   repr(full: boolean): string {
-    const lines = [`{count : ${this.count}}`, `{len : ${this.len}}`, `{fill : ${this.fill}}`, `{compress : ${this.compress}}`];
+    if (this.open !== null) this.settle();
+    const lines = [`{count : ${this.count}}`, `{len : ${this.len}}`, `{fill : ${this.fill}}`, `{compress : ${this.compress}}`, "{bookmark_count : 0}"];
     let index = 0;
     for (let node = this.head; node !== null; node = node.next) {
       lines.push(`{quicklist node(${index++})`);
-      lines.push(`{container : ${node.plain ? "PLAIN" : "PACKED"}, encoding: RAW, size: ${node.sz}, count: ${node.count}}`);
-      let p = node.plain ? -1 : lpFirst(node.buf, 0);
-      for (let i = 0; full && i < node.count; i++, p = node.plain ? -1 : lpNext(node.buf, p)) {
-        lines.push(`  ${JSON.stringify(entryLatin1(node, p))}`);
-      }
+      lines.push(
+        `{container : ${node.plain ? "PLAIN" : "PACKED"}, encoding: ${node.compressed ? "LZF" : "RAW"}, size: ${node.sz},` +
+          ` count: ${node.count}, recompress: ${node.recompress ? 1 : 0}, attempted_compress: ${node.attempted ? 1 : 0}}`,
+      );
+      if (!full) continue;
+      const raw = rawBytes(node);
+      if (node.plain) lines.push(`{ entry : ${Buffer.from(raw.subarray(0, node.sz)).toString("latin1")} }`);
+      else lines.push("{ listpack:", lpRepr(raw, 0, 0).replace(/\n+$/, ""), "}");
       lines.push("}");
     }
     return lines.join("\n") + "\n";
   }
 
-  /** Every element's bytes in order, as latin1 strings (tests and debugging). */
+  /**
+   * Every element's bytes in order, as latin1 strings (AOF rewrite, tests). Unlike an
+   * iteration it leaves every node as it is, as Redis's rewrite in a forked child does.
+   */
   toArray(): string[] {
     const out: string[] = [];
-    if (this.count === 0) return out;
-    const it = new QuicklistIter();
-    for (this.seek(0, true, it); it.valid; this.advance(it)) out.push(entryLatin1(it.node!, it.p));
+    for (let node = this.head; node !== null; node = node.next) {
+      const raw = rawBytes(node);
+      if (node.plain) {
+        out.push(Buffer.from(raw.subarray(0, node.sz)).toString("latin1"));
+        continue;
+      }
+      for (let p = lpFirst(raw, 0); p !== -1; p = lpNext(raw, p)) out.push(lpGetLatin1(raw, p));
+    }
     return out;
   }
 
@@ -633,6 +864,7 @@ export class Quicklist {
     let prev: QuicklistNode | null = null;
     for (let node = this.head; node !== null; prev = node, node = node.next) {
       if (node.prev !== prev) throw new Error(`quicklist: node ${nodes} has a wrong prev link`);
+      if (node.compressed && (node.prev === null || node.next === null)) throw new Error(`quicklist: end node ${nodes} is compressed`);
       validateNode(node, nodes);
       nodes++;
       elements += node.count;
@@ -645,20 +877,46 @@ export class Quicklist {
 
 /** Where endNode leaves the end entry's position. */
 let endPos = -1;
+/** Where locate leaves the element's offset in its node. */
+let locatedOffset = 0;
+
+/** Where compressNode has liblzf write, before the result is copied out at its size. */
+let compressOut = new Uint8Array(8192);
+
+function compressScratch(bytes: number): Uint8Array {
+  if (compressOut.length < bytes) compressOut = new Uint8Array(Math.max(bytes, 2 * compressOut.length));
+  return compressOut;
+}
+
+/** A compressed node's raw bytes, in a new buffer of exactly its size. */
+function decompressed(node: QuicklistNode): Uint8Array {
+  const raw = new Uint8Array(node.sz);
+  if (lzfDecompress(node.buf, 0, node.buf.length, raw, 0, node.sz) !== node.sz) {
+    throw new Error("quicklist: a compressed node does not decompress to its size");
+  }
+  return raw;
+}
+
+/** A node's raw bytes for reading without changing its state: buf, or a decompressed copy. */
+function rawBytes(node: QuicklistNode): Uint8Array {
+  return node.compressed ? decompressed(node) : node.buf;
+}
+
 /** The iterator of operations that position themselves (replace, delete range, range reply). */
 const scratchIter = new QuicklistIter();
 
 function validateNode(node: QuicklistNode, index: number): void {
   const where = `quicklist: node ${index}`;
   if (node.count < 1) throw new Error(`${where} is empty`);
+  const buf = rawBytes(node);
   if (node.plain) {
-    if (node.count !== 1 || node.sz !== node.buf.length) throw new Error(`${where}: a plain node holds one element, all of buf`);
+    if (node.count !== 1 || node.sz !== buf.length) throw new Error(`${where}: a plain node holds one element, all of buf`);
     return;
   }
-  const bytes = lpBytes(node.buf, 0);
+  const bytes = lpBytes(buf, 0);
   if (bytes !== node.sz) throw new Error(`${where}: sz ${node.sz} but the listpack has ${bytes} bytes`);
-  if (!lpValidate(node.buf, 0, bytes, true)) throw new Error(`${where}: corrupt listpack`);
-  const entries = lpLength(node.buf, 0);
+  if (!lpValidate(buf, 0, bytes, true)) throw new Error(`${where}: corrupt listpack`);
+  const entries = lpLength(buf, 0);
   if (entries !== node.count) throw new Error(`${where}: count ${node.count} but the listpack has ${entries}`);
 }
 
@@ -744,11 +1002,6 @@ function addListpackRun(w: ReplyWriter, buf: Uint8Array, p: number, n: number, s
   }
   w.len = o;
   return n;
-}
-
-/** The element at p in node as a latin1 string (one char per byte), integers in decimal. */
-function entryLatin1(node: QuicklistNode, p: number): string {
-  return node.plain ? Buffer.from(node.buf).toString("latin1") : lpGetLatin1(node.buf, p);
 }
 
 /** Copies the element at p in node (integers in decimal) into `popped`. */

@@ -55,7 +55,7 @@ import { type KeyTable, ValueKind } from "../store/keytable.ts";
 import { locatePackedIn, packedAt } from "../store/packed.ts";
 import { lpBytes } from "../encoding/listpack.ts";
 import { intsetBytes } from "../encoding/intset.ts";
-import type { Quicklist, QuicklistNode } from "../encoding/quicklist.ts";
+import type { Quicklist } from "../encoding/quicklist.ts";
 import type { SkiplistZSet } from "../encoding/skiplist.ts";
 import type { Dict } from "../encoding/dict.ts";
 import type { HashTable } from "../commands/hash.ts";
@@ -109,10 +109,6 @@ const LZF_MIN_SAVING = 4;
 /** Quicklist containers (QUICKLIST_NODE_CONTAINER_*), written before each node. */
 const CONTAINER_PLAIN = 1;
 const CONTAINER_PACKED = 2;
-/** quicklist.c never compresses a node below this many bytes (MIN_COMPRESS_BYTES)... */
-const NODE_COMPRESS_MIN_BYTES = 48;
-/** ...nor keeps a compression that saves fewer than this many (MIN_COMPRESS_IMPROVE). */
-const NODE_COMPRESS_MIN_SAVING = 8;
 
 const TWO_POW_32 = 2 ** 32;
 
@@ -447,45 +443,17 @@ function saveSkiplist(sink: RdbSink, zset: SkiplistZSet): void {
   }
 }
 
-/** A list: the node count, then each node's container and bytes. */
+/**
+ * A list: the node count, then each node's container and bytes. A node the list holds
+ * LZF-compressed (list-compress-depth) is written as its LZF bytes, whatever
+ * `rdbcompression` says, as Redis writes it.
+ */
 function saveQuicklist(sink: RdbSink, list: Quicklist): void {
+  list.settle();
   saveLength(sink, list.len);
-  let index = 0;
-  for (let node = list.head; node !== null; node = node.next, index++) {
+  for (let node = list.head; node !== null; node = node.next) {
     sink.writeByte(node.plain ? CONTAINER_PLAIN : CONTAINER_PACKED);
-    if (heldCompressed(list, index) && saveCompressedNode(sink, node)) continue;
-    saveRawString(sink, node.buf, 0, node.sz);
+    if (node.compressed) saveLzfBlob(sink, node.buf, node.buf.length, node.sz);
+    else saveRawString(sink, node.buf, 0, node.sz);
   }
-}
-
-/**
- * Whether Redis would hold the node at `index` LZF-compressed, given list-compress-depth.
- * Redis compresses nodes as its operations pass them (__quicklistCompress), which leaves
- * every node with at least `depth` nodes on each side compressed (so none until the list
- * has more than 2 * depth nodes), after pushes, pops, inserts and trims alike. This list
- * keeps no compressed nodes, so the state is derived from the position, as that steady
- * state. Redis strays from it in one way: a node it left raw (too small or incompressible
- * when last tried) that then grows by an insert which only "recompresses" stays raw. Only
- * per-node state kept as quicklist.c keeps it would tell; it shows only with a
- * list-compress-depth above 0, and then in a node or so after mixed inserts.
- */
-function heldCompressed(list: Quicklist, index: number): boolean {
-  const depth = list.compress;
-  return depth > 0 && index >= depth && index < list.len - depth;
-}
-
-/**
- * A node as Redis holds it compressed (__quicklistCompressNode: at least 48 bytes, and
- * liblzf, limited to the node's size, saving at least 8): the LZF blob, which Redis writes
- * as it is whatever `rdbcompression` says. False, writing nothing, when Redis would have
- * left the node uncompressed.
- */
-function saveCompressedNode(sink: RdbSink, node: QuicklistNode): boolean {
-  const size = node.sz;
-  if (size < NODE_COMPRESS_MIN_BYTES) return false;
-  const out = lzfRoom(size);
-  const compressedLen = lzfCompress(node.buf, 0, size, out, 0, size);
-  if (compressedLen === 0 || compressedLen + NODE_COMPRESS_MIN_SAVING >= size) return false;
-  saveLzfBlob(sink, out, compressedLen, size);
-  return true;
 }

@@ -70,7 +70,7 @@ const GENERATORS: [number, Maker][] = [
   [1, (_, k) => ["DEBUG", "DIGEST-VALUE", k]],
   [0.3, (r) => ["CONFIG", "SET", "list-max-listpack-size", pick(r, FILLS)]],
   [0.2, (r) => ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", pick(r, THRESHOLDS)]],
-  // Redis compresses inner nodes; redbun does not, but node boundaries must not differ.
+  // Compression depth changes which nodes are held compressed, never where nodes split.
   [0.2, (r) => ["CONFIG", "SET", "list-compress-depth", pick(r, ["0", "1", "2"])]],
 ];
 const randomCommand = weightedCommands(GENERATORS, KEYS);
