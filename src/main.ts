@@ -3,7 +3,7 @@
 
 import { loadStartupConfig } from "./config/parse.ts";
 import { SHUTDOWN } from "./config/params.ts";
-import { warnUnsavedShutdown } from "./commands/server.ts";
+import { saveOnShutdown } from "./commands/persistence.ts";
 import { Logger } from "./log/log.ts";
 import { Server } from "./server/server.ts";
 import { VERSION } from "./version.ts";
@@ -30,8 +30,8 @@ function main(): void {
   // shutdown-on-sigint / shutdown-on-sigterm hold SHUTDOWN's flags for each signal.
   const onSignal = (name: string, flags: number) => {
     log.fromSignalHandler(`Received ${name} scheduling shutdown...`);
-    warnUnsavedShutdown(server, (flags & SHUTDOWN.SAVE) !== 0, (flags & SHUTDOWN.NOSAVE) !== 0);
-    server.shutdown(0);
+    // A failed final save keeps the server up, as Redis does (force only through SHUTDOWN FORCE).
+    server.shutdown(0, () => saveOnShutdown(server, (flags & SHUTDOWN.SAVE) !== 0, (flags & SHUTDOWN.NOSAVE) !== 0, false));
   };
   process.on("SIGINT", () => onSignal("SIGINT", config.shutdownOnSigint));
   process.on("SIGTERM", () => onSignal("SIGTERM", config.shutdownOnSigterm));

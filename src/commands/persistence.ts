@@ -100,14 +100,6 @@ export function debugReload(c: Client): void {
  * (FORCE exits anyway).
  */
 export function saveOnShutdown(server: Server, save: boolean, nosave: boolean, force: boolean): boolean {
-  if (server.rdb.bgsave !== null) {
-    server.log.warning("There is a child saving an .rdb. Killing it!");
-    server.rdb.bgsave.abort();
-  }
-  if (server.aofRewrite !== null) {
-    server.log.warning("There is a child rewriting the AOF. Killing it!");
-    server.aofRewrite.abort();
-  }
   if (!save && (nosave || server.config.save.length === 0)) return true;
   server.log.notice("Saving the final RDB snapshot before exiting.");
   if (rdbSaveFile(server)) return true;

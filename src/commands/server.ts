@@ -1,7 +1,6 @@
 // Server commands: INFO TIME LASTSAVE SHUTDOWN (CONFIG and DEBUG have files of their own).
 
 import type { Client } from "../server/client.ts";
-import type { Server } from "../server/server.ts";
 import type { CommandDef } from "./table.ts";
 import { ERR } from "../resp/errors.ts";
 import { infoText } from "../metrics/info.ts";
@@ -46,18 +45,10 @@ function shutdownCommand(c: Client): void {
   if ((save && nosave) || (abort && argv.count > 2)) return c.w.addErrorBytes(ERR.syntax);
   // Shutdown is immediate here, so there is never one in progress to abort.
   if (abort) return c.w.addError("ERR No shutdown in progress.");
-  if (!warnUnsavedShutdown(c.server, save, nosave, force)) return c.w.addError("ERR Errors trying to SHUTDOWN. Check logs.");
   // Like Redis, a successful SHUTDOWN sends no reply: the connection simply closes.
-  c.server.shutdown(0);
-}
-
-/**
- * Redis writes an RDB snapshot on the way out when asked to (SAVE) or when save points are
- * configured (unless NOSAVE). Returns false when that save failed and, without FORCE, the
- * server must stay up (persistence.ts saveOnShutdown).
- */
-export function warnUnsavedShutdown(server: Server, save: boolean, nosave: boolean, force = false): boolean {
-  return saveOnShutdown(server, save, nosave, force);
+  if (!c.server.shutdown(0, () => saveOnShutdown(c.server, save, nosave, force))) {
+    c.w.addError("ERR Errors trying to SHUTDOWN. Check logs.");
+  }
 }
 
 export const serverCommands: CommandDef[] = [

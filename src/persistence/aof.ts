@@ -309,6 +309,17 @@ export class Aof implements PropagationSink {
     else writeCommandBase(this.server, path);
   }
 
+  /** Shutdown's first step: everything written and synced, the file still open (the final save may fail). */
+  sync(): void {
+    this.write();
+    if (this.fd < 0) return;
+    try {
+      fsyncSync(this.fd);
+    } catch (e) {
+      this.server.log.warning(`Fail to fsync the AOF file: ${strerror(errnoOf(e))}.`);
+    }
+  }
+
   /** CONFIG SET appendonly no and shutdown: everything written and synced, the file closed. */
   stop(): void {
     this.write();

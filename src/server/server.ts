@@ -780,16 +780,32 @@ export class Server {
   }
 
   /** SHUTDOWN or a signal: log like Redis, close, and let main exit. */
-  shutdown(exitCode = 0): void {
-    if (this.shuttingDown) return;
+  shutdown(exitCode = 0, finalSave: (() => boolean) | null = null): boolean {
+    if (this.shuttingDown) return false;
     this.shuttingDown = true;
     this.log.warning("User requested shutdown...");
+    if (this.rdb.bgsave !== null) {
+      this.log.warning("There is a child saving an .rdb. Killing it!");
+      this.rdb.bgsave.abort();
+    }
+    if (this.aofRewrite !== null) {
+      this.log.warning("There is a child rewriting the AOF. Killing it!");
+      this.aofRewrite.abort();
+    }
     if (this.aof !== null) {
       this.log.notice("Calling fsync() on the AOF file.");
-      this.aof.stop();
+      this.aof.sync();
     }
+    if (finalSave !== null && !finalSave()) {
+      // The server stays up, as Redis's cancelShutdown leaves it.
+      this.log.warning("Errors trying to shut down the server. Check the logs for more information.");
+      this.shuttingDown = false;
+      return false;
+    }
+    this.aof?.stop();
     this.close();
     this.log.warning("redbun is now ready to exit, bye bye...");
     this.onShutdown?.(exitCode);
+    return true;
   }
 }

@@ -450,3 +450,22 @@ test("SHUTDOWN fails with Redis's error when the final save cannot be written, a
   expect(await s.exited()).toBe(0);
   expect(logMessages(s.log)).toContain("# Error trying to save the DB. Exit anyway.");
 });
+
+test("a signal whose final save fails leaves the server up, with Redis's log lines in Redis's order", async () => {
+  const logs: string[][] = [];
+  for (const kind of ["redis", "redbun"] as const) {
+    const dir = freshDir();
+    await using s = await spawnReady(kind, ["--save", "3600 1", "--dir", dir]);
+    const c = await s.connect();
+    mkdirSync(join(dir, "dump.rdb"));
+    await c.call("SET", "k", "v");
+    s.proc.kill("SIGTERM");
+    await s.waitForLog(/Errors trying to shut down the server/);
+    expect(await c.call("PING")).toBe("+PONG\r\n");
+    const messages = logMessages(s.log);
+    // From the signal on; the save's own error lines name Redis's or redbun's temp file.
+    const from = messages.findIndex((m) => m.includes("Received SIGTERM"));
+    logs.push(messages.slice(from).filter((m) => !m.includes("temp-")));
+  }
+  expect(logs[1]).toEqual(logs[0]!);
+});
