@@ -48,6 +48,12 @@ class CommandText {
     }
   }
 
+  /** Text written as it is (latin1), such as an annotation line. */
+  raw(text: string): void {
+    this.room(text.length);
+    for (let i = 0; i < text.length; i++) this.buf[this.bytes++] = text.charCodeAt(i);
+  }
+
   /** `*<n>\r\n` or `$<n>\r\n`. */
   private header(prefix: number, n: number): void {
     const digits = String(n);
@@ -84,6 +90,8 @@ export class CommandBaseWriter implements SnapshotWriter {
   private readonly text = new CommandText();
   private dbIndex = 0;
   private selectedDb = -1;
+  /** Whether the file's opening (the timestamp annotation) is written. */
+  private begun = false;
   /** Read-only databases over the snapshot's tables, for the value readers that take a Db. */
   private readonly views = new Map<KeyTable, Db>();
 
@@ -95,8 +103,18 @@ export class CommandBaseWriter implements SnapshotWriter {
     this.snapshot.attach(this);
   }
 
+  /**
+   * The file opens with a `#TS:<unix seconds>` line when aof-timestamp-enabled is on, as
+   * Redis's rewriteAppendOnlyFileRio writes one even for an empty dataset.
+   */
+  private begin(): void {
+    this.begun = true;
+    if (this.server.config.aofTimestampEnabled) this.text.raw(`#TS:${Math.floor(Date.now() / 1000)}\r\n`);
+  }
+
   /** Writes about `budgetBytes` more; true once every key is in the file. */
   writeSome(budgetBytes: number): boolean {
+    if (!this.begun) this.begin();
     const snapshot = this.snapshot;
     while (this.dbIndex < snapshot.tables.length) {
       const id = snapshot.takeNext(this.dbIndex);
@@ -120,6 +138,7 @@ export class CommandBaseWriter implements SnapshotWriter {
   }
 
   private writeRecord(dbIndex: number, table: KeyTable, id: number): void {
+    if (!this.begun) this.begin();
     if (this.selectedDb !== dbIndex) {
       this.text.command(["SELECT", String(dbIndex)]);
       this.selectedDb = dbIndex;

@@ -437,6 +437,15 @@ describe("aof-timestamp-enabled", () => {
     expect(readFileSync(aofFile(servers[1].dir, ".1.incr.aof"), "latin1").startsWith("#TS:")).toBe(true);
   }, PERSISTENCE_TEST_MS);
 
+  test("a command-form base opens with an annotation, as Redis's rewrite writes it", async () => {
+    const servers = await startBoth(TS_ARGS);
+    const [want, got] = servers.map((s) => splitAnnotations(aofFile(s.dir, ".1.base.aof")));
+    expect(want!.stamps.length).toBe(1);
+    expect(got!.stamps.length).toBe(1);
+    expect(got!.rest).toBe(want!.rest);
+    expect(readFileSync(aofFile(servers[1].dir, ".1.base.aof"), "latin1").startsWith("#TS:")).toBe(true);
+  }, PERSISTENCE_TEST_MS);
+
   test("annotated files load, annotations inside a transaction included", async () => {
     const annotated =
       "#TS:1700000000\r\n" +
