@@ -32,8 +32,8 @@ export class BackgroundRewrite extends BackgroundJob {
       fd = openSync(temp, "w");
     } catch (e) {
       server.log.warning(`Error opening the temporary AOF file for the rewrite: ${(e as Error).message}`);
-      status.rewriteStarted(Date.now());
-      status.rewriteFinished(false, Date.now(), 0, 0);
+      // Redis marks the last rewrite failed but counts no rewrite: none started.
+      status.lastRewriteOk = false;
       return null;
     }
     // Right after CONFIG SET appendonly yes, commands already go to the temporary incr file.

@@ -711,7 +711,7 @@ export class Server {
       aof.openWaitingForRewrite();
     } catch (e) {
       this.log.warning(`Can't open the append-only file: ${(e as Error).message}`);
-      return "Failed to start AOF";
+      return "Unable to turn on AOF. Check server logs.";
     }
     this.attachAof(aof);
     // The base comes from a background rewrite; until it is done commands go to a temporary file.
@@ -728,7 +728,7 @@ export class Server {
     if (this.aofRewrite === null) {
       this.detachAof();
       this.log.warning("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
-      return "Failed to start AOF";
+      return "Unable to turn on AOF. Check server logs.";
     }
   }
 

@@ -4,7 +4,7 @@
 // FLUSHALL stopping a save; save points starting one.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RespConn, encodeCommand, rng } from "../oracle/harness.ts";
 import { type LoggedServer, type ServerKind, freshDir, spawnReady } from "../fixtures/logged-server.ts";
@@ -249,4 +249,27 @@ describe("BGREWRITEAOF", () => {
       expect(await redis.call("DEBUG", "DIGEST")).toBe(digest);
     }, 60_000);
   }
+});
+
+describe("an AOF directory that cannot be created", () => {
+  test("CONFIG SET appendonly yes and BGREWRITEAOF fail with Redis's errors and the server carries on", async () => {
+    const replies: string[] = [];
+    for (const kind of ["redis", "redbun"] as const) {
+      const dir = freshDir();
+      // A file where the directory should be: mkdir fails.
+      writeFileSync(join(dir, "appendonlydir"), "");
+      const [, conn] = await start(kind, dir, ["--appendonly", "no"]);
+      await conn.call("SET", "k", "v");
+      const pipeline = [["CONFIG", "SET", "appendonly", "yes"], ["CONFIG", "GET", "appendonly"], ["BGREWRITEAOF"], ["GET", "k"]];
+      conn.write(Buffer.concat(pipeline.map((c) => encodeCommand(c))));
+      let reply = await conn.readReplies(pipeline.length);
+      for (const field of ["aof_enabled", "aof_rewrite_in_progress", "aof_rewrites", "aof_rewrites_consecutive_failures", "aof_last_bgrewrite_status"]) {
+        reply += `${field}:${await persistenceField(conn, field)}\n`;
+      }
+      replies.push(reply);
+      conn.close();
+    }
+    expect(replies[1]).toBe(replies[0]!);
+    expect(replies[0]).toContain("Unable to turn on AOF. Check server logs.");
+  });
 });
