@@ -8,6 +8,7 @@ import { REDIS_VERSION } from "../version.ts";
 import { lruClock } from "../store/object.ts";
 import { formatBytesHuman } from "../util/human.ts";
 import { latencyStatsLines } from "./latency.ts";
+import { unixSecondsBetween } from "../util/timer.ts";
 
 type Section = (s: Server) => string[];
 
@@ -217,7 +218,7 @@ function persistenceSection(s: Server): string[] {
     `rdb_last_save_time:${Math.floor(s.lastSaveMs / 1000)}`,
     `rdb_last_bgsave_status:${rdb.lastSaveOk ? "ok" : "err"}`,
     `rdb_last_bgsave_time_sec:${rdb.lastBgsaveTimeSec}`,
-    `rdb_current_bgsave_time_sec:${saving ? Math.floor((nowMs - bgsave.startedMs) / 1000) : -1}`,
+    `rdb_current_bgsave_time_sec:${saving ? unixSecondsBetween(bgsave.startedMs, nowMs) : -1}`,
     `rdb_saves:${rdb.saves}`,
     "rdb_last_cow_size:0",
     `rdb_last_load_keys_expired:${rdb.lastLoadKeysExpired}`,

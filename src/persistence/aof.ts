@@ -21,6 +21,7 @@ import type { PropArg, PropagationSink } from "../server/propagate.ts";
 import type { Server } from "../server/server.ts";
 import { AofManifest, RDB_FORMAT_SUFFIX, type AofFileInfo } from "./aof-manifest.ts";
 import { writeCommandBase, writeRdbBase } from "./aof-rewrite.ts";
+import { unixSecondsBetween } from "../util/timer.ts";
 
 /** How often `appendfsync everysec` syncs, in ms. */
 const FSYNC_EVERYSEC_MS = 1000;
@@ -86,7 +87,7 @@ export class AofStatus {
    */
   rewriteFinished(ok: boolean, nowMs: number, baseSizeBytes: number, incrSizeBytes: number): void {
     this.rewriteInProgress = false;
-    this.lastRewriteTimeSec = Math.floor((nowMs - this.rewriteStartMs) / 1000);
+    this.lastRewriteTimeSec = unixSecondsBetween(this.rewriteStartMs, nowMs);
     this.rewriteStartMs = -1;
     this.lastRewriteOk = ok;
     if (!ok) {
@@ -117,7 +118,7 @@ export function aofStatus(server: Server): AofStatus {
  */
 export function aofInfoLines(server: Server): string[] {
   const status = aofStatus(server);
-  const currentRewriteSec = status.rewriteInProgress ? Math.floor((Date.now() - status.rewriteStartMs) / 1000) : -1;
+  const currentRewriteSec = status.rewriteInProgress ? unixSecondsBetween(status.rewriteStartMs, Date.now()) : -1;
   return [
     `aof_enabled:${server.aof !== null ? 1 : 0}`,
     `aof_rewrite_in_progress:${status.rewriteInProgress ? 1 : 0}`,

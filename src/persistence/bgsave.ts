@@ -14,6 +14,7 @@
 import { close, fsync } from "node:fs";
 import type { Server } from "../server/server.ts";
 import type { Snapshot } from "./snapshot.ts";
+import { unixSecondsBetween } from "../util/timer.ts";
 import {
   RdbWriter,
   closeQuietly,
@@ -169,7 +170,7 @@ export class BackgroundSave extends BackgroundJob {
 
   private finish(): void {
     const state = this.server.rdb;
-    state.lastBgsaveTimeSec = Math.floor((Date.now() - this.startedMs) / 1000);
+    state.lastBgsaveTimeSec = unixSecondsBetween(this.startedMs, Date.now());
     if (state.bgsave === this) state.bgsave = null;
   }
 }

@@ -15,3 +15,11 @@ export function setLongTimeout(fire: () => void, delayMs: number, onArm: (t: Ret
   }
   onArm(setTimeout(() => setLongTimeout(fire, delayMs - MAX_TIMER_MS, onArm), MAX_TIMER_MS));
 }
+
+/**
+ * Whole seconds from startMs to endMs as Redis counts them: time(NULL) at the end minus
+ * time(NULL) at the start, so a job of a few ms that crosses a second boundary took 1.
+ */
+export function unixSecondsBetween(startMs: number, endMs: number): number {
+  return Math.floor(endMs / 1000) - Math.floor(startMs / 1000);
+}

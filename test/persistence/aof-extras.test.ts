@@ -198,13 +198,15 @@ describe("INFO persistence aof_* lines", () => {
       if (lines.includes("aof_rewrites:1") && lines.includes("aof_rewrite_in_progress:0")) break;
       await Bun.sleep(20);
     }
-    // A fork's copy-on-write size is the kernel's business.
-    await sameAofInfo(servers, ["aof_last_cow_size"]);
+    // A fork's copy-on-write size is the kernel's business; the rewrite's duration is whole
+    // wall-clock seconds (time(NULL) differences), 1 when it happened to cross a second.
+    await sameAofInfo(servers, ["aof_last_cow_size", "aof_last_rewrite_time_sec"]);
+    for (const s of servers) expect(["0", "1"]).toContain((await aofInfo(s)).find((l) => l.startsWith("aof_last_rewrite_time_sec:"))!.split(":")[1]!);
     await same(servers, "SET", "k", "w");
     await same(servers, "RPUSH", "list", "a", "b", "c");
-    await sameAofInfo(servers, ["aof_last_cow_size"]);
+    await sameAofInfo(servers, ["aof_last_cow_size", "aof_last_rewrite_time_sec"]);
     await same(servers, "CONFIG", "SET", "appendonly", "no");
-    await sameAofInfo(servers, ["aof_last_cow_size"]);
+    await sameAofInfo(servers, ["aof_last_cow_size", "aof_last_rewrite_time_sec"]);
   }, PERSISTENCE_TEST_MS);
 
   test("sizes after start, commands and a restart over the same files", async () => {
