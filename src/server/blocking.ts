@@ -19,7 +19,8 @@
 //   empty one) and a `timeoutReply`.
 
 import type { Client } from "./client.ts";
-import type { Db, KeyspaceEvents } from "../store/db.ts";
+import type { Db } from "../store/db.ts";
+import type { KeyEventHub, KeyListener } from "./key-events.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
 import { setLongTimeout } from "../util/timer.ts";
 
@@ -73,16 +74,13 @@ export class Blocking {
   private readonly readySet = new Map<Db, Set<string>>();
   /** Clients with a timeout (INFO clients_in_timeout_table). */
   timedCount = 0;
-  private readonly allDbs: readonly Db[];
-  private readonly events: KeyspaceEvents;
+  private readonly hub: KeyEventHub;
+  private readonly listener: KeyListener;
 
-  constructor(host: BlockingHost, dbs: readonly Db[]) {
+  constructor(host: BlockingHost, hub: KeyEventHub) {
     this.host = host;
-    this.allDbs = dbs;
-    this.events = {
-      keyModified: (db, key) => this.signal(db, key),
-      keyExpired: () => {},
-    };
+    this.hub = hub;
+    this.listener = { keyModified: (db, key) => this.signal(db, key) };
   }
 
   /** Clients waiting now (INFO blocked_clients counts them). */
@@ -247,9 +245,6 @@ export class Blocking {
    * which costs an allocation per write that the hot path must not pay otherwise.
    */
   private watchWrites(on: boolean): void {
-    for (const db of this.allDbs) {
-      if (on && db.events === null) db.events = this.events;
-      else if (!on && db.events === this.events) db.events = null;
-    }
+    this.hub.listen(this.listener, on);
   }
 }

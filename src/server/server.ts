@@ -12,6 +12,7 @@ import { allCommands } from "../commands/index.ts";
 import { Clock, Db, KeyspaceStats } from "../store/db.ts";
 import { Client, PauseMode, ReplyMode } from "./client.ts";
 import { Blocking, type BlockingHost } from "./blocking.ts";
+import { KeyEventHub } from "./key-events.ts";
 import { MAX_TIMER_MS } from "../util/timer.ts";
 import { ServerStats } from "./stats.ts";
 import type { Config } from "../config/params.ts";
@@ -50,6 +51,8 @@ export class Server {
   readonly clients = new Map<number, Client>();
   readonly argv = new Argv();
   readonly writer = new ReplyWriter();
+  /** The client whose commands are running (their replies go to `writer`), or null. */
+  current: Client | null = null;
   private readonly parseState = new ParseState();
   private listeners: TCPSocketListener<Client>[] = [];
   private nextClientId = 1;
@@ -87,6 +90,8 @@ export class Server {
   private readonly postponedClients = new Set<Client>();
   /** Set while a run of the postponed clients is queued. */
   private resumeQueued = false;
+  /** Where the databases report key changes, for the features listening (see key-events.ts). */
+  readonly keyEvents: KeyEventHub;
   /** Clients waiting in blocking commands (BLPOP ...), by key. */
   readonly blocking: Blocking;
   /** Replies to clients other than the one whose command runs (a served BLPOP). */
@@ -112,7 +117,8 @@ export class Server {
     this.dbs = [];
     for (let i = 0; i < config.databases; i++) this.dbs.push(new Db(i, this.keyspaceStats, this.clock));
     for (const db of this.dbs) db.expiryHeld = this.clientsPausedHook;
-    this.blocking = new Blocking(this.blockingHost(), this.dbs);
+    this.keyEvents = new KeyEventHub(this.dbs);
+    this.blocking = new Blocking(this.blockingHost(), this.keyEvents);
     this.writer.onError = (message) => this.stats.countError(message);
     const mem = process.memoryUsage();
     this.startupMemory = this.peakMemory = mem.heapUsed + mem.external;
@@ -261,6 +267,7 @@ export class Server {
    * a held one and everything behind it) in the client's query buffer, and send the replies.
    */
   private processQuery(c: Client, buf: Uint8Array, end: number): void {
+    this.current = c;
     const state = this.parseState;
     state.authRequired = !c.authenticated;
     const w = this.writer;
@@ -306,6 +313,7 @@ export class Server {
       state.authRequired = !c.authenticated;
     }
     this.keepTail(c, buf, pos, end, Math.max(wantEnd, pos));
+    this.current = null;
     // The batch's commands reach the AOF before any of its replies leave.
     if (this.aof !== null) this.aof.write();
     this.flush(c);
@@ -449,14 +457,7 @@ export class Server {
     const s = c.socket;
     if (s === null) return;
     if (w.len > 0) {
-      this.stats.netOutputBytes += w.len;
-      if (c.pendingLen > 0) {
-        c.queueOutput(w.bytes());
-      } else {
-        const written = s.write(w.buf, 0, w.len);
-        this.stats.writesProcessed++;
-        if (written < w.len) c.queueOutput(w.buf.subarray(Math.max(written, 0), w.len));
-      }
+      this.writeOut(c, s, w.buf, w.len);
       w.reset();
     }
     if (c.pendingLen > OUTPUT_PAUSE_BYTES && !c.paused) {
@@ -464,6 +465,37 @@ export class Server {
       s.pause();
     }
     if (c.closeAfterReply && c.pendingLen === 0) this.closeClient(c);
+  }
+
+  /** Write buf[0..len) to the socket, behind any output still pending. */
+  private writeOut(c: Client, s: Socket<Client>, buf: Uint8Array, len: number): void {
+    this.stats.netOutputBytes += len;
+    if (c.pendingLen > 0) {
+      c.queueOutput(buf.subarray(0, len));
+      return;
+    }
+    const written = s.write(buf, 0, len);
+    this.stats.writesProcessed++;
+    if (written < len) c.queueOutput(buf.subarray(Math.max(written, 0), len));
+  }
+
+  /**
+   * Send encoded bytes (a pub/sub message, an invalidation, a MONITOR line) to a client that
+   * did not ask for them now. The client whose command is running gets them in its place
+   * among that command's replies, as Redis appends them to its reply buffer.
+   */
+  deliver(c: Client, bytes: Uint8Array): void {
+    if (c === this.current) {
+      this.writer.addRaw(bytes);
+      return;
+    }
+    const s = c.socket;
+    if (s === null) return;
+    this.writeOut(c, s, bytes, bytes.length);
+    if (c.pendingLen > OUTPUT_PAUSE_BYTES && !c.paused) {
+      c.paused = true;
+      s.pause();
+    }
   }
 
   private onDrain(c: Client): void {
