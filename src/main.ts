@@ -7,7 +7,7 @@ import { saveOnShutdown } from "./commands/persistence.ts";
 import { Logger } from "./log/log.ts";
 import { Server } from "./server/server.ts";
 import { VERSION } from "./version.ts";
-import { loadAppendOnlyFiles } from "./persistence/aof-load.ts";
+import { checkManifestAtStart, loadAppendOnlyFiles } from "./persistence/aof-load.ts";
 import { loadRdbAtStartup } from "./persistence/rdb.ts";
 
 function main(): void {
@@ -42,7 +42,10 @@ function main(): void {
  * read; the AOF is then opened (or created) for appending.
  */
 function loadDataFromDisk(server: Server): void {
-  if (!server.config.appendonly) return loadRdbAtStartup(server);
+  if (!server.config.appendonly) {
+    checkManifestAtStart(server);
+    return loadRdbAtStartup(server);
+  }
   loadAppendOnlyFiles(server);
   server.openAofOnStart();
 }

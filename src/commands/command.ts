@@ -400,7 +400,7 @@ function lookupCommandByArgs(table: CommandTable, argv: Argv, from: number): Com
 // ---------------------------------------------------------------------------------------
 
 /** A key found in a command line: its argument index (relative to the command name) and flags. */
-interface KeyRef {
+export interface KeyRef {
   pos: number;
   flags: number;
 }
@@ -411,7 +411,7 @@ interface KeyRef {
  * that is not a count, positions beyond the arguments, or an incomplete spec), in which case
  * Redis would fall back to the command's own key-finding function.
  */
-function keysFromSpecs(cmd: Command, argv: Argv, base: number, argc: number, out: KeyRef[]): boolean {
+export function keysFromSpecs(cmd: Command, argv: Argv, base: number, argc: number, out: KeyRef[]): boolean {
   const facts = keyFacts(cmd);
   for (let j = 0; j < facts.specs.length; j++) {
     const spec = facts.specs[j]!;

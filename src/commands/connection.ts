@@ -12,6 +12,9 @@ import { ERR, cString, subcommandSyntaxError, wrongArity } from "../resp/errors.
 import { TimeoutUnit, parseInt32Arg, parseIntArg, parseRangeArgOr, parseTimeoutArg } from "./args.ts";
 import { parseLongLong, parsedInt64 } from "../util/numbers.ts";
 import { REDIS_VERSION } from "../version.ts";
+import {
+  clientCachingCommand, clientGetredirCommand, clientTrackingCommand, clientTrackinginfoCommand, trackingFlagLetters, trackingRedirect,
+} from "../server/tracking.ts";
 
 const RESET = encode("+RESET\r\n");
 const WRONGPASS = encode("-WRONGPASS invalid username-password pair or user is disabled.\r\n");
@@ -75,19 +78,13 @@ function swapdbCommand(c: Client): void {
   const a = dbs[first]!;
   const b = dbs[second]!;
   // A watched key is touched when it exists on either side of the swap (Redis's
-  // touchAllWatchedKeysInDb), so the watchers hear of both databases before and after.
-  announceReplaced(a, b);
+  // touchAllWatchedKeysInDb), so the watchers hear of it before the contents move.
+  a.events?.dbSwapped?.(a, b);
   a.swapContents(b);
-  announceReplaced(a, b);
   c.server.blocking.contentsChanged(a);
   c.server.blocking.contentsChanged(b);
   c.server.dirty++;
   c.w.addRaw(OK);
-}
-
-function announceReplaced(a: Db, b: Db): void {
-  a.events?.dbFlushed?.(a);
-  b.events?.dbFlushed?.(b);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -117,6 +114,7 @@ function samePassword(given: string, expected: string): boolean {
 function authCommand(c: Client): void {
   const argv = c.argv;
   if (argv.count > 3) return c.w.addErrorBytes(ERR.syntax);
+  for (let i = 1; i < argv.count; i++) c.server.monitors.redact(i);
   if (argv.count === 2 && c.server.config.requirepass === "") {
     return c.w.addError(
       "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
@@ -146,6 +144,8 @@ function helloCommand(c: Client): void {
   for (let i = 2; i < argv.count; i++) {
     const more = argv.count - 1 - i;
     if (argv.is(i, "auth") && more >= 2) {
+      c.server.monitors.redact(i + 1);
+      c.server.monitors.redact(i + 2);
       if (!authenticate(c, argv.str(i + 1), argv.str(i + 2))) return w.addErrorBytes(WRONGPASS);
       i += 2;
     } else if (argv.is(i, "setname") && more >= 1) {
@@ -195,6 +195,10 @@ function addHelloMap(c: Client): void {
  * and tracking are left to their own modules to clear here as they arrive.
  */
 function resetCommand(c: Client): void {
+  c.server.discardTransaction(c);
+  // Subscriptions end without confirmations (Redis unsubscribes with notify off).
+  c.server.pubsub.removeClient(c);
+  c.server.tracking.disable(c);
   c.db = c.server.dbs[0]!;
   c.resp = 2;
   c.w.resp = 2;
@@ -311,24 +315,42 @@ function clientType(c: Client): ClientType {
 /** Redis's client flag letters for CLIENT LIST flags=, "N" when none applies. */
 function clientFlags(c: Client): string {
   let flags = "";
+  if (c.monitor) flags += "O";
   if (subscriptionCount(c) > 0) flags += "P";
+  if (c.multi !== null) flags += "x";
   // A client held by CLIENT PAUSE counts as blocked, as in Redis.
   if (c.blocked || c.postponed) flags += "b";
+  flags += trackingFlagLetters(c);
+  if (c.dirtyCas) flags += "d";
   if (c.closeAfterReply) flags += "c";
+  if (c.closeAsap) flags += "A";
   if (c.noEvict) flags += "e";
   return flags === "" ? "N" : flags;
 }
+
+/**
+ * Redis's multiStateMemOverhead: the queued arguments (each with its object pointer), the
+ * queue's slots, and a list node and watchedKey struct per watched key.
+ */
+function multiMemory(c: Client): number {
+  let bytes = (c.watched?.length ?? 0) * WATCHED_KEY_BYTES;
+  if (c.multi !== null) for (const q of c.multi.commands) bytes += q.argvBytes + q.count * 8 + MULTI_CMD_BYTES;
+  return bytes;
+}
+
+const WATCHED_KEY_BYTES = 24 + 32;
+const MULTI_CMD_BYTES = 32;
 
 /** What Redis reports as a connection's fixed overhead (its client struct and reply buffer). */
 const CLIENT_STRUCT_BYTES = 1864;
 const REPLY_BUFFER_BYTES = 16 * 1024;
 
 /**
- * One CLIENT LIST line, fields in Redis 7.0's order. `caller` is the client running CLIENT
- * LIST/INFO, whose arguments are still live. Memory figures describe redbun's buffers in
- * Redis's terms.
+ * One CLIENT LIST line, fields in Redis 7.0's order. `caller` is the client whose command
+ * runs (CLIENT LIST/INFO, or null from the cron), whose arguments are still live. Memory
+ * figures describe redbun's buffers in Redis's terms. Also the log's client description.
  */
-function clientInfoLine(c: Client, caller: Client): string {
+export function clientInfoLine(c: Client, caller: Client | null): string {
   const now = c.server.clock.nowMs;
   const self = c === caller;
   // A held command is parsed in Redis, so its bytes count as arguments, not query buffer.
@@ -337,15 +359,16 @@ function clientInfoLine(c: Client, caller: Client): string {
   const qbufSize = c.qbuf?.length ?? 0;
   const qbufUsed = c.qlen - c.postponedQueryBytes;
   const omem = c.pendingLen;
-  const totMem = CLIENT_STRUCT_BYTES + REPLY_BUFFER_BYTES + qbufSize + argvBytes + omem;
+  const multiMem = multiMemory(c);
+  const totMem = CLIENT_STRUCT_BYTES + REPLY_BUFFER_BYTES + qbufSize + argvBytes + omem + multiMem;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name}` +
     ` age=${Math.max(0, Math.floor((now - c.createdMs) / 1000))} idle=${Math.max(0, Math.floor((now - c.lastInteractionMs) / 1000))}` +
     ` flags=${clientFlags(c)} db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0}` +
-    ` ssub=${c.shardChannels?.size ?? 0} multi=-1 qbuf=${qbufUsed} qbuf-free=${qbufSize - c.qlen}` +
-    ` argv-mem=${argvBytes} multi-mem=0 rbs=${REPLY_BUFFER_BYTES} rbp=${self ? REPLY_BUFFER_BYTES : 0}` +
+    ` ssub=${c.shardChannels?.size ?? 0} multi=${c.multi?.commands.length ?? -1} qbuf=${qbufUsed} qbuf-free=${qbufSize - c.qlen}` +
+    ` argv-mem=${argvBytes} multi-mem=${multiMem} rbs=${REPLY_BUFFER_BYTES} rbp=${self ? REPLY_BUFFER_BYTES : 0}` +
     ` obl=0 oll=${omem > 0 ? 1 : 0} omem=${omem} tot-mem=${totMem} events=r${omem > 0 ? "w" : ""}` +
-    ` cmd=${c.lastCommand?.fullName ?? "NULL"} user=${c.user} redir=-1 resp=${c.resp}\n`
+    ` cmd=${c.lastCommand?.fullName ?? "NULL"} user=${c.user} redir=${trackingRedirect(c)} resp=${c.resp}\n`
   );
 }
 
@@ -576,9 +599,28 @@ function clientHelpCommand(c: Client): void {
 
 const clientSubcommands: CommandDef[] = [
   {
+    name: "client|caching", arity: 3, flags: "noscript loading stale", acl: "connection", group: "connection", since: "6.0.0",
+    summary: "Instruct the server about tracking or not keys in the next request", complexity: "O(1)",
+    arguments: [
+      {
+        name: "mode", type: "oneof",
+        arguments: [
+          { name: "yes", type: "pure-token", token: "YES" },
+          { name: "no", type: "pure-token", token: "NO" },
+        ],
+      },
+    ],
+    handler: clientCachingCommand,
+  },
+  {
     name: "client|getname", arity: 2, flags: "noscript loading stale", acl: "connection", group: "connection", since: "2.6.9",
     summary: "Get the current connection name", complexity: "O(1)",
     handler: clientGetnameCommand,
+  },
+  {
+    name: "client|getredir", arity: 2, flags: "noscript loading stale", acl: "connection", group: "connection", since: "6.0.0",
+    summary: "Get tracking notifications redirection client ID if any", complexity: "O(1)",
+    handler: clientGetredirCommand,
   },
   {
     name: "client|help", arity: 2, flags: "loading stale", acl: "connection", group: "connection", since: "5.0.0",
@@ -719,6 +761,32 @@ const clientSubcommands: CommandDef[] = [
       { name: "connection-name", type: "string" },
     ],
     handler: clientSetnameCommand,
+  },
+  {
+    name: "client|tracking", arity: -3, flags: "noscript loading stale", acl: "connection", group: "connection", since: "6.0.0",
+    summary: "Enable or disable server assisted client side caching support",
+    complexity: "O(1). Some options may introduce additional complexity.",
+    arguments: [
+      {
+        name: "status", type: "oneof",
+        arguments: [
+          { name: "on", type: "pure-token", token: "ON" },
+          { name: "off", type: "pure-token", token: "OFF" },
+        ],
+      },
+      { name: "client-id", type: "integer", token: "REDIRECT", flags: ["optional"] },
+      { name: "prefix", type: "string", token: "PREFIX", flags: ["optional", "multiple", "multiple_token"] },
+      { name: "bcast", type: "pure-token", token: "BCAST", flags: ["optional"] },
+      { name: "optin", type: "pure-token", token: "OPTIN", flags: ["optional"] },
+      { name: "optout", type: "pure-token", token: "OPTOUT", flags: ["optional"] },
+      { name: "noloop", type: "pure-token", token: "NOLOOP", flags: ["optional"] },
+    ],
+    handler: clientTrackingCommand,
+  },
+  {
+    name: "client|trackinginfo", arity: 2, flags: "noscript loading stale", acl: "connection", group: "connection", since: "6.2.0",
+    summary: "Return information about server assisted client side caching for the current connection", complexity: "O(1)",
+    handler: clientTrackinginfoCommand,
   },
   {
     name: "client|unblock", arity: -3, flags: "admin noscript loading stale", acl: "connection", group: "connection", since: "5.0.0",

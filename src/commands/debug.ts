@@ -125,7 +125,7 @@ function idleSeconds(lru: number, nowMs: number): number {
 /** DEBUG LISTPACK key: a listpack-encoded value's entries, printed on stdout as Redis's lpRepr does. */
 function debugListpack(c: Client): void {
   const db = c.db;
-  const id = db.lookupReadNoTouchArg(c.argv, 2);
+  const id = db.lookupObjectArg(c.argv, 2);
   if (id < 0) return c.w.addErrorBytes(ERR.noSuchKey);
   if (metaEnc(db.table.getMeta(id)) !== Enc.ListPack) return c.w.addErrorBytes(ERR.notListpack);
   locatePacked(db, id);
@@ -138,7 +138,7 @@ function debugListpack(c: Client): void {
 function debugQuicklist(c: Client): void {
   const db = c.db;
   const argv = c.argv;
-  const id = db.lookupReadNoTouchArg(argv, 2);
+  const id = db.lookupObjectArg(argv, 2);
   if (id < 0) return c.w.addErrorBytes(ERR.noSuchKey);
   if (metaEnc(db.table.getMeta(id)) !== Enc.QuickList) return c.w.addErrorBytes(ERR.notQuicklist);
   const full = argv.count === 4 && atoi(argv.str(3)) !== 0;

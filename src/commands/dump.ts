@@ -14,6 +14,7 @@ import { Crc64 } from "../persistence/crc64.ts";
 import { RdbError, RdbReader, isObjectType, loadValue, storeLoaded } from "../persistence/rdb-load.ts";
 import { RDB_VERSION, setAccessInfo } from "../persistence/rdb.ts";
 import type { PropArg } from "../server/propagate.ts";
+import { NOTIFY, notifyArg } from "../server/notify.ts";
 
 /** The RDB version and the checksum after the value. */
 const FOOTER_BYTES = 10;
@@ -136,6 +137,7 @@ function restoreCommand(c: Client): void {
   if (ttl !== 0) db.setExpire(id, ttl);
   setAccessInfo(db, id, c.server.config.maxmemoryPolicy.endsWith("-lfu"), o.freq, o.idleSeconds);
   if (ttl !== 0 && !o.absttl && c.server.propagation.active) propagateAbsoluteTtl(c, ttl);
+  notifyArg(c, NOTIFY.GENERIC, "restore", 1);
   c.server.dirty++;
   c.w.addRaw(OK);
 }
@@ -166,6 +168,7 @@ function decodePayload(c: Client, buf: Uint8Array, start: number, len: number): 
 function restoredExpired(c: Client, deleted: boolean): void {
   if (deleted) {
     if (c.server.propagation.active) c.server.propagation.replaceCommand(c.db.id, ["DEL", c.argv.copy(1)]);
+    notifyArg(c, NOTIFY.GENERIC, "del", 1);
     c.server.dirty++;
   }
   c.w.addRaw(OK);

@@ -14,6 +14,7 @@ import { invalidExpireTime, unsupportedOption } from "../resp/errors.ts";
 import { type Int64, INT64_MAX, INT64_MIN } from "../util/numbers.ts";
 import { parseInt64Arg } from "./args.ts";
 import type { PropArg } from "../server/propagate.ts";
+import { NOTIFY, notifyArg } from "../server/notify.ts";
 
 const NX_INCOMPATIBLE = encode("-ERR NX and XX, GT or LT options at the same time are not compatible\r\n");
 const GT_LT_INCOMPATIBLE = encode("-ERR GT and LT options at the same time are not compatible\r\n");
@@ -71,9 +72,11 @@ function expireGeneric(c: Client, basetimeMs: number, seconds: boolean): void {
   if (conditions !== 0 && !conditionsHold(conditions, db.getExpire(id), when)) return c.w.addInteger(0);
   if (when <= now) {
     db.delete(id);
+    notifyArg(c, NOTIFY.GENERIC, "del", 1);
   } else {
     db.setExpire(id, when);
     db.modified(id);
+    notifyArg(c, NOTIFY.GENERIC, "expire", 1);
   }
   c.server.dirty++;
   if (c.server.propagation.active) propagateExpire(c, when <= now, when, basetimeMs === 0 && !seconds);
@@ -199,6 +202,7 @@ function persistCommand(c: Client): void {
   const id = db.lookupWriteArg(c.argv, 1);
   if (id < 0 || !db.removeExpire(id)) return c.w.addInteger(0);
   db.modified(id);
+  notifyArg(c, NOTIFY.GENERIC, "persist", 1);
   c.server.dirty++;
   c.w.addInteger(1);
 }

@@ -60,6 +60,7 @@ import { parseInt64Arg } from "./args.ts";
 import { type ScanSource, collectionScanDef, gatherListpack, gatherScannedPair } from "./scan.ts";
 import { parseRandomCount } from "./set.ts";
 import { drawDistinct, picksMostOf, shufflePrefix } from "../util/sample.ts";
+import { NOTIFY, notifyArg } from "../server/notify.ts";
 
 // ---------------------------------------------------------------------------------------
 // The hashtable encoding
@@ -576,6 +577,7 @@ function hsetGeneric(c: Client, name: string): void {
   const db = c.db;
   if (argc === 4 && updateInPlace(c, id)) {
     signalWritten(c, id);
+    notifyArg(c, NOTIFY.HASH, "hset", 1);
     c.server.dirty++;
     if (name === "hset") c.w.addInteger(0);
     else c.w.addRaw(OK);
@@ -586,6 +588,7 @@ function hsetGeneric(c: Client, name: string): void {
   for (let i = 2; i < argc; i += 2) if (!setFieldArgs(c, id, i, i + 1)) created++;
   closeHash(db, id);
   signalWritten(c, id);
+  notifyArg(c, NOTIFY.HASH, "hset", 1);
   c.server.dirty += (argc - 2) / 2;
   if (name === "hset") c.w.addInteger(created);
   else c.w.addRaw(OK);
@@ -630,6 +633,7 @@ function hsetnxCommand(c: Client): void {
   setFieldArgs(c, id, 2, 3);
   closeHash(c.db, id);
   signalWritten(c, id);
+  notifyArg(c, NOTIFY.HASH, "hset", 1);
   c.server.dirty++;
   c.w.addInteger(1);
 }
@@ -680,6 +684,8 @@ function hdelCommand(c: Client): void {
   } else {
     dropHash();
   }
+  if (deleted > 0) notifyArg(c, NOTIFY.HASH, "hdel", 1);
+  if (emptied) notifyArg(c, NOTIFY.GENERIC, "del", 1);
   c.server.dirty += deleted;
   c.w.addInteger(deleted);
 }
@@ -750,6 +756,7 @@ function hincrbyCommand(c: Client): void {
   if (result === null) return c.w.addErrorBytes(ERR.overflow);
   setFieldTo(c, id, 2, digitScratch, formatInt64(result, digitScratch, 0));
   signalWritten(c, id);
+  notifyArg(c, NOTIFY.HASH, "hincrby", 1);
   c.server.dirty++;
   if (typeof result === "number") c.w.addInteger(result);
   else c.w.addBigInt(result);
@@ -774,6 +781,7 @@ function hincrbyfloatCommand(c: Client): void {
   const text = asciiBytes(formatLongDouble(sum, true));
   setFieldTo(c, id, 2, text, text.length);
   signalWritten(c, id);
+  notifyArg(c, NOTIFY.HASH, "hincrbyfloat", 1);
   c.server.dirty++;
   // Replay sets the formatted sum rather than repeating long double arithmetic.
   if (c.server.propagation.active) c.server.propagation.replaceCommand(c.db.id, ["HSET", argv.copy(1), argv.copy(2), text]);

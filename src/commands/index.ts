@@ -16,6 +16,8 @@ import { listCommands } from "./list.ts";
 import { sortCommands } from "./sort.ts";
 import { dumpCommands } from "./dump.ts";
 import { persistenceCommands } from "./persistence.ts";
+import { pubsubCommands } from "./pubsub.ts";
+import { txCommands } from "./tx.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -33,4 +35,6 @@ export const allCommands: CommandDef[] = [
   ...sortCommands,
   ...dumpCommands,
   ...persistenceCommands,
+  ...pubsubCommands,
+  ...txCommands,
 ];

@@ -16,6 +16,7 @@ import { globMatch, isMatchAll } from "../util/glob.ts";
 import { bytesEqual } from "../util/bytes.ts";
 import { rdbSaveFile } from "../persistence/rdb.ts";
 import { dupString, stringToInt64 } from "../store/string.ts";
+import { NOTIFY, notifyArg, notifyArgIn } from "../server/notify.ts";
 
 // ---------------------------------------------------------------------------------------
 // Deleting and testing keys
@@ -32,6 +33,7 @@ function delCommand(c: Client): void {
     const id = db.peekArg(argv, i, now);
     if (id < 0) continue;
     db.delete(id);
+    notifyArg(c, NOTIFY.GENERIC, "del", i);
     deleted++;
   }
   c.server.dirty += deleted;
@@ -140,6 +142,8 @@ function renameGeneric(c: Client, nx: boolean): void {
   db.takeValue(db, from, to);
   if (when !== -1) db.setExpire(to, when);
   db.delete(from);
+  notifyArg(c, NOTIFY.GENERIC, "rename_from", 1);
+  notifyArg(c, NOTIFY.GENERIC, "rename_to", 2);
   c.server.dirty++;
   if (nx) c.w.addInteger(1);
   else c.w.addRaw(OK);
@@ -175,6 +179,7 @@ function copyCommand(c: Client): void {
   const copy = target.insertArg(argv, 2, source.table.valueLength(id));
   duplicateValue(source, id, target, copy);
   if (when !== -1) target.setExpire(copy, when);
+  notifyArgIn(c, target, NOTIFY.GENERIC, "copy_to", 2);
   c.server.dirty++;
   c.w.addInteger(1);
 }
@@ -195,6 +200,8 @@ function moveCommand(c: Client): void {
   target.takeValue(source, id, moved);
   if (when !== -1) target.setExpire(moved, when);
   source.delete(id);
+  notifyArg(c, NOTIFY.GENERIC, "move_from", 1);
+  notifyArgIn(c, target, NOTIFY.GENERIC, "move_to", 1);
   c.server.dirty++;
   c.w.addInteger(1);
 }
@@ -319,7 +326,7 @@ const LRU_CLOCK_MAX = 0xffffff;
 
 /** The id of the key of an OBJECT subcommand, or NO_KEY after replying null (no touch, as in Redis). */
 function objectLookup(c: Client): number {
-  const id = c.db.lookupReadNoTouchArg(c.argv, 2);
+  const id = c.db.lookupObjectArg(c.argv, 2);
   if (id < 0) c.w.addNull();
   return id;
 }

@@ -19,6 +19,7 @@ import { TimeoutUnit, parseInt64Arg, parseIntArg, parseRangeArgOr, parseTimeoutA
 import type { BlockedWait } from "../server/blocking.ts";
 import { INT64_MIN } from "../util/numbers.ts";
 import type { PropArg } from "../server/propagate.ts";
+import { NOTIFY, notifyArg, notifyBytes, notifyId } from "../server/notify.ts";
 import {
   LIST_HEAD,
   LIST_TAIL,
@@ -60,12 +61,16 @@ export function createList(c: Client, buf: Uint8Array, start: number, len: numbe
 }
 
 /**
- * After elements left the list `id`: deletes the key when it is empty (no empty list
- * exists), else signals the change; counts the removed elements as changes.
+ * After elements left the list `id`: notifies `event`, deletes the key when it is empty
+ * (no empty list exists; notified as `del`), else signals the change; counts the removed
+ * elements as changes.
  */
-function elementsRemoved(c: Client, id: number, list: Quicklist, removed: number): void {
-  if (list.count === 0) c.db.delete(id);
-  else c.db.modified(id);
+function elementsRemoved(c: Client, id: number, list: Quicklist, removed: number, event: string): void {
+  notifyId(c, NOTIFY.LIST, event, id);
+  if (list.count === 0) {
+    notifyId(c, NOTIFY.GENERIC, "del", id);
+    c.db.delete(id);
+  } else c.db.modified(id);
   c.server.dirty += removed;
 }
 
@@ -76,7 +81,7 @@ function elementsRemoved(c: Client, id: number, list: Quicklist, removed: number
 export function popOneAndReply(c: Client, w: ReplyWriter, id: number, where: ListEnd): void {
   const list = listAt(c.db, id);
   list.popReply(w, where);
-  elementsRemoved(c, id, list, 1);
+  elementsRemoved(c, id, list, 1, popEvent(where));
 }
 
 /**
@@ -94,7 +99,7 @@ export function popRangeAndReply(c: Client, w: ReplyWriter, id: number, where: L
     list.addRangeReply(w, list.count - 1, n, true);
     list.deleteRange(list.count - n, n);
   }
-  elementsRemoved(c, id, list, n);
+  elementsRemoved(c, id, list, n, popEvent(where));
   return n;
 }
 
@@ -132,6 +137,16 @@ function propagateMove(c: Client, source: PropArg, destination: PropArg, wherefr
   c.server.propagation.replaceCommand(c.db.id, args);
 }
 
+/** The event a pop from `where` notifies. */
+function popEvent(where: ListEnd): string {
+  return where === LIST_HEAD ? "lpop" : "rpop";
+}
+
+/** The event a push at `where` notifies. */
+function pushEvent(where: ListEnd): string {
+  return where === LIST_HEAD ? "lpush" : "rpush";
+}
+
 function endName(where: ListEnd): string {
   return where === LIST_HEAD ? "left" : "right";
 }
@@ -164,10 +179,9 @@ export function moveAndReply(
   const destination = dstId >= 0 ? listAt(db, dstId) : createList(c, dstBuf, dstStart, dstLen);
   destination.push(whereto, popped.bytes, 0, popped.len);
   if (dstId >= 0) db.modified(dstId);
+  notifyBytes(c, NOTIFY.LIST, pushEvent(whereto), dstBuf, dstStart, dstLen);
   w.addBulkView(popped.bytes, 0, popped.len);
-  if (source.count === 0) db.delete(srcId);
-  else db.modified(srcId);
-  c.server.dirty++;
+  elementsRemoved(c, srcId, source, 1, popEvent(wherefrom));
   return true;
 }
 
@@ -249,6 +263,7 @@ function pushGeneric(c: Client, where: ListEnd, onlyIfExists: boolean): void {
   const buf = argv.buf;
   for (let j = 2; j < argv.count; j++) list.push(where, buf, argv.start[j]!, argv.len[j]!);
   if (id >= 0) db.modified(id);
+  notifyArg(c, NOTIFY.LIST, pushEvent(where), 1);
   c.w.addInteger(list.count);
   c.server.dirty += argv.count - 2;
 }
@@ -289,6 +304,7 @@ function linsertCommand(c: Client): void {
     if (!list.equalsAt(it, buf, argv.start[3]!, argv.len[3]!)) continue;
     list.insertAt(it, after, buf, argv.start[4]!, argv.len[4]!);
     c.db.modified(id);
+    notifyArg(c, NOTIFY.LIST, "linsert", 1);
     c.server.dirty++;
     return c.w.addInteger(list.count);
   }
@@ -451,6 +467,12 @@ class ListWait implements BlockedWait {
 
   timeoutReply(_c: Client, w: ReplyWriter): void {
     w.addNullArray();
+  }
+
+  /** Inside EXEC: BLMOVE and BRPOPLPUSH answer a null bulk, unlike their timeout. */
+  deniedReply(_c: Client, w: ReplyWriter): void {
+    if (this.destination === null) w.addNullArray();
+    else w.addNull();
   }
 }
 
@@ -681,6 +703,7 @@ function lsetCommand(c: Client): void {
   list.replaceAt(index, argv.buf, argv.start[3]!, argv.len[3]!);
   c.w.addRaw(OK);
   c.db.modified(id);
+  notifyArg(c, NOTIFY.LIST, "lset", 1);
   c.server.dirty++;
 }
 
@@ -707,7 +730,7 @@ function lremCommand(c: Client): void {
     list.deleteAt(it, ++removed === toRemove);
     if (removed === toRemove) break;
   }
-  if (removed > 0) elementsRemoved(c, id, list, removed);
+  if (removed > 0) elementsRemoved(c, id, list, removed, "lrem");
   c.w.addInteger(removed);
 }
 
@@ -720,7 +743,7 @@ function ltrimCommand(c: Client): void {
   const fromTail = count === 0 ? 0 : length - start - count;
   list.deleteRange(0, fromHead);
   list.deleteRange(list.count - fromTail, fromTail);
-  elementsRemoved(c, id, list, fromHead + fromTail);
+  elementsRemoved(c, id, list, fromHead + fromTail, "ltrim");
   c.w.addRaw(OK);
 }
 

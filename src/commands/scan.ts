@@ -17,6 +17,7 @@ import { lpFirst, lpGetLatin1, lpNext } from "../encoding/listpack.ts";
 import { type Int64, parseLongLong, parsedInt64 } from "../util/numbers.ts";
 import { globMatch, isMatchAll } from "../util/glob.ts";
 import { keyRange, type CommandDef } from "./table.ts";
+import { NOTIFY, notifyKey } from "../server/notify.ts";
 
 // ---------------------------------------------------------------------------------------
 // Arguments
@@ -294,8 +295,9 @@ function replyScannedKeys(c: Client, cursor: number): void {
       // Redis looks the key up for its type, which removes it and counts a miss; its type
       // is then "none", and, finding no expiry left, Redis still returns it for TYPE none.
       db.stats.misses++;
-      const key = type === "none" ? table.keyString(id) : "";
+      const key = type === "none" || db.notices !== null ? table.keyString(id) : "";
       db.expireIfNeeded(id, now);
+      if (db.notices !== null) notifyKey(c, NOTIFY.KEY_MISS, "keymiss", key);
       if (type === "none") {
         w.addBulkLatin1(key);
         n++;

@@ -5,12 +5,24 @@ import type { CommandDef } from "./table.ts";
 import { ERR } from "../resp/errors.ts";
 import { infoText } from "../metrics/info.ts";
 import { saveOnShutdown } from "./persistence.ts";
+import { OK } from "../resp/writer.ts";
 
 /** INFO [section [section ...]] */
 function infoCommand(c: Client): void {
   const sections: string[] = [];
   for (let i = 1; i < c.argv.count; i++) sections.push(c.argv.lower(i));
   c.w.addVerbatim(infoText(c.server, sections));
+}
+
+/** MONITOR: from now on, see every command the server runs. */
+function monitorCommand(c: Client): void {
+  // Inside EXEC a client expects one reply per command, which a stream of lines is not.
+  if (c.denyBlocking) return c.w.addError("ERR MONITOR isn't allowed for DENY BLOCKING client");
+  // A monitor asking again gets no reply at all, as in Redis.
+  if (c.monitor) return;
+  c.monitor = true;
+  c.server.monitors.clients.add(c);
+  c.w.addRaw(OK);
 }
 
 /** TIME */
@@ -59,6 +71,11 @@ export const serverCommands: CommandDef[] = [
     tips: ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
     arguments: [{ name: "section", type: "string", flags: ["optional", "multiple"] }],
     handler: infoCommand,
+  },
+  {
+    name: "monitor", arity: 1, flags: "admin noscript loading stale", acl: "dangerous", group: "server", since: "1.0.0",
+    summary: "Listen for all requests received by the server in real time",
+    handler: monitorCommand,
   },
   {
     name: "time", arity: 1, flags: "loading stale fast", group: "server", since: "2.6.0",

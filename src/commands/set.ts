@@ -38,6 +38,7 @@ import { type Int64, INT64_MIN, parseLongLong, parsedInt64 } from "../util/numbe
 import { drawDistinct, picksMostOf, shufflePrefix } from "../util/sample.ts";
 import { keyRange, type CommandDef } from "./table.ts";
 import { type ScanSource, collectionScanDef, gatherScanned } from "./scan.ts";
+import { NOTIFY, notifyArg, notifyId } from "../server/notify.ts";
 
 // ---------------------------------------------------------------------------------------
 // The hashtable encoding
@@ -266,6 +267,13 @@ function setKeyToSet(db: Db, argv: Argv, i: number, value: SetValue): void {
   value.storeInto(db, id);
 }
 
+/** After members left the set `id`: deletes the key when it is empty (notified as `del`), else signals the change. */
+function removeIfEmpty(c: Client, id: number): void {
+  if (setCard(c.db, id) !== 0) return c.db.modified(id);
+  notifyId(c, NOTIFY.GENERIC, "del", id);
+  c.db.delete(id);
+}
+
 /** Deletes the key of argument i if it exists; returns whether it did. */
 function deleteKeyArg(db: Db, argv: Argv, i: number): boolean {
   const id = db.peekArg(argv, i);
@@ -457,7 +465,10 @@ function saddCommand(c: Client): void {
   if (id === WRONG_TYPE) return;
   if (id === NO_KEY) id = createSetArg(db, argv, 1, 2);
   const added = setAddArgs(db, id, argv, 2, argv.count, maxIntsetEntries(c));
-  if (added > 0) db.modified(id);
+  if (added > 0) {
+    db.modified(id);
+    notifyArg(c, NOTIFY.SET, "sadd", 1);
+  }
   c.server.dirty += added;
   c.w.addInteger(added);
 }
@@ -470,8 +481,8 @@ function sremCommand(c: Client): void {
   if (id === NO_KEY) return c.w.addInteger(0);
   const removed = setRemoveArgs(db, id, c.argv, 2, c.argv.count);
   if (removed > 0) {
-    if (setCard(db, id) === 0) db.delete(id);
-    else db.modified(id);
+    notifyArg(c, NOTIFY.SET, "srem", 1);
+    removeIfEmpty(c, id);
     c.server.dirty += removed;
   }
   c.w.addInteger(removed);
@@ -514,13 +525,14 @@ function smoveCommand(c: Client): void {
   // Moving within one set changes nothing; Redis still says whether the member is there.
   if (source === destination) return c.w.addInteger(setIsMemberArg(db, source, argv, 3) ? 1 : 0);
   if (setRemoveArgs(db, source, argv, 3, 4) === 0) return c.w.addInteger(0);
-  if (setCard(db, source) === 0) db.delete(source);
-  else db.modified(source);
+  notifyArg(c, NOTIFY.SET, "srem", 1);
+  removeIfEmpty(c, source);
   if (destination < 0) destination = createSetArg(db, argv, 2, 3);
   c.server.dirty++;
   if (setAddArgs(db, destination, argv, 3, 4, maxIntsetEntries(c)) > 0) {
     c.server.dirty++;
     db.modified(destination);
+    notifyArg(c, NOTIFY.SET, "sadd", 2);
   }
   c.w.addInteger(1);
 }
@@ -573,8 +585,8 @@ function spopCommand(c: Client): void {
   if (id === NO_KEY) return c.w.addNull();
   const member = setPopRandom(db, id);
   addMemberReply(c.w, member);
-  if (setCard(db, id) === 0) db.delete(id);
-  else db.modified(id);
+  notifyArg(c, NOTIFY.SET, "spop", 1);
+  removeIfEmpty(c, id);
   c.server.dirty++;
   // The pick is random: replay removes the member that was picked.
   if (c.server.propagation.active) c.server.propagation.replaceCommand(db.id, ["SREM", c.argv.copy(1), String(member)]);
@@ -596,7 +608,9 @@ function spopWithCount(c: Client): void {
   if (count >= size) {
     // Redis replies with the union of the set alone, then deletes it.
     unionDiffGeneric(c, 1, 1, -1, false);
+    notifyArg(c, NOTIFY.SET, "spop", 1);
     db.delete(id);
+    notifyArg(c, NOTIFY.GENERIC, "del", 1);
     c.server.dirty += size;
     if (c.server.propagation.active) {
       c.server.propagation.replaceCommand(db.id, [c.server.config.lazyfreeLazyServerDel ? "UNLINK" : "DEL", c.argv.copy(1)]);
@@ -618,6 +632,7 @@ function spopWithCount(c: Client): void {
     spopKeepingFew(c, id, size, remaining);
   }
   db.modified(id);
+  notifyArg(c, NOTIFY.SET, "spop", 1);
 }
 
 /**
@@ -723,7 +738,10 @@ function interGeneric(c: Client, first: number, count: number, dstIndex: number,
   const w = c.w;
   if (anyMissing) {
     if (dstIndex >= 0) {
-      if (deleteKeyArg(db, c.argv, dstIndex)) c.server.dirty++;
+      if (deleteKeyArg(db, c.argv, dstIndex)) {
+        notifyArg(c, NOTIFY.GENERIC, "del", dstIndex);
+        c.server.dirty++;
+      }
       w.addInteger(0);
     } else if (cardinalityOnly) w.addInteger(0);
     else w.addSetLen(0);
@@ -750,18 +768,22 @@ function interGeneric(c: Client, first: number, count: number, dstIndex: number,
   }
   if (cardinalityOnly) w.addInteger(cardinality);
   else if (result === null) w.setDeferredLen(at, "set", cardinality);
-  else storeResult(c, dstIndex, result);
+  else storeResult(c, dstIndex, result, "sinterstore");
 }
 
 /**
  * The end of the STORE variants: the result becomes the value of key argument dstIndex
- * and its size the reply; an empty result deletes the key instead.
+ * (notified as `event`) and its size the reply; an empty result deletes the key instead.
  */
-function storeResult(c: Client, dstIndex: number, result: SetValue): void {
+function storeResult(c: Client, dstIndex: number, result: SetValue, event: string): void {
   const db = c.db;
   const size = result.size;
-  if (size > 0) setKeyToSet(db, c.argv, dstIndex, result);
-  else if (!deleteKeyArg(db, c.argv, dstIndex)) return c.w.addInteger(0);
+  if (size > 0) {
+    setKeyToSet(db, c.argv, dstIndex, result);
+    notifyArg(c, NOTIFY.SET, event, dstIndex);
+  } else if (deleteKeyArg(db, c.argv, dstIndex)) {
+    notifyArg(c, NOTIFY.GENERIC, "del", dstIndex);
+  } else return c.w.addInteger(0);
   c.server.dirty++;
   c.w.addInteger(size);
 }
@@ -831,7 +853,7 @@ function unionDiffGeneric(c: Client, first: number, count: number, dstIndex: num
     // A key repeated after the first leaves nothing: the result stays empty.
     diffInto(result, sets as [SetValue, ...(SetValue | null)[]]);
   }
-  if (dstIndex >= 0) return storeResult(c, dstIndex, result);
+  if (dstIndex >= 0) return storeResult(c, dstIndex, result, diff ? "sdiffstore" : "sunionstore");
   addSetValueReply(c.w, result);
 }
 

@@ -31,6 +31,7 @@ import { setMembers } from "./set.ts";
 import { convertToSkiplist } from "./zset.ts";
 import { hashValueBytes, valueView } from "./hash.ts";
 import type { CommandDef, KeySpec } from "./table.ts";
+import { NOTIFY, notifyArg } from "../server/notify.ts";
 
 // ---------------------------------------------------------------------------------------
 // Bytes scratch space
@@ -301,9 +302,14 @@ function loadList(list: Quicklist, first: number, count: number, backward: boole
   if (count === 0) return;
   const it = listIter;
   list.seek(first, !backward, it);
-  for (let n = 0; n < count && it.valid; n++, list.advance(it)) {
+  // No step past the last element wanted: stepping into the next node would decompress it,
+  // which Redis's loop (listTypeNext count times) never does.
+  for (let n = 0; ; ) {
     copyEntry(it.node!, it.p);
     elems.push(latin1(popped.bytes, 0, popped.len));
+    if (++n === count) break;
+    list.advance(it);
+    if (!it.valid) break;
   }
 }
 
@@ -672,6 +678,7 @@ function storeResult(c: Client): void {
     const id = db.table.find(argv.buf, argv.start[at]!, argv.len[at]!);
     if (id >= 0) {
       db.delete(id);
+      notifyArg(c, NOTIFY.GENERIC, "del", at);
       c.server.dirty++;
     }
     return c.w.addInteger(0);
@@ -679,6 +686,7 @@ function storeResult(c: Client): void {
   const id = db.setKeyArg(argv, at, false, 0);
   db.table.setObject(id, list);
   db.table.setMeta(id, packMeta(ObjType.List, Enc.QuickList, db.clock.lru));
+  notifyArg(c, NOTIFY.LIST, "sortstore", at);
   c.server.dirty += list.count;
   c.w.addInteger(list.count);
 }

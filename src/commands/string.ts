@@ -13,6 +13,7 @@ import { ERR, invalidExpireTime, wrongArity } from "../resp/errors.ts";
 import { keyRange, type CommandDef } from "./table.ts";
 import { parseInt64Arg, parseIntArg } from "./args.ts";
 import type { PropArg } from "../server/propagate.ts";
+import { NOTIFY, notifyArg } from "../server/notify.ts";
 import {
   type Int64,
   INT64_MAX,
@@ -213,6 +214,7 @@ function getdelCommand(c: Client): void {
   const id = getGeneric(c, c.server.clock.nowMs);
   if (id < 0) return;
   c.db.delete(id);
+  notifyArg(c, NOTIFY.GENERIC, "del", 1);
   c.server.dirty++;
   if (c.server.propagation.active) c.server.propagation.replaceCommand(c.db.id, ["DEL", c.argv.copy(1)]);
 }
@@ -236,16 +238,19 @@ function getexCommand(c: Client): void {
   if ((flags & (OPT_EXAT | OPT_PXAT)) !== 0 && when <= nowMs) {
     // An absolute time already past deletes the key now (not counted as an expiry).
     db.delete(id);
+    notifyArg(c, NOTIFY.GENERIC, "del", 1);
     c.server.dirty++;
     if (c.server.propagation.active) propagateGetex(c, c.server.config.lazyfreeLazyExpire ? "UNLINK" : "DEL", -1);
   } else if (flags & OPT_EXPIRE) {
     db.setExpire(id, when);
     db.modified(id);
+    notifyArg(c, NOTIFY.GENERIC, "expire", 1);
     c.server.dirty++;
     if (c.server.propagation.active) propagateGetex(c, "PEXPIREAT", when);
   } else if (flags & OPT_PERSIST) {
     if (db.removeExpire(id)) {
       db.modified(id);
+      notifyArg(c, NOTIFY.GENERIC, "persist", 1);
       c.server.dirty++;
       if (c.server.propagation.active) propagateGetex(c, "PERSIST", -1);
     }
@@ -264,6 +269,7 @@ function getsetCommand(c: Client): void {
   const nowMs = c.server.clock.nowMs;
   if (getGeneric(c, nowMs) === WRONG_TYPE) return;
   setValueArg(c, 1, 2, false, nowMs);
+  notifyArg(c, NOTIFY.STRING, "set", 1);
   c.server.dirty++;
   if (c.server.propagation.active) c.server.propagation.replaceCommand(c.db.id, ["SET", c.argv.copy(1), c.argv.copy(2)]);
 }
@@ -372,8 +378,10 @@ function setGeneric(c: Client, flags: number, valueIndex: number, expireIndex: n
   // Like Redis's setKey lookup, this expires (and counts) a key past its time first.
   const id = setValueArg(c, 1, valueIndex, (flags & OPT_KEEPTTL) !== 0 || expireIndex >= 0, nowMs);
   c.server.dirty++;
+  notifyArg(c, NOTIFY.STRING, "set", 1);
   if (expireIndex >= 0) {
     db.setExpire(id, when);
+    notifyArg(c, NOTIFY.GENERIC, "expire", 1);
     // A relative time would move on replay: Redis propagates SET key value PXAT when,
     // dropping the other options (NX, XX, GET) whatever time form the client used.
     if (c.server.propagation.active) {
@@ -396,6 +404,7 @@ function setCommand(c: Client): void {
   if (c.argv.count === 3) {
     // The common case, without option parsing.
     setValueArg(c, 1, 2, false, c.server.clock.nowMs);
+    notifyArg(c, NOTIFY.STRING, "set", 1);
     c.server.dirty++;
     c.w.addRaw(OK);
     return;
@@ -424,7 +433,10 @@ function msetCommand(c: Client): void {
   const argc = c.argv.count;
   if (argc % 2 === 0) return c.w.addError(wrongArity("mset"));
   const nowMs = c.server.clock.nowMs;
-  for (let j = 1; j < argc; j += 2) setValueArg(c, j, j + 1, false, nowMs);
+  for (let j = 1; j < argc; j += 2) {
+    setValueArg(c, j, j + 1, false, nowMs);
+    notifyArg(c, NOTIFY.STRING, "set", j);
+  }
   c.server.dirty += (argc - 1) / 2;
   c.w.addRaw(OK);
 }
@@ -438,7 +450,10 @@ function msetnxCommand(c: Client): void {
   for (let j = 1; j < argc; j += 2) {
     if (db.lookupWriteArg(c.argv, j, nowMs) >= 0) return c.w.addInteger(0);
   }
-  for (let j = 1; j < argc; j += 2) setValueArg(c, j, j + 1, false, nowMs);
+  for (let j = 1; j < argc; j += 2) {
+    setValueArg(c, j, j + 1, false, nowMs);
+    notifyArg(c, NOTIFY.STRING, "set", j);
+  }
   c.server.dirty += (argc - 1) / 2;
   c.w.addInteger(1);
 }
@@ -458,6 +473,7 @@ function appendCommand(c: Client): void {
     total = stringAppend(db, id, argv.buf, argv.start[2]!, len);
     db.modified(id);
   }
+  notifyArg(c, NOTIFY.STRING, "append", 1);
   c.server.dirty++;
   c.w.addInteger(total);
 }
@@ -485,6 +501,7 @@ function setrangeCommand(c: Client): void {
     total = stringSetRange(db, id, offset, argv.buf, argv.start[3]!, len);
     db.modified(id);
   }
+  notifyArg(c, NOTIFY.STRING, "setrange", 1);
   c.server.dirty++;
   c.w.addInteger(total);
 }
@@ -517,6 +534,7 @@ function incrDecr(c: Client, by: Int64): void {
   } else {
     setStringInt64(db, db.insertArg(c.argv, 1, INT64_RESERVE), result);
   }
+  notifyArg(c, NOTIFY.STRING, "incrby", 1);
   c.server.dirty++;
   addReplyInt64(c.w, result);
 }
@@ -563,6 +581,7 @@ function incrbyfloatCommand(c: Client): void {
   if (id < 0) id = db.insertArg(argv, 1, bytes.length);
   else db.overwrite(id, true);
   setPlainString(db, id, bytes, 0, bytes.length);
+  notifyArg(c, NOTIFY.STRING, "incrbyfloat", 1);
   c.server.dirty++;
   // The sum is formatted once: replay sets it rather than repeating long double arithmetic.
   if (c.server.propagation.active) c.server.propagation.replaceCommand(db.id, ["SET", argv.copy(1), bytes, "KEEPTTL"]);

@@ -78,6 +78,7 @@ import { setCard, setIsMember, setMembers } from "./set.ts";
 import { drawDistinct, picksMostOf, shufflePrefix } from "../util/sample.ts";
 import { parseRandomPairsArgs } from "./hash.ts";
 import { type CommandDef, type KeySpec, keyRange } from "./table.ts";
+import { NOTIFY, notifyArg, notifyId } from "../server/notify.ts";
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
@@ -470,15 +471,16 @@ function sortElements(members: string[], scores: number[], count: number): void 
 
 /**
  * Redis's setKey for a computed zset: replaces the key at argument i (whatever it held,
- * its time to live dropped) with the elements, or deletes it when there are none.
- * Replies with the number of elements, as the *STORE commands do.
+ * its time to live dropped) with the elements, notified as `event`, or deletes it when
+ * there are none. Replies with the number of elements, as the *STORE commands do.
  */
-function storeResult(c: Client, i: number, members: string[], scores: number[], count: number): void {
+function storeResult(c: Client, i: number, members: string[], scores: number[], count: number, event: string): void {
   const db = c.db;
   if (count === 0) {
     const id = db.lookupWriteArg(c.argv, i);
     if (id >= 0) {
       db.delete(id);
+      notifyArg(c, NOTIFY.GENERIC, "del", i);
       c.server.dirty++;
     }
     c.w.addInteger(0);
@@ -487,6 +489,7 @@ function storeResult(c: Client, i: number, members: string[], scores: number[], 
   sortElements(members, scores, count);
   const id = db.setKeyArg(c.argv, i, false, 0);
   storeSortedElements(db, c.server.config, id, members, scores, count);
+  notifyArg(c, NOTIFY.ZSET, event, i);
   c.server.dirty++;
   c.w.addInteger(count);
 }
@@ -696,6 +699,8 @@ export function zsetPopReply(c: Client, w: ReplyWriter, db: Db, id: number, wher
     w.addDouble(walk.score());
   }
   walk.close();
+  notifyId(c, NOTIFY.ZSET, reverse ? "zpopmax" : "zpopmin", id, db);
+  if (popped === length) notifyId(c, NOTIFY.GENERIC, "del", id, db);
   removeEnd(db, id, popped, reverse, length);
   c.server.dirty += popped;
 }
@@ -880,7 +885,7 @@ function zaddElements(c: Client, scoreIndex: number, elements: number, flags: nu
   for (let j = 0; j < elements; j++) {
     const m = scoreIndex + 1 + 2 * j;
     if (!zsetAdd(db, config, id, zaddScores[j]!, argv.buf, argv.start[m]!, argv.len[m]!, flags)) {
-      if (added + updated > 0) db.modified(id);
+      if (added + updated > 0) zaddChanged(c, id, flags);
       return c.w.addErrorBytes(ERR.scoreNaN);
     }
     const out = addResult.flags;
@@ -890,8 +895,14 @@ function zaddElements(c: Client, scoreIndex: number, elements: number, flags: nu
     score = addResult.score;
   }
   c.server.dirty += added + updated;
-  if (added + updated > 0) db.modified(id);
+  if (added + updated > 0) zaddChanged(c, id, flags);
   replyZadd(c, flags, added, updated, processed, score);
+}
+
+/** ZADD changed the zset at id: signal it, and notify `zincr` or `zadd`. */
+function zaddChanged(c: Client, id: number, flags: number): void {
+  c.db.modified(id);
+  notifyArg(c, NOTIFY.ZSET, flags & IN_INCR ? "zincr" : "zadd", 1);
 }
 
 /**
@@ -942,6 +953,8 @@ function zremCommand(c: Client): void {
   }
   if (keyRemoved) db.delete(id);
   else if (deleted > 0) db.modified(id);
+  if (deleted > 0) notifyArg(c, NOTIFY.ZSET, "zrem", 1);
+  if (keyRemoved) notifyArg(c, NOTIFY.GENERIC, "del", 1);
   c.server.dirty += deleted;
   c.w.addInteger(deleted);
 }
@@ -1084,7 +1097,7 @@ function emitElement(w: ReplyWriter): void {
 function finishOutput(c: Client): void {
   if (out.store) {
     unsignStoredZeros(c.server.config);
-    storeResult(c, 1, out.members, out.scores, out.count);
+    storeResult(c, 1, out.members, out.scores, out.count, "zrangestore");
     out.members.length = 0;
     out.scores.length = 0;
   } else if (out.deferredAt >= 0) {
@@ -1234,6 +1247,9 @@ function emitBoundRange(c: Client, by: number): void {
 // ZREMRANGEBYRANK ZREMRANGEBYSCORE ZREMRANGEBYLEX
 // ---------------------------------------------------------------------------------------
 
+/** The events ZREMRANGEBY* notify, by range type (BY_RANK, BY_SCORE, BY_LEX). */
+const ZREMRANGE_EVENTS = ["zremrangebyrank", "zremrangebyscore", "zremrangebylex"];
+
 /** Redis's zremrangeGenericCommand: arguments first, then the key, then the deletion. */
 function zremrangeGeneric(c: Client, by: number): void {
   if (!parseRangeArgs(c, by, 2, 3)) return;
@@ -1247,6 +1263,8 @@ function zremrangeGeneric(c: Client, by: number): void {
   if (deleted > 0) {
     if (deleted === length) db.delete(id);
     else db.modified(id);
+    notifyArg(c, NOTIFY.ZSET, ZREMRANGE_EVENTS[by]!, 1);
+    if (deleted === length) notifyArg(c, NOTIFY.GENERIC, "del", 1);
   }
   c.server.dirty += deleted;
   c.w.addInteger(deleted);
@@ -1626,7 +1644,7 @@ function zsetOpGeneric(c: Client, name: string, dstIndex: number, numkeysIndex: 
   if (op === OP_UNION) count = unionOf(c.db, sources, members, scores);
   else if (op === OP_INTER) count = interOf(c.db, sources, members, scores, cardinalityOnly);
   else count = diffOf(c.db, sources, members, scores);
-  if (dstIndex >= 0) return storeResult(c, dstIndex, members, scores, count);
+  if (dstIndex >= 0) return storeResult(c, dstIndex, members, scores, count, name);
   if (cardinalityOnly) return c.w.addInteger(count);
   sortElements(members, scores, count);
   replyElements(c, members, scores, count, opOpts.withScores);

@@ -101,7 +101,7 @@ function clientsSection(s: Server): string[] {
     `client_recent_max_input_buffer:${maxIn}`,
     `client_recent_max_output_buffer:${maxOut}`,
     `blocked_clients:${blocked}`,
-    "tracking_clients:0",
+    `tracking_clients:${s.tracking.clients}`,
     `clients_in_timeout_table:${s.blocking.timedCount}`,
   ];
 }
@@ -260,9 +260,9 @@ function statsSection(s: Server): string[] {
     "current_eviction_exceeded_time:0",
     `keyspace_hits:${ks.hits}`,
     `keyspace_misses:${ks.misses}`,
-    `pubsub_channels:${subscribedCount(s, "channels")}`,
-    `pubsub_patterns:${subscribedCount(s, "patterns")}`,
-    `pubsubshard_channels:${subscribedCount(s, "shardChannels")}`,
+    `pubsub_channels:${s.pubsub.channels.byName.size}`,
+    `pubsub_patterns:${s.pubsub.patterns.byName.size}`,
+    `pubsubshard_channels:${s.pubsub.shardChannels.byName.size}`,
     "latest_fork_usec:0",
     "total_forks:0",
     "migrate_cached_sockets:0",
@@ -273,9 +273,9 @@ function statsSection(s: Server): string[] {
     "active_defrag_key_misses:0",
     "total_active_defrag_time:0",
     "current_active_defrag_time:0",
-    "tracking_total_keys:0",
-    "tracking_total_items:0",
-    "tracking_total_prefixes:0",
+    `tracking_total_keys:${s.tracking.totalKeys}`,
+    `tracking_total_items:${s.tracking.totalItems}`,
+    `tracking_total_prefixes:${s.tracking.totalPrefixes}`,
     `unexpected_error_replies:${st.unexpectedErrorReplies}`,
     `total_error_replies:${st.errorReplies}`,
     "dump_payload_sanitizations:0",
@@ -290,12 +290,6 @@ function statsSection(s: Server): string[] {
 }
 
 /** Distinct channels (or patterns) that at least one client is subscribed to. */
-function subscribedCount(s: Server, kind: "channels" | "patterns" | "shardChannels"): number {
-  const names = new Set<string>();
-  for (const c of s.clients.values()) for (const name of c[kind] ?? []) names.add(name);
-  return names.size;
-}
-
 function replicationSection(s: Server): string[] {
   return [
     "role:master",

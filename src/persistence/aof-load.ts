@@ -59,6 +59,22 @@ export function loadAppendOnlyFiles(server: Server): AofLoadResult {
   }
 }
 
+/**
+ * Start-up with appendonly off: Redis still reads the manifest (aofLoadManifestFromDisk
+ * runs at every start), so a malformed one stops the server all the same.
+ */
+export function checkManifestAtStart(server: Server): void {
+  const manifest = aofManifestFor(server);
+  if (!manifest.exists()) return;
+  try {
+    manifest.load();
+  } catch (e) {
+    if (!(e instanceof ManifestError)) throw e;
+    logManifestError(server, e);
+    process.exit(1);
+  }
+}
+
 /** What Redis logs for a malformed manifest, blank lines included, before it exits. */
 function logManifestError(server: Server, e: ManifestError): void {
   const log = server.log;

@@ -4,6 +4,7 @@
 
 import { existsSync, readFileSync, renameSync, writeFileSync, fsyncSync, openSync, closeSync } from "node:fs";
 import { join } from "node:path";
+import { catRepr } from "../config/parse.ts";
 
 export const enum AofFileType {
   Base = "b",
@@ -209,8 +210,7 @@ function isSpace(ch: string): boolean {
   return ch === " " || (ch >= "\t" && ch <= "\r");
 }
 
-/** The escapes sdscatrepr writes and sdssplitargs reads inside double quotes. */
-const ESCAPES: Readonly<Record<string, string>> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\x07": "\\a", "\b": "\\b" };
+/** The escapes sdssplitargs reads inside double quotes. */
 const UNESCAPES: Readonly<Record<string, string>> = { n: "\n", r: "\r", t: "\t", b: "\b", a: "\x07" };
 
 function isPrint(code: number): boolean {
@@ -229,14 +229,7 @@ function needsQuoting(name: string): boolean {
 
 /** A file name as the manifest holds it (sdscatrepr when it needs quoting). */
 function quoteName(name: string): string {
-  if (!needsQuoting(name)) return name;
-  let out = '"';
-  for (let i = 0; i < name.length; i++) {
-    const ch = name[i]!;
-    const code = name.charCodeAt(i);
-    out += ESCAPES[ch] ?? (isPrint(code) ? ch : `\\x${code.toString(16).padStart(2, "0")}`);
-  }
-  return out + '"';
+  return needsQuoting(name) ? catRepr(name) : name;
 }
 
 /**

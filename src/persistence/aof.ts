@@ -179,6 +179,8 @@ export class Aof implements PropagationSink {
   private fd = -1;
   private lastFsyncMs = 0;
   private fsyncInFlight = false;
+  /** When a write started waiting for the background fsync, in unix seconds; 0 when none waits. */
+  private postponedSinceSec = 0;
   /** Bytes written since the last fsync started. */
   private unsynced = false;
   /** The open incr file's size: a torn write is cut back to it (Redis's aof_last_incr_size). */
@@ -312,7 +314,7 @@ export class Aof implements PropagationSink {
 
   /** Shutdown's first step: everything written and synced, the file still open (the final save may fail). */
   sync(): void {
-    this.write();
+    this.write(true);
     if (this.fd < 0) return;
     try {
       fsyncSync(this.fd);
@@ -323,7 +325,7 @@ export class Aof implements PropagationSink {
 
   /** CONFIG SET appendonly no and shutdown: everything written and synced, the file closed. */
   stop(): void {
-    this.write();
+    this.write(true);
     if (this.fd >= 0) {
       try {
         fsyncSync(this.fd);
@@ -342,7 +344,7 @@ export class Aof implements PropagationSink {
    * at once, so that a crash during the rewrite still loads everything.
    */
   openNewIncrForRewrite(): AofFileInfo {
-    this.write();
+    this.write(true);
     // The old file is synced and closed off the event loop, as Redis's bio close job.
     const oldFd = this.fd;
     if (oldFd >= 0) fsync(oldFd, () => close(oldFd, () => {}));
@@ -468,9 +470,11 @@ export class Aof implements PropagationSink {
    * Write what the batch propagated; the server calls this before sending its replies.
    * After a failed write the commands stay buffered and each call retries them.
    */
-  write(): void {
+  write(force = false): void {
     const len = this.outLen;
     if (len === 0 || this.fd < 0) return;
+    if (!force && this.fsyncInFlight && this.server.config.appendfsync === "everysec" && this.postponeWrite()) return;
+    this.postponedSinceSec = 0;
     const written = this.writeBuffer(len);
     if (written < len) return this.writeFailed(written, len);
     if (!this.status.lastWriteOk) {
@@ -485,6 +489,25 @@ export class Aof implements PropagationSink {
     if (mode === "always") return this.syncAlways();
     this.unsynced = true;
     if (mode === "everysec") this.syncIfDue();
+  }
+
+  /**
+   * `everysec` with a background fsync still running: a write now would wait for it, so
+   * keep the commands buffered, for up to two seconds, as Redis's flushAppendOnlyFile does
+   * (the cron retries). Returns false once the wait is over and the write must go ahead.
+   */
+  private postponeWrite(): boolean {
+    const nowSec = Math.floor(Date.now() / 1000);
+    if (this.postponedSinceSec === 0) {
+      this.postponedSinceSec = nowSec;
+      return true;
+    }
+    if (nowSec - this.postponedSinceSec < 2) return true;
+    this.status.delayedFsyncs++;
+    this.server.log.notice(
+      "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.",
+    );
+    return false;
   }
 
   /** Bytes of the buffer's first len that reached the file; the error, if any, in writeErrno. */

@@ -40,6 +40,8 @@ export interface BlockedWait {
   serve(c: Client, w: ReplyWriter, key: string): boolean;
   /** Reply to a wait that timed out (or CLIENT UNBLOCK ... TIMEOUT). */
   timeoutReply(c: Client, w: ReplyWriter): void;
+  /** Reply where the command may not block (inside EXEC); the timeout reply when absent. */
+  deniedReply?(c: Client, w: ReplyWriter): void;
 }
 
 /** The hooks the server provides to send replies and resume a client's input. */
@@ -99,6 +101,8 @@ export class Blocking {
 
   /** Park `c` until one of its keys is ready or the wait ends. Called by the command. */
   block(c: Client, wait: BlockedWait): void {
+    // Inside EXEC a blocking command cannot wait: it answers as if its time ran out.
+    if (c.denyBlocking) return wait.deniedReply !== undefined ? wait.deniedReply(c, c.w) : wait.timeoutReply(c, c.w);
     let byKey = this.queues.get(wait.db);
     if (byKey === undefined) {
       byKey = new Map();

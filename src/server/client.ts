@@ -8,6 +8,8 @@ import type { Command } from "../commands/table.ts";
 import type { Db } from "../store/db.ts";
 import type { Server } from "./server.ts";
 import { isLocalAddress } from "./address.ts";
+import type { MultiState, WatchedKey } from "./transaction.ts";
+import type { ClientTracking } from "./tracking.ts";
 
 /** CLIENT REPLY modes. */
 export const enum ReplyMode {
@@ -28,6 +30,9 @@ export const enum PauseMode {
   All = 2,
 }
 
+/** The first size of a client's buffer of unwritten output. */
+const PENDING_INITIAL_BYTES = 16 * 1024;
+
 export class Client {
   readonly id: number;
   readonly server: Server;
@@ -45,6 +50,10 @@ export class Client {
   replyMode = ReplyMode.On;
   /** Set by QUIT and protocol errors: close once the pending replies are written. */
   closeAfterReply = false;
+  /** Over its output buffer limit: nothing more is written, and it closes shortly (server/output-limits.ts). */
+  closeAsap = false;
+  /** When its unwritten output was first seen over the soft output buffer limit, in unix seconds; 0 when not. */
+  obufSoftLimitReachedS = 0;
   /** CLIENT NO-EVICT. */
   noEvict = false;
   readonly createdMs: number;
@@ -59,6 +68,18 @@ export class Client {
   channels: Set<string> | null = null;
   patterns: Set<string> | null = null;
   shardChannels: Set<string> | null = null;
+  /** In MONITOR mode: every command run is sent here (server/monitor.ts). */
+  monitor = false;
+  /** The transaction being queued between MULTI and EXEC, or null. */
+  multi: MultiState | null = null;
+  /** The keys this client WATCHes, or null (server/transaction.ts keeps the registry). */
+  watched: WatchedKey[] | null = null;
+  /** A watched key changed: the next EXEC fails (Redis's CLIENT_DIRTY_CAS). */
+  dirtyCas = false;
+  /** Blocking commands answer as if timed out at once (inside EXEC, as Redis's CLIENT_DENY_BLOCKING). */
+  denyBlocking = false;
+  /** CLIENT TRACKING: the mode and redirect, null until first turned on (server/tracking.ts). */
+  tracking: ClientTracking | null = null;
   /** Set while the client waits in a blocking command (server/blocking.ts keeps the wait). */
   blocked = false;
   /**
@@ -110,7 +131,7 @@ export class Client {
   queueOutput(bytes: Uint8Array): void {
     const n = bytes.length;
     if (this.pending === null) {
-      this.pending = new Uint8Array(Math.max(n, 16 * 1024));
+      this.pending = new Uint8Array(Math.max(n, PENDING_INITIAL_BYTES));
       this.pendingStart = this.pendingEnd = 0;
     } else if (this.pendingEnd + n > this.pending.length) {
       // Compact to the front, growing only if the live bytes still do not fit.
@@ -137,7 +158,9 @@ export class Client {
   consumeOutput(n: number): void {
     this.pendingStart += n;
     if (this.pendingStart >= this.pendingEnd) {
-      this.pending = null;
+      // A buffer of the first size is kept for the next output (a subscriber has every
+      // message queued); a grown one goes back.
+      if (this.pending!.length > PENDING_INITIAL_BYTES) this.pending = null;
       this.pendingStart = this.pendingEnd = 0;
     }
   }

@@ -12,8 +12,10 @@ export interface KeyListener {
   keyModified(db: Db, key: string): void;
   /** A key was removed because its time to live passed (before keyModified for it). */
   keyExpired?(db: Db, key: string): void;
-  /** Every key of the database is about to go (FLUSHDB, FLUSHALL, either side of SWAPDB). */
+  /** Every key of the database is about to go (FLUSHDB, FLUSHALL). */
   dbFlushed?(db: Db): void;
+  /** SWAPDB is about to exchange the contents of a and b. */
+  dbSwapped?(a: Db, b: Db): void;
 }
 
 export class KeyEventHub implements KeyspaceEvents {
@@ -44,5 +46,9 @@ export class KeyEventHub implements KeyspaceEvents {
 
   dbFlushed(db: Db): void {
     for (const l of this.listeners) l.dbFlushed?.(db);
+  }
+
+  dbSwapped(a: Db, b: Db): void {
+    for (const l of this.listeners) l.dbSwapped?.(a, b);
   }
 }

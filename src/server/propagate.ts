@@ -34,6 +34,12 @@ export class Propagation {
   private suppressed = false;
   /** Set when the running command must be propagated though it changed nothing (forceCommandPropagation). */
   private forced = false;
+  /**
+   * Set while commands run inside another (EXEC's queued commands): what they propagate is
+   * kept for the outer command's unit, which wraps it in MULTI/EXEC when there is more than
+   * one operation, as Redis 7.0 does.
+   */
+  nesting = 0;
 
   addSink(sink: PropagationSink): void {
     if (!this.sinks.includes(sink)) this.sinks.push(sink);
@@ -79,6 +85,16 @@ export class Propagation {
   afterCommand(dbId: number, argv: Argv, dirtied: boolean): void {
     const propagateArgv = (dirtied || this.forced) && !this.suppressed;
     this.suppressed = this.forced = false;
+    if (this.nesting > 0) {
+      // Inside EXEC the command joins the transaction's unit, sent when EXEC ends. The
+      // queued command's arguments outlive the EXEC, so views of them are enough.
+      if (propagateArgv) {
+        const args: Uint8Array[] = [];
+        for (let i = 0; i < argv.count; i++) args.push(argv.view(i));
+        this.add(dbId, args);
+      }
+      return;
+    }
     const queued = this.pendingDbs.length;
     if (queued === 0) {
       if (propagateArgv) for (const sink of this.sinks) sink.feedArgv(dbId, argv);

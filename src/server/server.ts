@@ -13,6 +13,12 @@ import { Clock, Db, KeyspaceStats } from "../store/db.ts";
 import { Client, PauseMode, ReplyMode } from "./client.ts";
 import { Blocking, type BlockingHost } from "./blocking.ts";
 import { KeyEventHub } from "./key-events.ts";
+import { PubSub, subscribedContextError } from "./pubsub.ts";
+import { OutputLimits } from "./output-limits.ts";
+import { WatchRegistry } from "./transaction.ts";
+import { Monitors } from "./monitor.ts";
+import { KeyspaceNotifier } from "./notify.ts";
+import { Tracking } from "./tracking.ts";
 import { MAX_TIMER_MS } from "../util/timer.ts";
 import { ServerStats } from "./stats.ts";
 import type { Config } from "../config/params.ts";
@@ -32,6 +38,9 @@ function randomHex(chars: number): string {
   return Buffer.from(bytes).toString("hex");
 }
 
+const QUEUED = new TextEncoder().encode("+QUEUED\r\n");
+const NOAUTH = "NOAUTH Authentication required.";
+
 /** Reading from a client pauses while this much of its output is still unwritten. */
 const OUTPUT_PAUSE_BYTES = 4 * 1024 * 1024;
 /** Input read since the last garbage collection that makes an idle server collect (see collectAfterBurst). */
@@ -43,6 +52,14 @@ export class Server {
   readonly commands: CommandTable;
   /** PING, which a failing AOF refuses along with the write commands, as Redis does. */
   private readonly pingCommand: Command;
+  /** EXEC, which counts as the commands it would run, and answers refusals with EXECABORT. */
+  private readonly execCommand: Command;
+  /** The commands that run at once inside MULTI instead of being queued. */
+  private readonly txControl: Set<Command>;
+  /** WATCHed keys, by database and key (see transaction.ts). */
+  readonly watches: WatchRegistry;
+  /** Clients in MONITOR mode. */
+  readonly monitors = new Monitors();
   readonly dbs: Db[];
   readonly keyspaceStats = new KeyspaceStats();
   /** The time commands see, advanced once per command. */
@@ -94,6 +111,21 @@ export class Server {
   readonly keyEvents: KeyEventHub;
   /** Clients waiting in blocking commands (BLPOP ...), by key. */
   readonly blocking: Blocking;
+  /** Pub/Sub subscriptions and message delivery. */
+  readonly pubsub = new PubSub(this);
+  /** Keyspace notifications (notify-keyspace-events), published through pubsub. */
+  readonly notifications: KeyspaceNotifier;
+  /** Client-side caching: the keys tracking clients read, and their invalidation. */
+  readonly tracking: Tracking;
+  /** client-output-buffer-limit enforcement. */
+  private readonly outputLimits = new OutputLimits(this);
+  /**
+   * Where the running command's replies start in the writer: CLIENT REPLY OFF and SKIP drop
+   * what follows. Pushes move it past themselves (keepPushes).
+   */
+  private replyMark = 0;
+  /** Clients deliver() queued output for since the last write of such output (writeDelivered). */
+  private deliveredTo: Client[] = [];
   /** Replies to clients other than the one whose command runs (a served BLPOP). */
   private readonly sideWriter = new ReplyWriter();
   /** For collectAfterBurst: the input counter at the last collection, the reads at the last cron. */
@@ -114,11 +146,16 @@ export class Server {
     this.log = log;
     this.commands = new CommandTable(allCommands);
     this.pingCommand = this.commands.byName.get("ping")!;
+    this.execCommand = this.commands.byName.get("exec")!;
+    this.txControl = new Set(["exec", "discard", "multi", "watch", "quit", "reset"].map((name) => this.commands.byName.get(name)!));
     this.dbs = [];
     for (let i = 0; i < config.databases; i++) this.dbs.push(new Db(i, this.keyspaceStats, this.clock));
     for (const db of this.dbs) db.expiryHeld = this.clientsPausedHook;
     this.keyEvents = new KeyEventHub(this.dbs);
     this.blocking = new Blocking(this.blockingHost(), this.keyEvents);
+    this.watches = new WatchRegistry(this.keyEvents);
+    this.notifications = new KeyspaceNotifier(this);
+    this.tracking = new Tracking(this);
     this.writer.onError = (message) => this.stats.countError(message);
     const mem = process.memoryUsage();
     this.startupMemory = this.peakMemory = mem.heapUsed + mem.external;
@@ -224,6 +261,10 @@ export class Server {
     // A held command dies with its client, as in Redis: it never runs.
     if (c.postponed) this.postponedClients.delete(c);
     if (c.blocked) this.blocking.forget(c);
+    this.pubsub.removeClient(c);
+    if (c.watched !== null) this.watches.unwatchAll(c);
+    if (c.monitor) this.monitors.clients.delete(c);
+    if (c.tracking !== null) this.tracking.disable(c);
   }
 
   /** Disconnect a client now (CLIENT KILL, QUIT after its reply, errors). */
@@ -292,7 +333,7 @@ export class Server {
       pos = next;
       if (this.argv.count > 0) {
         // CLIENT REPLY OFF/SKIP silences rejected commands as much as executed ones.
-        const mark = w.len;
+        this.replyMark = w.len;
         this.call(c);
         if (c.postponed) {
           // The held command stays in the buffer to be parsed again, the rest behind it.
@@ -300,7 +341,8 @@ export class Server {
           pos = commandStart;
           break;
         }
-        this.afterCommand(c, mark);
+        this.afterCommand(c, this.replyMark);
+        if (this.tracking.active) this.tracking.afterCommandProcessed(c);
         // Redis serves blocked clients after each command, in processCommand.
         if (this.blocking.hasReadyKeys) this.blocking.serveReadyKeys();
         // What follows a blocking command waits in the query buffer until the wait ends.
@@ -363,35 +405,54 @@ export class Server {
     if (cmd === undefined) return this.rejectUnknown(c);
     // A container that has a handler of its own (COMMAND) runs it when called bare.
     if (cmd.subcommands !== null && (argv.count > 1 || cmd.handler === null)) {
-      if (argv.count === 1) return this.reject(cmd, wrongArity(cmd.fullName));
+      if (argv.count === 1) return this.reject(c, cmd, wrongArity(cmd.fullName));
       const sub = cmd.subcommands.get(argv.lower(1));
       c.lastCommand = sub ?? null;
       // Redis finds no command for an unknown subcommand: only the error counters move.
-      if (sub === undefined) return w.addError(unknownSubcommand(argv.str(1), cmd.name));
+      if (sub === undefined) {
+        this.flagTransaction(c);
+        return w.addError(unknownSubcommand(argv.str(1), cmd.name));
+      }
       cmd = sub;
     }
     const arity = cmd.arity;
     if ((arity > 0 && argv.count !== arity) || argv.count < -arity) {
-      return this.reject(cmd, wrongArity(cmd.fullName));
+      return this.reject(c, cmd, wrongArity(cmd.fullName));
     }
     if (cmd.flags & CMD.protected && !this.protectedAllowed(c)) {
       return this.reject(
+        c,
         cmd,
         `ERR ${cmd.name.toUpperCase()} command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`,
       );
     }
-    if (!c.authenticated && !(cmd.flags & CMD.no_auth)) {
-      cmd.rejectedCalls++;
-      w.addErrorBytes(ERR.noAuth);
+    if (!c.authenticated && !(cmd.flags & CMD.no_auth)) return this.reject(c, cmd, NOAUTH);
+    // EXEC counts as the commands it would run (Redis's mstate.cmd_flags).
+    const flags = c.multi !== null && cmd === this.execCommand ? cmd.flags | c.multi.flags : cmd.flags;
+    // Redis's writeCommandsDeniedByDiskError: an AOF that cannot be written refuses writes (and PING).
+    if (this.aof !== null && (flags & CMD.write || cmd === this.pingCommand)) {
+      const denied = this.aof.deniedWritesError();
+      if (denied !== null) return this.reject(c, cmd, denied);
+    }
+    if (c.multi !== null && flags & CMD.no_multi) return this.reject(c, cmd, "ERR Command not allowed inside a transaction");
+    const subscribedError = subscribedContextError(c, cmd);
+    if (subscribedError !== null) return this.reject(c, cmd, subscribedError);
+    // Redis checks the pause after every rejection, so rejected commands still answer at once.
+    if (this.pauseMode !== PauseMode.Off && this.pauseHolds(flags)) return this.postpone(c);
+    if (c.multi !== null && !this.txControl.has(cmd)) {
+      c.multi.queue(cmd, argv);
+      w.addRaw(QUEUED);
       return;
     }
-    // Redis's writeCommandsDeniedByDiskError: an AOF that cannot be written refuses writes (and PING).
-    if (this.aof !== null && (cmd.flags & CMD.write || cmd === this.pingCommand)) {
-      const denied = this.aof.deniedWritesError();
-      if (denied !== null) return this.reject(cmd, denied);
-    }
-    // Redis checks the pause after every rejection, so rejected commands still answer at once.
-    if (this.pauseMode !== PauseMode.Off && this.pauseHolds(cmd)) return this.postpone(c);
+    this.execute(c, cmd);
+  }
+
+  /**
+   * Run a command that passed every check (Redis's call()): the handler, then propagation,
+   * statistics and latency. EXEC runs each queued command through here.
+   */
+  execute(c: Client, cmd: Command): void {
+    const argv = this.argv;
     const errorsBefore = this.stats.errorReplies;
     // Reading the clock costs about as much as a whole GET, so each command reads it once,
     // when it ends: its time runs from the previous reading (the read event's, or the end of
@@ -405,6 +466,8 @@ export class Server {
       this.handlerFailed(c, cmd, e);
     }
     if (this.propagation.active) this.propagation.afterCommand(c.db.id, argv, this.dirty !== dirtyBefore);
+    if (this.monitors.active) this.feedMonitors(c, cmd);
+    if (this.tracking.clients !== 0) this.tracking.afterCommand(c, cmd);
     const dt = this.clock.tick() - t0;
     cmd.calls++;
     cmd.usec += dt * 1000;
@@ -412,6 +475,12 @@ export class Server {
     if (this.stats.errorReplies > errorsBefore) cmd.failedCalls++;
     if (this.latencyTracking) recordCommandLatency(cmd, dt * 1e6);
     this.stats.commandsProcessed++;
+  }
+
+  /** Show the command that ran to the monitors, unless it is one Redis keeps from them. */
+  private feedMonitors(c: Client, cmd: Command): void {
+    if (cmd.flags & (CMD.admin | CMD.skip_monitor)) this.monitors.clearRedactions();
+    else this.monitors.feed(c, c.db.id, this.argv);
   }
 
   /**
@@ -440,8 +509,19 @@ export class Server {
     else if (mode === ReplyMode.SkipNext) c.replyMode = ReplyMode.Skip;
   }
 
-  private reject(cmd: Command, message: string): void {
+  /**
+   * Refuse a command (Redis's rejectCommand): a transaction being queued will abort, and a
+   * refused EXEC discards it at once, naming the reason.
+   */
+  private reject(c: Client, cmd: Command, message: string): void {
     cmd.rejectedCalls++;
+    this.flagTransaction(c);
+    if (cmd === this.execCommand) {
+      this.discardTransaction(c);
+      // Monitors saw MULTI; they see the EXEC that ends it too (Redis's execCommandAbort).
+      if (this.monitors.active) this.monitors.feed(c, c.db.id, this.argv);
+      return this.writer.addError(`EXECABORT Transaction discarded because of: ${message.startsWith("ERR ") ? message.slice(4) : message}`);
+    }
     this.writer.addError(message);
   }
 
@@ -449,7 +529,20 @@ export class Server {
     const argv = this.argv;
     const args: string[] = [];
     for (let i = 1; i < argv.count && i < 64; i++) args.push(argv.str(i));
+    this.flagTransaction(c);
     this.writer.addError(unknownCommand(argv.str(0), args));
+  }
+
+  /** A command was refused while a transaction is queued: EXEC will answer EXECABORT. */
+  private flagTransaction(c: Client): void {
+    if (c.multi !== null) c.multi.aborted = true;
+  }
+
+  /** Drop the queued transaction and the watched keys (Redis's discardTransaction). */
+  discardTransaction(c: Client): void {
+    c.multi = null;
+    c.dirtyCas = false;
+    this.watches.unwatchAll(c);
   }
 
   /** Send what the writer holds to the client, queueing what the socket does not take. */
@@ -469,33 +562,73 @@ export class Server {
 
   /** Write buf[0..len) to the socket, behind any output still pending. */
   private writeOut(c: Client, s: Socket<Client>, buf: Uint8Array, len: number): void {
+    // A client over its output buffer limit gets nothing more while it waits to be closed.
+    if (c.closeAsap) return;
     this.stats.netOutputBytes += len;
     if (c.pendingLen > 0) {
       c.queueOutput(buf.subarray(0, len));
+      this.outputLimits.afterQueued(c);
       return;
     }
     const written = s.write(buf, 0, len);
     this.stats.writesProcessed++;
-    if (written < len) c.queueOutput(buf.subarray(Math.max(written, 0), len));
+    if (written < len) {
+      c.queueOutput(buf.subarray(Math.max(written, 0), len));
+      this.outputLimits.afterQueued(c);
+    }
   }
 
   /**
    * Send encoded bytes (a pub/sub message, an invalidation, a MONITOR line) to a client that
    * did not ask for them now. The client whose command is running gets them in its place
-   * among that command's replies, as Redis appends them to its reply buffer.
+   * among that command's replies, as Redis appends them to its reply buffer. Other clients
+   * get them queued, and written once the code running now is done, as Redis writes its
+   * clients' buffers before sleeping: a pipelined burst of PUBLISH reaches each subscriber
+   * in one write, not one per message. The bytes are copied; the caller may reuse them.
    */
   deliver(c: Client, bytes: Uint8Array): void {
     if (c === this.current) {
+      if (this.repliesSilenced(c)) this.writer.len = this.replyMark;
       this.writer.addRaw(bytes);
+      this.keepPushes(c);
       return;
     }
     const s = c.socket;
-    if (s === null) return;
-    this.writeOut(c, s, bytes, bytes.length);
+    if (s === null || c.closeAsap) return;
+    // Output already pending is written on drain; otherwise this client joins the batch.
+    if (c.pendingLen === 0) {
+      this.deliveredTo.push(c);
+      if (this.deliveredTo.length === 1) queueMicrotask(this.writeDelivered);
+    }
+    this.stats.netOutputBytes += bytes.length;
+    c.queueOutput(bytes);
+    this.outputLimits.afterQueued(c);
     if (c.pendingLen > OUTPUT_PAUSE_BYTES && !c.paused) {
       c.paused = true;
       s.pause();
     }
+  }
+
+  /** Write the output deliver() queued during the code that just ran. */
+  private readonly writeDelivered = (): void => {
+    const clients = this.deliveredTo;
+    this.deliveredTo = [];
+    this.stats.writesProcessed += clients.length;
+    for (const c of clients) this.onDrain(c);
+  };
+
+  /** CLIENT REPLY OFF or SKIP applies to the running command. */
+  private repliesSilenced(c: Client): boolean {
+    return c.replyMode === ReplyMode.Off || c.replyMode === ReplyMode.Skip;
+  }
+
+  /**
+   * What the running command wrote so far is pushes (subscribe confirmations, messages to
+   * itself), which Redis sends even under CLIENT REPLY OFF or SKIP: keep them, while the
+   * command's replies are dropped (deliver drops any written before a push).
+   */
+  keepPushes(c: Client): void {
+    if (c === this.current && this.repliesSilenced(c)) this.replyMark = this.writer.len;
   }
 
   private onDrain(c: Client): void {
@@ -533,6 +666,7 @@ export class Server {
     this.stats.inputKbps.track(this.stats.netInputBytes / 1024, now);
     this.stats.outputKbps.track(this.stats.netOutputBytes / 1024, now);
     this.closeTimedOutClients(now);
+    this.outputLimits.cron();
     this.collectAfterBurst();
   }
 
@@ -558,8 +692,9 @@ export class Server {
     const timeoutS = this.config.timeout;
     if (timeoutS <= 0) return;
     for (const c of this.clients.values()) {
-      // Redis spares blocked clients, and a client held by CLIENT PAUSE is one.
-      if (c.postponed) continue;
+      // Redis spares blocked clients (a client held by CLIENT PAUSE is one), monitors and
+      // subscribers, which wait for the server by design.
+      if (c.postponed || c.blocked || c.monitor || c.channels?.size || c.patterns?.size || c.shardChannels?.size) continue;
       if (nowMs - c.lastInteractionMs > timeoutS * 1000) {
         this.log.verbose(`Closing idle client`);
         this.closeClient(c);
@@ -634,8 +769,8 @@ export class Server {
   };
 
   /** Redis's processCommand pause check: ALL holds everything, WRITE what may write or replicate. */
-  private pauseHolds(cmd: Command): boolean {
-    return this.pauseMode === PauseMode.All || (cmd.flags & (CMD.write | CMD.may_replicate)) !== 0;
+  private pauseHolds(flags: number): boolean {
+    return this.pauseMode === PauseMode.All || (flags & (CMD.write | CMD.may_replicate)) !== 0;
   }
 
   /** Hold the client's command until the pause ends; the dispatch loop leaves it unparsed. */

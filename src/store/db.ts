@@ -68,6 +68,19 @@ export interface KeyspaceEvents {
   keyExpired(db: Db, key: string): void;
   /** Every key of the database is about to go (FLUSHDB, FLUSHALL): WATCH treats the keys as touched. */
   dbFlushed?(db: Db): void;
+  /** SWAPDB is about to exchange the contents of a and b. */
+  dbSwapped?(a: Db, b: Db): void;
+}
+
+/**
+ * Keyspace notifications that start inside the keyspace (Redis's dbAdd and lookupKey), set
+ * on the databases only while their classes are on (see server/notify.ts).
+ */
+export interface KeyNotices {
+  /** A key was added (the `new` event); its id is live. */
+  keyAdded(db: Db, id: number): void;
+  /** A read found no key (the `keymiss` event). */
+  keyMissed(db: Db, buf: Uint8Array, start: number, len: number): void;
 }
 
 /** Ids the active expiry cycle samples; shared by every database, grown on demand. */
@@ -86,6 +99,8 @@ export class Db {
   readonly stats: KeyspaceStats;
   readonly clock: Clock;
   events: KeyspaceEvents | null = null;
+  /** Told of new keys and read misses while keyspace notifications want them, else null. */
+  notices: KeyNotices | null = null;
   /**
    * Told of every key expiry removes, for propagation as DEL; null while nothing propagates,
    * so that expiry builds no key string then. A slot of its own, because `events` is only
@@ -134,6 +149,7 @@ export class Db {
     const id = this.peekBytes(buf, start, len, nowMs);
     if (id < 0) {
       this.stats.misses++;
+      if (this.notices !== null) this.notices.keyMissed(this, buf, start, len);
       return NO_KEY;
     }
     this.stats.hits++;
@@ -148,6 +164,19 @@ export class Db {
    */
   lookupReadNoTouchBytes(buf: Uint8Array, start: number, len: number, nowMs = this.clock.nowMs): number {
     const id = this.peekBytes(buf, start, len, nowMs);
+    if (id < 0) {
+      this.stats.misses++;
+      if (this.notices !== null) this.notices.keyMissed(this, buf, start, len);
+    } else this.stats.hits++;
+    return id;
+  }
+
+  /**
+   * Lookup of OBJECT and DEBUG LISTPACK (Redis's objectCommandLookup): counts a hit or miss,
+   * leaves the LRU clock alone and raises no keymiss event.
+   */
+  lookupObjectArg(argv: Argv, i: number, nowMs = this.clock.nowMs): number {
+    const id = this.peekArg(argv, i, nowMs);
     if (id < 0) this.stats.misses++;
     else this.stats.hits++;
     return id;
@@ -275,6 +304,7 @@ export class Db {
    */
   insertBytes(buf: Uint8Array, start: number, len: number, valueReserve = 0): number {
     const id = this.table.insert(buf, start, len, valueReserve);
+    if (this.notices !== null) this.notices.keyAdded(this, id);
     this.modified(id);
     return id;
   }
@@ -302,7 +332,10 @@ export class Db {
       if (this.expireIfNeeded(id, nowMs)) id = NO_KEY;
       else if (!keepTtl) table.clearExpire(id);
     }
-    if (id < 0) id = table.insertHashed(hash, buf, start, len, valueReserve);
+    if (id < 0) {
+      id = table.insertHashed(hash, buf, start, len, valueReserve);
+      if (this.notices !== null) this.notices.keyAdded(this, id);
+    }
     this.modified(id);
     return id;
   }

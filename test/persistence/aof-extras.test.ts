@@ -515,6 +515,22 @@ describe("the AOF manifest", () => {
     }, PERSISTENCE_TEST_MS);
   }
 
+  test("a broken manifest stops start-up with appendonly off too, as Redis reads it at every start", async () => {
+    for (const manifest of ["", "file appendonly.aof.1.base.aof seq 1 type x\n"]) {
+      const results = await Promise.all(
+        (["redis", "redbun"] as const).map((which) => {
+          const dir = newDir(which);
+          mkdirSync(join(dir, AOF_DIR));
+          writeFileSync(join(dir, AOF_DIR, "appendonly.aof.manifest"), manifest, "latin1");
+          return runFailing(which, dir, ["--appendonly", "no"]);
+        }),
+      );
+      const [want, got] = results.map((r) => ({ code: r.code, log: logFrom(r.log, "\n*** FATAL") }));
+      expect(want!.log).toContain("*** FATAL AOF MANIFEST FILE ERROR ***");
+      expect(got).toEqual(want!);
+    }
+  }, PERSISTENCE_TEST_MS);
+
   test("quoted names, keys in any case and extra pairs are read as Redis reads them", async () => {
     const manifest = 'FILE "appendonly.aof.1.base.aof" SEQ 1 TYPE b future x\n# a comment\nfile appendonly.aof.1.incr.aof type i seq 1\n';
     const servers = await startBoth([...AOF_ARGS, "--enable-debug-command", "yes"], (dir) => {

@@ -335,6 +335,28 @@ describe("the incr file matches Redis's", () => {
     await Promise.all([r.call("DEL", "big"), b.call("DEL", "big")]);
   }, SCENARIO_MS);
 
+  test("transactions: one write alone, several wrapped in MULTI/EXEC with their databases, failed ones nothing", async () => {
+    await same("DEBUG", "SET-ACTIVE-EXPIRE", "0");
+    await same("SET", "tx-old", "v", "PX", "20");
+    await Bun.sleep(40);
+    for (const cmd of [
+      ["MULTI"], ["SET", "tx1", "1"], ["GET", "tx1"], ["EXEC"],
+      ["MULTI"], ["GET", "tx1"], ["EXEC"],
+      ["MULTI"], ["INCR", "tx1"], ["LPUSH", "tx1", "x"], ["RPUSH", "txl", "a", "b"], ["EXEC"],
+      ["MULTI"], ["SELECT", "3"], ["SET", "tx3", "1"], ["SELECT", "0"], ["SET", "tx1", "2"], ["EXEC"],
+      ["MULTI"], ["SELECT", "4"], ["SET", "tx4", "1"], ["EXEC"], ["SELECT", "0"],
+      ["MULTI"], ["GET", "tx-old"], ["SET", "tx5", "1"], ["EXEC"],
+      ["MULTI"], ["BLPOP", "txl", "0"], ["BLPOP", "missing", "0"], ["SPOP", "nothing"], ["EXEC"],
+      ["MULTI"], ["SET", "tx6", "1"], ["SET", "tx7"], ["EXEC"],
+      ["MULTI"], ["SET", "tx6", "1"], ["DISCARD"],
+      ["WATCH", "tx1"], ["SET", "tx1", "3"], ["MULTI"], ["SET", "tx8", "1"], ["EXEC"],
+    ]) {
+      await same(...cmd);
+    }
+    await same("DEBUG", "SET-ACTIVE-EXPIRE", "1");
+    expectSameIncr();
+  }, SCENARIO_MS);
+
   test("lazy and active expiry propagate DEL; a command that changes nothing propagates nothing", async () => {
     await same("DEBUG", "SET-ACTIVE-EXPIRE", "0");
     await same("SET", "t1", "v", "PX", "30");
