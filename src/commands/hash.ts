@@ -61,14 +61,32 @@ import { type ScanSource, collectionScanDef, gatherListpack, gatherScannedPair }
 import { parseRandomCount } from "./set.ts";
 import { drawDistinct, picksMostOf, shufflePrefix } from "../util/sample.ts";
 import { NOTIFY, notifyArg } from "../server/notify.ts";
+import type { MemoryLedger } from "../cache/memory.ts";
 
 // ---------------------------------------------------------------------------------------
 // The hashtable encoding
 // ---------------------------------------------------------------------------------------
 
+/** What a HashTable object costs besides its Dict. */
+const HASH_TABLE_BYTES = 32;
+
 /** A hash in the hashtable encoding: field -> value, both latin1 strings (one char per byte). */
 export class HashTable {
   constructor(readonly fields: Dict<string> = new Dict<string>()) {}
+
+  /** Heap bytes held (cache/memory.ts): this object and its table of fields. */
+  get memoryBytes(): number {
+    return HASH_TABLE_BYTES + this.fields.memoryBytes;
+  }
+
+  /** The key table holding this hash, which its table of fields reports changes to. */
+  get ledger(): MemoryLedger | null {
+    return this.fields.ledger;
+  }
+
+  set ledger(ledger: MemoryLedger | null) {
+    this.fields.ledger = ledger;
+  }
 
   /** A uniformly random field (HRANDFIELD), or undefined when the hash is empty. */
   random(): string | undefined {

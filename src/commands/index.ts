@@ -18,6 +18,7 @@ import { dumpCommands } from "./dump.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { pubsubCommands } from "./pubsub.ts";
 import { txCommands } from "./tx.ts";
+import { memoryCommands } from "./memory.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -37,4 +38,5 @@ export const allCommands: CommandDef[] = [
   ...persistenceCommands,
   ...pubsubCommands,
   ...txCommands,
+  ...memoryCommands,
 ];

@@ -11,7 +11,7 @@ import { OK, type ReplyWriter } from "../resp/writer.ts";
 import { ERR } from "../resp/errors.ts";
 import { parseInt32Arg } from "./args.ts";
 import { SCAN_ARGUMENTS, scanCommand } from "./scan.ts";
-import { Enc, META_UNSHARED, ObjType, encodingName, lruClock, metaEnc, metaLru, metaType, packMeta, typeName } from "../store/object.ts";
+import { Enc, META_UNSHARED, ObjType, encodingName, lfuDecayedCounter, lruIdleSeconds, metaEnc, metaLru, metaType, packMeta, typeName } from "../store/object.ts";
 import { globMatch, isMatchAll } from "../util/glob.ts";
 import { bytesEqual } from "../util/bytes.ts";
 import { rdbSaveFile } from "../persistence/rdb.ts";
@@ -240,7 +240,7 @@ function duplicateValue(from: Db, fromId: number, to: Db, toId: number): void {
     const value = source.getObject(fromId);
     to.table.setObject(toId, value instanceof Uint8Array ? value.slice() : (value as Duplicable).dup());
   }
-  to.table.setMeta(toId, packMeta(type, metaEnc(meta), lruClock(to.clock.nowMs)));
+  to.table.setMeta(toId, packMeta(type, metaEnc(meta), to.clock.newValueLru));
 }
 
 /** Whether arguments i and j are the same bytes (RENAME and COPY of a key onto itself). */
@@ -321,8 +321,6 @@ const LFU_SELECTED =
 const SHARED_REFCOUNT = 2147483647;
 /** Redis's OBJ_SHARED_INTEGERS: 0..9999 are shared objects when the eviction policy allows. */
 const SHARED_INTEGERS = 10000;
-/** Redis's LRU_CLOCK_MAX: the LRU clock wraps at 24 bits. */
-const LRU_CLOCK_MAX = 0xffffff;
 
 /** The id of the key of an OBJECT subcommand, or NO_KEY after replying null (no touch, as in Redis). */
 function objectLookup(c: Client): number {
@@ -371,9 +369,7 @@ function objectIdletimeCommand(c: Client): void {
   const id = objectLookup(c);
   if (id < 0) return;
   if (c.server.config.maxmemoryPolicy.endsWith("-lfu")) return c.w.addError(LFU_SELECTED);
-  const now = lruClock(c.server.clock.nowMs);
-  const lru = metaLru(c.db.table.getMeta(id));
-  c.w.addInteger(now >= lru ? now - lru : now + (LRU_CLOCK_MAX - lru));
+  c.w.addInteger(lruIdleSeconds(metaLru(c.db.table.getMeta(id)), c.server.clock.nowMs));
 }
 
 /** OBJECT FREQ key: the logarithmic access counter, decayed for the minutes since the last access. */
@@ -385,19 +381,8 @@ function objectFreqCommand(c: Client): void {
   c.w.addInteger(lfuDecayedCounter(metaLru(c.db.table.getMeta(id)), c.server.clock.nowMs, config.lfuDecayTime));
 }
 
-/**
- * Redis's LFUDecrAndReturn: under an LFU policy `lru` holds the last decrement time in
- * minutes (16 bits, wrapping) above an 8-bit counter, and the counter loses one per
- * `lfu-decay-time` minutes elapsed.
- */
-export function lfuDecayedCounter(lfu: number, nowMs: number, decayMinutes: number): number {
-  const lastMinutes = lfu >>> 8;
-  const counter = lfu & 255;
-  const nowMinutes = Math.floor(nowMs / 60000) & 65535;
-  const elapsed = nowMinutes >= lastMinutes ? nowMinutes - lastMinutes : 65535 - lastMinutes + nowMinutes;
-  const periods = decayMinutes > 0 ? Math.floor(elapsed / decayMinutes) : 0;
-  return periods > counter ? 0 : counter - periods;
-}
+/** LFU decay lives with the LFU data in store/object.ts; the RDB writer imports it from here. */
+export { lfuDecayedCounter };
 
 // ---------------------------------------------------------------------------------------
 // Command table

@@ -28,10 +28,17 @@
  * buckets, so it is reallocated only with them. Resizing rehashes in one go rather than
  * incrementally (it reads only `meta`, never a key); the SCAN cursor below keeps its
  * guarantee across resizes regardless.
+ *
+ * Memory. `memoryBytes` is what the table holds on the heap (see cache/memory.ts): the
+ * object and its arrays, the entries, and the strings of the keys and of string values
+ * (other values are counted by whoever owns them: a zset's nodes by its skiplist). It is
+ * kept current with every change, and reported to the `ledger` while the keyspace holds
+ * the table.
  */
 
 import { coprimeStep, nextCursor, randomBelow } from "../util/cursor.ts";
 import { hashBytes, hashString } from "../util/hash.ts";
+import { type MemoryLedger, stringBytes, textBytes } from "../cache/memory.ts";
 
 /** The smallest table, like Redis's DICT_HT_INITIAL_SIZE. */
 const MIN_BUCKETS = 4;
@@ -41,6 +48,14 @@ const MIN_FILL_DIVISOR = 8;
 const MAX_BUCKETS = 2 ** 30;
 /** The end of a chain or an empty bucket. */
 const NONE = -1;
+
+// Heap costs (measured as cache/memory.ts describes).
+/** The empty table: the object, its typed arrays' objects and the scan scratch arrays. */
+const DICT_BYTES = 368;
+/** Per bucket: its chain head (4 bytes) and a slot's hash and link (8 bytes). */
+const BUCKET_BYTES = 12;
+/** Per entry: its key and value references, with the pairs array's spare room on average. */
+const ENTRY_BYTES = 20;
 
 // ---------------------------------------------------------------------------------------
 // Dict
@@ -77,6 +92,10 @@ export class Dict<V> {
    */
   private scanKeys: (string | undefined)[] | null = [];
   private scanValues: (V | undefined)[] | null = [];
+  /** stringBytes of every key and string value. */
+  private stringTotal = 0;
+  /** The table holding this one as a value, told of every change of memoryBytes; null when none. */
+  ledger: MemoryLedger | null = null;
 
   /** `sizeHint` pre-sizes the table, like dictExpand before loading a known count. */
   constructor(sizeHint = 0) {
@@ -85,6 +104,11 @@ export class Dict<V> {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Heap bytes held now (see the class comment). */
+  get memoryBytes(): number {
+    return DICT_BYTES + BUCKET_BYTES * (this.mask + 1) + ENTRY_BYTES * this.count + this.stringTotal;
   }
 
   /** The current number of buckets; for DEBUG HTSTATS-style reporting and tests. */
@@ -114,15 +138,20 @@ export class Dict<V> {
 
   /** Insert or overwrite. Returns true when the key was new. */
   set(key: string, value: V): boolean {
+    const before = this.memoryBytes;
     const hash = hashString(key);
     const slot = this.find(key, hash);
     if (slot !== NONE) {
+      this.stringTotal += textBytes(value) - textBytes(this.pairs[2 * slot + 1]);
       this.pairs[2 * slot + 1] = value;
+      this.reportSince(before);
       return false;
     }
     // The table is full: one more entry would take the load factor above 1.
     if (this.count > this.mask) this.grow();
     this.append(key, value, hash);
+    this.stringTotal += stringBytes(key.length) + textBytes(value);
+    this.reportSince(before);
     return true;
   }
 
@@ -130,25 +159,34 @@ export class Dict<V> {
   delete(key: string): boolean {
     const slot = this.unlink(key, hashString(key));
     if (slot === NONE) return false;
+    const before = this.memoryBytes;
+    this.stringTotal -= stringBytes(key.length) + textBytes(this.pairs[2 * slot + 1]);
     this.fillHole(slot);
     if (this.count * MIN_FILL_DIVISOR < this.mask + 1 && this.mask + 1 > MIN_BUCKETS) {
       this.resize(bucketsFor(this.count));
     }
+    this.reportSince(before);
     return true;
   }
 
   clear(): void {
+    const before = this.memoryBytes;
     this.count = 0;
     this.mask = MIN_BUCKETS - 1;
     this.buckets = newBuckets(MIN_BUCKETS);
     this.meta = new Int32Array(2 * MIN_BUCKETS);
     this.pairs = [];
+    this.stringTotal = 0;
+    this.reportSince(before);
   }
 
   /** Grow the table so that `size` entries fit without another resize. Never shrinks. */
   reserve(size: number): void {
     const wanted = bucketsFor(size);
-    if (wanted > this.mask + 1) this.resize(wanted);
+    if (wanted <= this.mask + 1) return;
+    const before = this.memoryBytes;
+    this.resize(wanted);
+    this.reportSince(before);
   }
 
   /**
@@ -274,11 +312,19 @@ export class Dict<V> {
       }
     }
     check(linked === this.count, "every slot is linked");
+    let strings = 0;
+    for (let slot = 0; slot < this.count; slot++) strings += stringBytes(this.keyAt(slot).length) + textBytes(this.valueAt(slot));
+    check(strings === this.stringTotal, "string bytes add up");
   }
 
   // -------------------------------------------------------------------------------------
   // Internals
   // -------------------------------------------------------------------------------------
+
+  /** Tells the ledger how much memoryBytes moved since it was `before`. */
+  private reportSince(before: number): void {
+    if (this.ledger !== null) this.ledger.objectBytes += this.memoryBytes - before;
+  }
 
   private keyAt(slot: number): string {
     return this.pairs[2 * slot] as string;

@@ -28,6 +28,11 @@
  * Elements go in as byte ranges (src, start, len). Readers position a QuicklistIter with
  * `seek` and step it with `advance`; the entry under it is read with lpGet (packed) or is
  * buf[0 .. sz) (plain).
+ *
+ * Memory. `memoryBytes` is what the list holds on the heap (see cache/memory.ts): its
+ * nodes and their buffers at their allocated length (compressed, or with room to grow).
+ * Every change of a linked node's buffer goes through setBuf, which keeps the figure
+ * current and reports it to the `ledger` while the keyspace holds the list.
  */
 
 import {
@@ -61,6 +66,7 @@ import {
 import type { ReplyWriter } from "../resp/writer.ts";
 import { lzfCompress, lzfDecompress } from "../persistence/lzf.ts";
 import { formatInt64 } from "../util/numbers.ts";
+import type { MemoryLedger } from "../cache/memory.ts";
 
 /** Which end of the list: Redis's LIST_HEAD / LIST_TAIL. */
 export const LIST_HEAD = 0;
@@ -81,6 +87,13 @@ const FILL_MIN = -5;
 const COMPRESS_MAX = 65535;
 /** Room a new packed node starts with; it grows by half as it fills. */
 const NEW_NODE_BYTES = 64;
+
+// Heap costs (measured as cache/memory.ts describes).
+/** An empty list object. */
+const QUICKLIST_BYTES = 96;
+/** A node besides its buffer's bytes: the node object and the buffer's object. */
+const NODE_BYTES = 160;
+
 /** quicklist.c never compresses a node below this many bytes (MIN_COMPRESS_BYTES)... */
 const COMPRESS_MIN_BYTES = 48;
 /** ...nor keeps a compression that saves fewer than this many (MIN_COMPRESS_IMPROVE). */
@@ -163,10 +176,31 @@ export class Quicklist {
   readonly compress: number;
   /** The node an iteration stopped on, still to be recompressed (see settle). */
   private open: QuicklistNode | null = null;
+  /** What the linked nodes and their buffers cost. */
+  private nodeBytes = 0;
+  /** The table holding the list, told of every change of memoryBytes; null when none. */
+  ledger: MemoryLedger | null = null;
 
   constructor(fill: number, compress: number) {
     this.fill = Math.min(Math.max(fill, FILL_MIN), FILL_MAX);
     this.compress = Math.min(Math.max(compress, 0), COMPRESS_MAX);
+  }
+
+  /** Heap bytes held now (see the file comment). */
+  get memoryBytes(): number {
+    return QUICKLIST_BYTES + this.nodeBytes;
+  }
+
+  /** Gives a linked node a new buffer (or the same one back), counting the change of size. */
+  private setBuf(node: QuicklistNode, buf: Uint8Array): void {
+    const delta = buf.length - node.buf.length;
+    node.buf = buf;
+    if (delta !== 0) this.resized(delta);
+  }
+
+  private resized(delta: number): void {
+    this.nodeBytes += delta;
+    if (this.ledger !== null) this.ledger.objectBytes += delta;
   }
 
   // -------------------------------------------------------------------------------------
@@ -216,6 +250,7 @@ export class Quicklist {
       if (this.head === old) this.head = node;
     }
     this.len++;
+    this.resized(NODE_BYTES + node.buf.length);
     if (this.compress === 0) return;
     if (old !== null) this.compressFor(old);
     this.compressFor(node);
@@ -230,6 +265,7 @@ export class Quicklist {
     node.prev = node.next = null;
     this.len--;
     this.count -= node.count;
+    this.resized(-(NODE_BYTES + node.buf.length));
     // Nodes within the depth at the new ends are decompressed, the next ones in compressed.
     if (this.compress !== 0) this.compressAround(null);
   }
@@ -255,7 +291,7 @@ export class Quicklist {
     const blob = node.blob;
     if (blob !== null) {
       node.blob = null;
-      node.buf = blob;
+      this.setBuf(node, blob);
       node.compressed = true;
       return;
     }
@@ -264,7 +300,7 @@ export class Quicklist {
     const out = compressScratch(size);
     const compressedLen = lzfCompress(node.buf, 0, size, out, 0, size);
     if (compressedLen === 0 || compressedLen + COMPRESS_MIN_SAVING >= size) return;
-    node.buf = out.slice(0, compressedLen);
+    this.setBuf(node, out.slice(0, compressedLen));
     node.compressed = true;
   }
 
@@ -272,7 +308,7 @@ export class Quicklist {
   private decompressNode(node: QuicklistNode): Uint8Array | null {
     if (!node.compressed) return null;
     const blob = node.buf;
-    node.buf = decompressed(node);
+    this.setBuf(node, decompressed(node));
     node.compressed = false;
     node.recompress = false;
     node.blob = null;
@@ -361,7 +397,7 @@ export class Quicklist {
     const end = atHead ? this.head : this.tail;
     if (isLargeElement(len)) return this.insertPlainNode(end, src, start, len, !atHead);
     if (this.allowInsert(end, len)) {
-      end!.buf = atHead ? lpPrepend(end!.buf, src, start, len) : lpAppend(end!.buf, src, start, len);
+      this.setBuf(end!, atHead ? lpPrepend(end!.buf, src, start, len) : lpAppend(end!.buf, src, start, len));
       this.grewBy1(end!);
     } else {
       this.insertNode(end, this.nodeWith(src, start, len, this.nextNodeBytes(end)), !atHead);
@@ -377,7 +413,7 @@ export class Quicklist {
    */
   private nextNodeBytes(full: QuicklistNode | null): number {
     if (full === null || full.plain) return NEW_NODE_BYTES;
-    if (full.buf.length > full.sz + (full.sz >> 3)) full.buf = full.buf.slice(0, full.sz);
+    if (full.buf.length > full.sz + (full.sz >> 3)) this.setBuf(full, full.buf.slice(0, full.sz));
     if (this.fill < 0) return SIZE_LEVELS[-this.fill - 1]!;
     return Math.min(full.sz + (full.sz >> 3) + 16, SIZE_SAFETY_LIMIT);
   }
@@ -421,7 +457,7 @@ export class Quicklist {
       this.deleteNode(node);
       return -1;
     }
-    node.buf = lpDelete(node.buf, p);
+    this.setBuf(node, lpDelete(node.buf, p));
     node.blob = null;
     const next = lpEdited.pos;
     this.count--;
@@ -579,20 +615,20 @@ export class Quicklist {
     if (this.open === node) this.open = null;
     if (isLargeElement(len)) return this.insertLarge(node, offset, after, atTail || atHead, src, start, len);
     if (!full) {
-      node.buf = lpInsertString(node.buf, it.p, after ? LP_AFTER : LP_BEFORE, src, start, len);
+      this.setBuf(node, lpInsertString(node.buf, it.p, after ? LP_AFTER : LP_BEFORE, src, start, len));
       this.grewBy1(node);
       this.recompressOnly(node);
     } else if (atTail && this.allowInsert(node.next, len)) {
       const next = node.next!;
       this.decompressForUse(next);
-      next.buf = lpPrepend(next.buf, src, start, len);
+      this.setBuf(next, lpPrepend(next.buf, src, start, len));
       this.grewBy1(next);
       this.recompressOnly(next);
       this.recompressOnly(node);
     } else if (atHead && this.allowInsert(node.prev, len)) {
       const prev = node.prev!;
       this.decompressForUse(prev);
-      prev.buf = lpAppend(prev.buf, src, start, len);
+      this.setBuf(prev, lpAppend(prev.buf, src, start, len));
       this.grewBy1(prev);
       this.recompressOnly(prev);
       this.recompressOnly(node);
@@ -644,7 +680,7 @@ export class Quicklist {
     const all = node.count;
     const copy = new QuicklistNode(node.buf.slice(0, node.sz + (node.sz >> 2)), node.sz, 0, false);
     node.blob = null;
-    node.buf = after ? lpDeleteRange(node.buf, offset + 1, all) : lpDeleteRange(node.buf, 0, offset);
+    this.setBuf(node, after ? lpDeleteRange(node.buf, offset + 1, all) : lpDeleteRange(node.buf, 0, offset));
     copy.buf = after ? lpDeleteRange(copy.buf, 0, offset + 1) : lpDeleteRange(copy.buf, offset, all);
     node.count = lpLength(node.buf, 0);
     node.sz = lpBytes(node.buf, 0);
@@ -673,7 +709,7 @@ export class Quicklist {
   private mergeNodes(a: QuicklistNode, b: QuicklistNode): QuicklistNode {
     this.decompressNode(a);
     this.decompressNode(b);
-    a.buf = lpMerge(a.buf, b.buf, 0);
+    this.setBuf(a, lpMerge(a.buf, b.buf, 0));
     a.blob = null;
     a.count += b.count;
     a.sz = lpBytes(a.buf, 0);
@@ -696,12 +732,12 @@ export class Quicklist {
     const node = it.node!;
     const large = isLargeElement(len);
     if (!node.plain && !large) {
-      node.buf = lpReplace(node.buf, it.p, src, start, len);
+      this.setBuf(node, lpReplace(node.buf, it.p, src, start, len));
       node.sz = lpBytes(node.buf, 0);
       node.blob = null;
       if (this.compress !== 0) this.compressFor(node);
     } else if (node.plain && large) {
-      node.buf = src.slice(start, start + len);
+      this.setBuf(node, src.slice(start, start + len));
       node.sz = len;
       node.blob = null;
       if (this.compress !== 0) this.compressFor(node);
@@ -744,7 +780,7 @@ export class Quicklist {
         this.deleteNode(node);
       } else {
         this.decompressForUse(node);
-        node.buf = lpDeleteRange(node.buf, offset, del);
+        this.setBuf(node, lpDeleteRange(node.buf, offset, del));
         node.blob = null;
         node.sz = lpBytes(node.buf, 0);
         node.count -= del;
@@ -872,6 +908,9 @@ export class Quicklist {
     if (this.tail !== prev) throw new Error("quicklist: tail is not the last node");
     if (nodes !== this.len) throw new Error(`quicklist: ${nodes} nodes but len says ${this.len}`);
     if (elements !== this.count) throw new Error(`quicklist: ${elements} elements but count says ${this.count}`);
+    let bytes = 0;
+    for (let node = this.head; node !== null; node = node.next) bytes += NODE_BYTES + node.buf.length;
+    if (bytes !== this.nodeBytes) throw new Error(`quicklist: nodes hold ${bytes} bytes but nodeBytes says ${this.nodeBytes}`);
   }
 }
 

@@ -35,14 +35,29 @@
  * Lex ranges (ZRANGEBYLEX and friends) compare members only, so, as in Redis, they are
  * meaningful only when every element has the same score; on mixed scores the result depends
  * on the list's random shape, exactly as Redis's does.
+ *
+ * Memory. Each structure keeps `memoryBytes` current (see cache/memory.ts): the list its
+ * nodes by level, the dict the members' strings, which the nodes share. While the
+ * keyspace holds a SkiplistZSet, both report their changes to its `ledger`.
  */
 
 import { Dict } from "./dict.ts";
+import type { MemoryLedger } from "../cache/memory.ts";
 
 /** Redis's ZSKIPLIST_MAXLEVEL: enough for 4^32 elements. */
 export const ZSKIPLIST_MAXLEVEL = 32;
 /** Redis's ZSKIPLIST_P: the chance that a node reaches one level higher. */
 export const ZSKIPLIST_P = 0.25;
+
+// Heap costs (measured as cache/memory.ts describes).
+/** An empty list: the object and its 32-level header node. */
+const ZSKIPLIST_BYTES = 2272;
+/** A node besides its levels: the object and its two arrays' headers. */
+const ZNODE_BYTES = 136;
+/** A level of a node: one slot in `forward` and one in `span`. */
+const ZNODE_LEVEL_BYTES = 16;
+/** The SkiplistZSet object pairing the two. */
+const ZSET_BYTES = 32;
 
 // ---------------------------------------------------------------------------------------
 // Ranges
@@ -250,12 +265,21 @@ export class ZSkipList {
   private tail: ZNode | null = null;
   private count = 0;
   private level = 1;
+  /** What the linked nodes cost (ZNODE_BYTES and ZNODE_LEVEL_BYTES each). */
+  private nodeBytes = 0;
+  /** The table holding the zset, told of every change of memoryBytes; null when none. */
+  ledger: MemoryLedger | null = null;
 
   /** `random` draws the node levels; tests pass a seeded one to replay a shape. */
   constructor(private readonly random: () => number = Math.random) {}
 
   get length(): number {
     return this.count;
+  }
+
+  /** Heap bytes held by the list now; the members' strings are the dict's. */
+  get memoryBytes(): number {
+    return ZSKIPLIST_BYTES + this.nodeBytes;
   }
 
   /** The lowest element, or null when empty. */
@@ -560,6 +584,9 @@ export class ZSkipList {
     for (let i = this.level; i < ZSKIPLIST_MAXLEVEL; i++) {
       check(header.forward[i] === null, `header links at level ${i}, above the list level ${this.level}`);
     }
+    let bytes = 0;
+    for (const node of ranks.keys()) if (node !== header) bytes += ZNODE_BYTES + ZNODE_LEVEL_BYTES * node.level;
+    check(bytes === this.nodeBytes, `node bytes add up (counted ${this.nodeBytes}, linked ${bytes})`);
   }
 
   // -------------------------------------------------------------------------------------
@@ -623,6 +650,7 @@ export class ZSkipList {
     if (after !== null) after.backward = node;
     else this.tail = node;
     this.count++;
+    this.nodeLinked(node, 1);
     clearPath(this.level);
   }
 
@@ -652,6 +680,7 @@ export class ZSkipList {
     else this.tail = x.backward;
     while (this.level > 1 && this.header.forward[this.level - 1] === null) this.level--;
     this.count--;
+    this.nodeLinked(x, -1);
   }
 
   /**
@@ -697,6 +726,14 @@ export class ZSkipList {
     if (node.level > this.level) this.level = node.level;
     this.tail = node;
     this.count = nodeRank;
+    this.nodeLinked(node, 1);
+  }
+
+  /** Counts a node linked (sign 1) or unlinked (-1), and tells the ledger. */
+  private nodeLinked(node: ZNode, sign: 1 | -1): void {
+    const delta = sign * (ZNODE_BYTES + ZNODE_LEVEL_BYTES * node.level);
+    this.nodeBytes += delta;
+    if (this.ledger !== null) this.ledger.objectBytes += delta;
   }
 
   /** Sets every null link's span to the number of elements after its owner, as in Redis. */
@@ -807,6 +844,21 @@ export class SkiplistZSet {
 
   get size(): number {
     return this.list.length;
+  }
+
+  /** Heap bytes held now: the list's nodes and the dict with the members' strings. */
+  get memoryBytes(): number {
+    return ZSET_BYTES + this.list.memoryBytes + this.nodes.memoryBytes;
+  }
+
+  /** The table holding this zset; both halves report their changes to it. */
+  get ledger(): MemoryLedger | null {
+    return this.list.ledger;
+  }
+
+  set ledger(ledger: MemoryLedger | null) {
+    this.list.ledger = ledger;
+    this.nodes.ledger = ledger;
   }
 
   has(member: string): boolean {

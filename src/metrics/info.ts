@@ -7,6 +7,7 @@ import type { Server } from "../server/server.ts";
 import { REDIS_VERSION } from "../version.ts";
 import { lruClock } from "../store/object.ts";
 import { formatBytesHuman } from "../util/human.ts";
+import { ALLOCATOR_NAME, memoryOverhead, notCountedForEviction } from "../cache/memory.ts";
 import { latencyStatsLines } from "./latency.ts";
 import { unixSecondsBetween } from "../util/timer.ts";
 
@@ -106,38 +107,19 @@ function clientsSection(s: Server): string[] {
   ];
 }
 
-/**
- * Memory as Bun reports it, mapped onto Redis's allocator figures: JavaScript heap and
- * external buffers in use play jemalloc's "allocated", the heap reserved plus external
- * plays "active", and the process's resident set plays "resident" and "rss".
- */
-function memoryFigures() {
-  const mem = process.memoryUsage();
-  const used = mem.heapUsed + mem.external;
-  const active = Math.max(mem.heapTotal + mem.external, used);
-  return { used, active, resident: mem.rss, rss: mem.rss };
-}
-
 /** `part / whole` with two decimals, as Redis prints its ratios. */
 function ratio(part: number, whole: number): string {
   return (part / Math.max(whole, 1)).toFixed(2);
 }
 
-/** Bytes held by the clients' query buffers and unwritten replies (INFO mem_clients_normal). */
-function clientBuffersBytes(s: Server): number {
-  let bytes = 0;
-  for (const c of s.clients.values()) bytes += (c.qbuf?.length ?? 0) + c.pendingLen;
-  return bytes;
-}
-
+/**
+ * used_memory and its breakdown come from the accounting (cache/memory.ts); the allocator
+ * figures and the ratios against them from the process, as Bun reports it.
+ */
 function memorySection(s: Server): string[] {
-  const { used, active, resident, rss } = memoryFigures();
-  s.peakMemory = Math.max(s.peakMemory, used);
-  const peak = s.peakMemory;
-  const startup = s.startupMemory;
-  const clients = clientBuffersBytes(s);
-  const overhead = startup + clients;
-  const dataset = Math.max(0, used - overhead);
+  const mh = memoryOverhead(s);
+  const used = mh.total;
+  const { allocated, active, resident, rss } = mh.process;
   const total = totalmem();
   const maxmemory = s.config.maxmemory;
   // redbun has no scripting engine yet, so every Lua and function figure is honestly zero.
@@ -146,14 +128,14 @@ function memorySection(s: Server): string[] {
     `used_memory_human:${formatBytesHuman(used)}`,
     `used_memory_rss:${rss}`,
     `used_memory_rss_human:${formatBytesHuman(rss)}`,
-    `used_memory_peak:${peak}`,
-    `used_memory_peak_human:${formatBytesHuman(peak)}`,
-    `used_memory_peak_perc:${((used * 100) / peak).toFixed(2)}%`,
-    `used_memory_overhead:${overhead}`,
-    `used_memory_startup:${startup}`,
-    `used_memory_dataset:${dataset}`,
-    `used_memory_dataset_perc:${used > startup ? ((dataset * 100) / (used - startup)).toFixed(2) : "0.00"}%`,
-    `allocator_allocated:${used}`,
+    `used_memory_peak:${mh.peak}`,
+    `used_memory_peak_human:${formatBytesHuman(mh.peak)}`,
+    `used_memory_peak_perc:${mh.peakPerc.toFixed(2)}%`,
+    `used_memory_overhead:${mh.overheadTotal}`,
+    `used_memory_startup:${mh.startup}`,
+    `used_memory_dataset:${mh.dataset}`,
+    `used_memory_dataset_perc:${mh.datasetPerc.toFixed(2)}%`,
+    `allocator_allocated:${allocated}`,
     `allocator_active:${active}`,
     `allocator_resident:${resident}`,
     `total_system_memory:${total}`,
@@ -174,22 +156,22 @@ function memorySection(s: Server): string[] {
     `maxmemory:${maxmemory}`,
     `maxmemory_human:${formatBytesHuman(maxmemory)}`,
     `maxmemory_policy:${s.config.maxmemoryPolicy}`,
-    `allocator_frag_ratio:${ratio(active, used)}`,
-    `allocator_frag_bytes:${active - used}`,
+    `allocator_frag_ratio:${ratio(active, allocated)}`,
+    `allocator_frag_bytes:${mh.allocatorFragBytes}`,
     `allocator_rss_ratio:${ratio(resident, active)}`,
-    `allocator_rss_bytes:${resident - active}`,
+    `allocator_rss_bytes:${mh.allocatorRssBytes}`,
     `rss_overhead_ratio:${ratio(rss, resident)}`,
-    `rss_overhead_bytes:${rss - resident}`,
+    `rss_overhead_bytes:${mh.rssExtraBytes}`,
     `mem_fragmentation_ratio:${ratio(rss, used)}`,
-    `mem_fragmentation_bytes:${rss - used}`,
-    "mem_not_counted_for_evict:0",
+    `mem_fragmentation_bytes:${mh.totalFragBytes}`,
+    `mem_not_counted_for_evict:${notCountedForEviction(s)}`,
     "mem_replication_backlog:0",
     "mem_total_replication_buffers:0",
     "mem_clients_slaves:0",
-    `mem_clients_normal:${clients}`,
+    `mem_clients_normal:${mh.clientsNormal}`,
     "mem_cluster_links:0",
-    "mem_aof_buffer:0",
-    "mem_allocator:bun",
+    `mem_aof_buffer:${mh.aofBuffer}`,
+    `mem_allocator:${ALLOCATOR_NAME}`,
     "active_defrag_running:0",
     "lazyfree_pending_objects:0",
     "lazyfreed_objects:0",
@@ -234,6 +216,7 @@ function persistenceSection(s: Server): string[] {
 function statsSection(s: Server): string[] {
   const st = s.stats;
   const ks = s.keyspaceStats;
+  const currentExceededMs = st.evictionExceededSince === 0 ? 0 : performance.now() - st.evictionExceededSince;
   return [
     `total_connections_received:${st.connectionsReceived}`,
     `total_commands_processed:${st.commandsProcessed}`,
@@ -256,8 +239,8 @@ function statsSection(s: Server): string[] {
     "expire_cycle_cpu_milliseconds:0",
     `evicted_keys:${ks.evictedKeys}`,
     "evicted_clients:0",
-    "total_eviction_exceeded_time:0",
-    "current_eviction_exceeded_time:0",
+    `total_eviction_exceeded_time:${Math.floor(st.evictionExceededTotalMs + currentExceededMs)}`,
+    `current_eviction_exceeded_time:${Math.floor(currentExceededMs)}`,
     `keyspace_hits:${ks.hits}`,
     `keyspace_misses:${ks.misses}`,
     `pubsub_channels:${s.pubsub.channels.byName.size}`,

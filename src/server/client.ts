@@ -105,6 +105,8 @@ export class Client {
   private pendingEnd = 0;
   /** Set when reading is paused because too much output is pending. */
   paused = false;
+  /** What this client's buffers add to server.clientBufferBytes (used_memory's clients share). */
+  private bufferBytes = 0;
 
   constructor(id: number, server: Server, socket: Socket<Client> | null, db: Db, addr: string, laddr: string) {
     this.id = id;
@@ -127,12 +129,29 @@ export class Client {
     return isLocalAddress(this.addr);
   }
 
+  /** Replaces the query buffer (server.ts keeps what a read leaves incomplete there). */
+  setQueryBuffer(buf: Uint8Array | null): void {
+    this.qbuf = buf;
+    this.countBuffers();
+  }
+
+  /**
+   * Brings server.clientBufferBytes in line with this client's buffers at their allocated
+   * size, as Redis counts client memory; a closed client counts nothing.
+   */
+  countBuffers(): void {
+    const bytes = this.socket === null ? 0 : (this.qbuf?.length ?? 0) + (this.pending?.length ?? 0);
+    this.server.clientBufferBytes += bytes - this.bufferBytes;
+    this.bufferBytes = bytes;
+  }
+
   /** Keep bytes that could not be written, behind any already pending. */
   queueOutput(bytes: Uint8Array): void {
     const n = bytes.length;
     if (this.pending === null) {
       this.pending = new Uint8Array(Math.max(n, PENDING_INITIAL_BYTES));
       this.pendingStart = this.pendingEnd = 0;
+      this.countBuffers();
     } else if (this.pendingEnd + n > this.pending.length) {
       // Compact to the front, growing only if the live bytes still do not fit.
       const live = this.pendingEnd - this.pendingStart;
@@ -144,6 +163,7 @@ export class Client {
       this.pending = target;
       this.pendingStart = 0;
       this.pendingEnd = live;
+      this.countBuffers();
     }
     this.pending.set(bytes, this.pendingEnd);
     this.pendingEnd += n;
@@ -160,7 +180,10 @@ export class Client {
     if (this.pendingStart >= this.pendingEnd) {
       // A buffer of the first size is kept for the next output (a subscriber has every
       // message queued); a grown one goes back.
-      if (this.pending!.length > PENDING_INITIAL_BYTES) this.pending = null;
+      if (this.pending!.length > PENDING_INITIAL_BYTES) {
+        this.pending = null;
+        this.countBuffers();
+      }
       this.pendingStart = this.pendingEnd = 0;
     }
   }

@@ -23,7 +23,9 @@ import { MAX_TIMER_MS } from "../util/timer.ts";
 import { ServerStats } from "./stats.ts";
 import type { Config } from "../config/params.ts";
 import type { Logger } from "../log/log.ts";
-import { activeExpireCycle } from "../cache/expire.ts";
+import { ExpireCycleState, activeExpireCycle, activeExpireFastCycle } from "../cache/expire.ts";
+import { Eviction, OOM_ERROR } from "../cache/evict.ts";
+import { trackPeakMemory } from "../cache/memory.ts";
 import { recordCommandLatency } from "../metrics/latency.ts";
 import { strerror } from "../config/params.ts";
 import { formatAddress, isLocalAddress } from "./address.ts";
@@ -74,8 +76,8 @@ export class Server {
   private listeners: TCPSocketListener<Client>[] = [];
   private nextClientId = 1;
   private cronTimer: ReturnType<typeof setInterval> | null = null;
-  /** The database the next active expiry cycle starts with. */
-  expireNextDb = 0;
+  /** Where the active expiry cycle stands between calls. */
+  readonly expireCycle = new ExpireCycleState();
   readonly startedMs = Date.now();
   /** Random 40-hex identity of this run (INFO run_id). */
   readonly runId = randomHex(40);
@@ -92,6 +94,8 @@ export class Server {
   /** Memory in use once started, and the highest seen (INFO used_memory_startup/peak). */
   readonly startupMemory: number;
   peakMemory: number;
+  /** Bytes of the clients' query buffers and unwritten output, kept as they change (cache/memory.ts). */
+  clientBufferBytes = 0;
   /** Called once the server has stopped because of SHUTDOWN or a signal. */
   onShutdown: ((exitCode: number) => void) | null = null;
   /** `latency-tracking`, mirrored for the dispatch path. */
@@ -117,6 +121,8 @@ export class Server {
   readonly notifications: KeyspaceNotifier;
   /** Client-side caching: the keys tracking clients read, and their invalidation. */
   readonly tracking: Tracking;
+  /** maxmemory: evictions and the OOM refusal (see cache/evict.ts). */
+  readonly eviction: Eviction;
   /** client-output-buffer-limit enforcement. */
   private readonly outputLimits = new OutputLimits(this);
   /**
@@ -156,9 +162,11 @@ export class Server {
     this.watches = new WatchRegistry(this.keyEvents);
     this.notifications = new KeyspaceNotifier(this);
     this.tracking = new Tracking(this);
+    this.eviction = new Eviction(this);
     this.writer.onError = (message) => this.stats.countError(message);
-    const mem = process.memoryUsage();
-    this.startupMemory = this.peakMemory = mem.heapUsed + mem.external;
+    // used_memory counts from the heap in use now (which includes its buffers); from here
+    // on, the data structures count what they add (cache/memory.ts).
+    this.startupMemory = this.peakMemory = process.memoryUsage().heapUsed;
     // The hot path reads these per command; the Config object has hundreds of properties,
     // so plain fields kept in step by hooks are cheaper to read.
     this.latencyTracking = config.latencyTracking;
@@ -257,6 +265,7 @@ export class Server {
   private onClose(c: Client): void {
     if (c.socket === null) return;
     c.socket = null;
+    c.countBuffers();
     this.clients.delete(c.id);
     // A held command dies with its client, as in Redis: it never runs.
     if (c.postponed) this.postponedClients.delete(c);
@@ -359,6 +368,16 @@ export class Server {
     // The batch's commands reach the AOF before any of its replies leave.
     if (this.aof !== null) this.aof.write();
     this.flush(c);
+    // Redis runs the fast expiry cycle before the event loop sleeps; after a batch is the
+    // nearest point here. It returns at once unless the last cycle ran out of time.
+    if (this.expireCycle.timeLimitExit && this.activeExpireEnabled && !this.clientsPaused()) this.expireFast();
+  }
+
+  /** The fast expiry cycle, with what it deleted propagated one by one like the slow one's. */
+  private expireFast(): void {
+    activeExpireFastCycle(this);
+    if (this.propagation.active) this.propagation.flushEach();
+    if (this.aof !== null) this.aof.write();
   }
 
   /** Append a chunk to the client's query buffer, growing it for the bytes known to be coming. */
@@ -367,9 +386,9 @@ export class Server {
     if (c.qbuf === null || need > c.qbuf.length) {
       const bigger = new Uint8Array(Math.max(need, (c.qbuf?.length ?? 0) * 2, 1024));
       if (c.qbuf !== null) bigger.set(c.qbuf.subarray(0, c.qlen));
-      c.qbuf = bigger;
+      c.setQueryBuffer(bigger);
     }
-    c.qbuf.set(chunk, c.qlen);
+    c.qbuf!.set(chunk, c.qlen);
     c.qlen += chunk.length;
   }
 
@@ -380,15 +399,15 @@ export class Server {
       c.qlen = 0;
       c.wantEnd = 0;
       // Give back a large buffer once it is idle, as Redis trims an idle query buffer.
-      if (c.qbuf !== null && c.qbuf.length > 64 * 1024) c.qbuf = null;
+      if (c.qbuf !== null && c.qbuf.length > 64 * 1024) c.setQueryBuffer(null);
       return;
     }
     if (buf === c.qbuf) {
       if (pos > 0) buf.copyWithin(0, pos, end);
     } else {
       const size = Math.max(rest, wantEnd - pos, 1024);
-      if (c.qbuf === null || c.qbuf.length < size) c.qbuf = new Uint8Array(size);
-      c.qbuf.set(buf.subarray(pos, end));
+      if (c.qbuf === null || c.qbuf.length < size) c.setQueryBuffer(new Uint8Array(size));
+      c.qbuf!.set(buf.subarray(pos, end));
     }
     c.qlen = rest;
     c.wantEnd = wantEnd - pos;
@@ -427,14 +446,17 @@ export class Server {
       );
     }
     if (!c.authenticated && !(cmd.flags & CMD.no_auth)) return this.reject(c, cmd, NOAUTH);
+    if (c.multi !== null && cmd.flags & CMD.no_multi) return this.reject(c, cmd, "ERR Command not allowed inside a transaction");
     // EXEC counts as the commands it would run (Redis's mstate.cmd_flags).
     const flags = c.multi !== null && cmd === this.execCommand ? cmd.flags | c.multi.flags : cmd.flags;
+    // Redis's maxmemory check: evict before every command, and refuse what would take more
+    // memory when nothing more can go.
+    if (this.eviction.maxmemoryBytes !== 0 && this.eviction.refuses(c, cmd, flags)) return this.reject(c, cmd, OOM_ERROR);
     // Redis's writeCommandsDeniedByDiskError: an AOF that cannot be written refuses writes (and PING).
     if (this.aof !== null && (flags & CMD.write || cmd === this.pingCommand)) {
       const denied = this.aof.deniedWritesError();
       if (denied !== null) return this.reject(c, cmd, denied);
     }
-    if (c.multi !== null && flags & CMD.no_multi) return this.reject(c, cmd, "ERR Command not allowed inside a transaction");
     const subscribedError = subscribedContextError(c, cmd);
     if (subscribedError !== null) return this.reject(c, cmd, subscribedError);
     // Redis checks the pause after every rejection, so rejected commands still answer at once.
@@ -656,7 +678,10 @@ export class Server {
     this.clock.resync();
     const now = this.clock.nowMs;
     // A pause keeps the dataset still, so that replicas stay consistent: no active expiry.
-    if (this.activeExpireEnabled && !this.clientsPaused()) activeExpireCycle(this, now);
+    if (this.activeExpireEnabled && !this.clientsPaused()) activeExpireCycle(this);
+    // Redis's tryResizeHashTables: give back what a shrunken keyspace no longer needs, never
+    // under a background save, which reads the table by id.
+    for (const db of this.dbs) if (db.snapshot === null && db.table.compactIfSparse()) this.eviction.idsRenumbered(db.table);
     // Active expiry propagates each deletion alone, not as one transaction.
     if (this.propagation.active) this.propagation.flushEach();
     if (this.aof !== null) this.aof.cron();
@@ -668,6 +693,7 @@ export class Server {
     this.closeTimedOutClients(now);
     this.outputLimits.cron();
     this.collectAfterBurst();
+    trackPeakMemory(this);
   }
 
   /**

@@ -40,6 +40,13 @@ export class ServerStats {
   unexpectedErrorReplies = 0;
   /** Error replies counted by their code ("ERR", "WRONGTYPE" ...), for INFO errorstats. */
   errorCodes = new Map<string, number>();
+  /**
+   * Time memory spent over maxmemory with evictions unfinished or impossible (INFO
+   * total_eviction_exceeded_time and current_eviction_exceeded_time): the periods ended,
+   * and the performance.now() the current one started at, 0 when none runs.
+   */
+  evictionExceededTotalMs = 0;
+  evictionExceededSince = 0;
   opsPerSec = new InstantaneousMetric();
   inputKbps = new InstantaneousMetric();
   outputKbps = new InstantaneousMetric();
@@ -59,6 +66,7 @@ export class ServerStats {
     this.connectionsReceived = this.commandsProcessed = this.rejectedConnections = 0;
     this.netInputBytes = this.netOutputBytes = this.readsProcessed = this.writesProcessed = 0;
     this.errorReplies = this.unexpectedErrorReplies = 0;
+    this.evictionExceededTotalMs = this.evictionExceededSince = 0;
     this.errorCodes.clear();
   }
 }

@@ -14,7 +14,7 @@
 
 import { KeyTable, ValueKind } from "./keytable.ts";
 import { hashBytes } from "../util/hash.ts";
-import { type ObjType, lruClock, metaType, withLru } from "./object.ts";
+import { type ObjType, lfuAccessed, lfuInitWord, lruClock, metaLru, metaType, withLru } from "./object.ts";
 import type { Argv } from "../resp/parser.ts";
 import type { Snapshot } from "../persistence/snapshot.ts";
 
@@ -41,16 +41,41 @@ export class Clock {
   /** The monotonic reading (performance.now()) the last tick took. */
   monoMs = performance.now();
   private originMs = Date.now() - this.monoMs;
-  /** lruClock(nowMs), kept with it so that writing many keys (MSET) divides once. */
-  lru = lruClock(this.nowMs);
+  /**
+   * Whether values carry LFU data rather than an LRU clock in their 24 access bits (an LFU
+   * maxmemory-policy), with the counter's parameters; cache/evict.ts keeps them in step
+   * with the config through setAccessMode.
+   */
+  lfu = false;
+  lfuLogFactor = 10;
+  lfuDecayTime = 1;
+  /**
+   * The access bits of a value created now (Redis's createObject): lruClock(nowMs), or
+   * fresh LFU data. Kept with nowMs so that writing many keys (MSET) divides once.
+   */
+  newValueLru = lruClock(this.nowMs);
+  /**
+   * The access bits the value being written gets: newValueLru, except that under LFU a
+   * lookup for writing leaves the key's own (just counted) data here, as Redis's
+   * dbOverwrite keeps the LFU data of the value it replaces. Adding a key resets it.
+   */
+  lru = this.newValueLru;
 
   /** Advance to now; returns the monotonic reading for callers that time things. */
   tick(): number {
     const t = performance.now();
     this.monoMs = t;
     this.nowMs = Math.floor(this.originMs + t);
-    this.lru = lruClock(this.nowMs);
+    this.lru = this.newValueLru = this.lfu ? lfuInitWord(this.nowMs) : lruClock(this.nowMs);
     return t;
+  }
+
+  /** Switch between LRU and LFU access data (maxmemory-policy), and set the LFU counter's parameters. */
+  setAccessMode(lfu: boolean, logFactor: number, decayTime: number): void {
+    this.lfu = lfu;
+    this.lfuLogFactor = logFactor;
+    this.lfuDecayTime = decayTime;
+    this.lru = this.newValueLru = lfu ? lfuInitWord(this.nowMs) : lruClock(this.nowMs);
   }
 
   /** Follow wall-clock adjustments (NTP), as Redis's mstime() would. */
@@ -188,7 +213,7 @@ export class Db {
     if (id >= 0) {
       // The caller may change the value in place from here on.
       if (this.snapshot !== null) this.snapshot.beforeChange(this.table, id);
-      this.touch(id, nowMs);
+      this.touchForWrite(id, nowMs);
     }
     return id;
   }
@@ -229,10 +254,25 @@ export class Db {
     return this.lookupWriteBytes(this.keyScratch, 0, len, nowMs);
   }
 
-  /** Sets the LRU clock of a key to now (Redis's lookupKey touching val->lru). */
+  /**
+   * Records an access to a key (Redis's lookupKey touching val->lru): its LRU clock becomes
+   * now, or under an LFU policy its counter is decayed and counted (updateLFU).
+   */
   touch(id: number, nowMs: number): void {
     const table = this.table;
-    table.setMeta(id, withLru(table.getMeta(id), lruClock(nowMs)));
+    const clock = this.clock;
+    const meta = table.getMeta(id);
+    const lru = clock.lfu ? lfuAccessed(metaLru(meta), nowMs, clock.lfuLogFactor, clock.lfuDecayTime) : lruClock(nowMs);
+    table.setMeta(id, withLru(meta, lru));
+  }
+
+  /**
+   * touch for a key whose value the caller may replace: under LFU the value written next
+   * keeps the key's counted data (Redis's lookupKeyWrite, then dbOverwrite).
+   */
+  private touchForWrite(id: number, nowMs: number): void {
+    this.touch(id, nowMs);
+    if (this.clock.lfu) this.clock.lru = metaLru(this.table.getMeta(id));
   }
 
   /** The type of a live key's value. */
@@ -304,6 +344,7 @@ export class Db {
    */
   insertBytes(buf: Uint8Array, start: number, len: number, valueReserve = 0): number {
     const id = this.table.insert(buf, start, len, valueReserve);
+    this.clock.lru = this.clock.newValueLru;
     if (this.notices !== null) this.notices.keyAdded(this, id);
     this.modified(id);
     return id;
@@ -334,8 +375,9 @@ export class Db {
     }
     if (id < 0) {
       id = table.insertHashed(hash, buf, start, len, valueReserve);
+      this.clock.lru = this.clock.newValueLru;
       if (this.notices !== null) this.notices.keyAdded(this, id);
-    }
+    } else if (this.clock.lfu) this.touchForWrite(id, nowMs);
     this.modified(id);
     return id;
   }
@@ -434,9 +476,10 @@ export class Db {
   /**
    * One active-expiry pass over this database, as Redis's activeExpireCycle does per db:
    * sample keys with a TTL, delete the expired ones, and go on while more than
-   * `acceptableStalePerc` of a sample was expired and time remains. Returns keys expired.
+   * `acceptableStalePerc` of a sample was expired and time remains (`deadline` is a
+   * performance.now() time). Returns keys expired.
    */
-  activeExpire(nowMs: number, deadlineMs: number, keysPerLoop: number, acceptableStalePerc: number): number {
+  activeExpire(nowMs: number, deadline: number, keysPerLoop: number, acceptableStalePerc: number): number {
     const table = this.table;
     if (expireSample.length < keysPerLoop) expireSample = new Int32Array(keysPerLoop);
     const sample = expireSample;
@@ -462,7 +505,7 @@ export class Db {
       }
       expired += loopExpired;
       // Check the clock every 16 loops, as Redis does, so timing stays cheap.
-      if ((loop & 15) === 15 && Date.now() >= deadlineMs) {
+      if ((loop & 15) === 15 && performance.now() >= deadline) {
         this.stats.expiredTimeCapReachedCount++;
         break;
       }

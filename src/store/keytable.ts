@@ -66,6 +66,7 @@ import { latin1 } from "../resp/parser.ts";
 import { coprimeStep, nextCursor, randomBelow } from "../util/cursor.ts";
 import { bytesEqual, copyBytes } from "../util/bytes.ts";
 import { hashBytes } from "../util/hash.ts";
+import { type MemoryLedger, accountedValue, objectValueBytes } from "../cache/memory.ts";
 
 /** Values up to this many bytes are kept inline in the record (the length fits in a byte). */
 export const INLINE_MAX = 255;
@@ -172,15 +173,30 @@ export interface KeyTableMemory {
   wastedBytes: number;
   /** The entry cells, index, volatile list and object slots. */
   arrayBytes: number;
+  /** The index, entry cells and object slots beyond an empty table's (Redis's dict overhead). */
+  mainOverheadBytes: number;
+  /** The volatile list beyond an empty table's (Redis's expires dict). */
+  expiresOverheadBytes: number;
+  /** The values held as objects (see cache/memory.ts). */
+  objectBytes: number;
 }
 
 /** The empty stand-in for a released page, so `pages` only ever holds Uint8Arrays. */
 const RELEASED_PAGE = new Uint8Array(0);
 const RELEASED_VIEW = new DataView(RELEASED_PAGE.buffer);
 
-export class KeyTable {
+/** What an empty table's arrays take: its volatile list, and the rest (cells and index). */
+const EMPTY_EXPIRES_BYTES = MIN_VOLATILE * (4 + 8);
+const EMPTY_MAIN_BYTES = MIN_IDS * CELL * 4 + MIN_INDEX_SLOTS * SLOT * 4;
+
+export class KeyTable implements MemoryLedger {
   /** Live entries. */
   size = 0;
+  /**
+   * What the values held as objects cost (cache/memory.ts): counted when an object is
+   * taken and let go, and moved by the objects themselves as they change in between.
+   */
+  objectBytes = 0;
   /** Entries with an expiry time. */
   volatileCount = 0;
 
@@ -208,9 +224,17 @@ export class KeyTable {
   private volIds = new Int32Array(MIN_VOLATILE);
   private volWhen = new Float64Array(MIN_VOLATILE);
 
+  /** The bytes of ent, slots, volIds and volWhen (see arraysResized). */
+  private typedArrayBytes = this.ent.byteLength + this.slots.byteLength + this.volIds.byteLength + this.volWhen.byteLength;
   /** Values that are JS objects, by the slot their record names. */
   private objs: unknown[] = [];
   private objFree: number[] = [];
+  /**
+   * Value objects held under more than one id at once (RENAME gives the new key the value
+   * before deleting the old one), with how many more: they report to this table until the
+   * last of those ids lets them go. Null while there are none.
+   */
+  private sharedObjects: Map<object, number> | null = null;
 
   /** Where findString and insertString put a key's bytes. */
   private keyScratch = new Uint8Array(64);
@@ -314,8 +338,16 @@ export class KeyTable {
     this.dedicatedBytes = this.liveBytes = this.freeBytes = this.wastedBytes = 0;
     this.volIds = new Int32Array(MIN_VOLATILE);
     this.volWhen = new Float64Array(MIN_VOLATILE);
+    // Objects something else may still reach stop reporting to the emptied table.
+    for (const value of this.objs) {
+      const accounted = accountedValue(value);
+      if (accounted !== null && accounted.ledger === this) accounted.ledger = null;
+    }
     this.objs = [];
     this.objFree = [];
+    this.objectBytes = 0;
+    this.sharedObjects = null;
+    this.arraysResized();
   }
 
   /** Grows the index and the entry cells so that `count` entries fit without a resize. */
@@ -511,7 +543,12 @@ export class KeyTable {
   setObject(id: number, value: unknown): void {
     const oldAddr = this.recOf(id);
     if (this.kindAt(oldAddr) === ValueKind.Object) {
-      this.objs[this.objectSlotAt(oldAddr)] = value;
+      const slot = this.objectSlotAt(oldAddr);
+      const old = this.objs[slot];
+      if (old === value) return;
+      this.letGo(old);
+      this.objs[slot] = value;
+      this.take(value);
       return;
     }
     const addr = this.roomFor(id, oldAddr, 4);
@@ -658,9 +695,34 @@ export class KeyTable {
   // Memory
   // -------------------------------------------------------------------------------------
 
-  /** Bytes held for live data: live record blocks plus the per-entry and index arrays. */
+  /** Bytes held for live data: live record blocks, the per-entry and index arrays and the value objects. */
   bytesUsed(): number {
-    return this.liveBytes + this.arrayBytes();
+    return this.liveBytes + this.arrayBytes() + this.objectBytes;
+  }
+
+  /**
+   * bytesUsed beyond an empty table's (which a server counts in its start-up memory): zero
+   * for a new or cleared table, since no array shrinks below its first size.
+   */
+  bytesAboveEmpty(): number {
+    return this.bytesUsed() - EMPTY_MAIN_BYTES - EMPTY_EXPIRES_BYTES;
+  }
+
+  /**
+   * The bytes of one entry without its value object (MEMORY USAGE): its record's block,
+   * its cell, an index slot, and its object slot and volatile list place when it has them.
+   */
+  entryBytes(id: number): number {
+    const addr = this.recOf(id);
+    let bytes = this.blockSize(addr) + CELL * 4 + SLOT * 4;
+    if (this.kindAt(addr) === ValueKind.Object) bytes += 8;
+    if (this.ent[id * CELL + VOL] !== 0) bytes += 12;
+    return bytes;
+  }
+
+  /** Whether the value of `id` is held as an object. */
+  hasObject(id: number): boolean {
+    return this.kindAt(this.recOf(id)) === ValueKind.Object;
   }
 
   memory(): KeyTableMemory {
@@ -671,11 +733,18 @@ export class KeyTable {
       freeBytes: this.freeBytes,
       wastedBytes: this.wastedBytes,
       arrayBytes: this.arrayBytes(),
+      mainOverheadBytes: this.arrayBytes() - this.volatileBytes() - EMPTY_MAIN_BYTES,
+      expiresOverheadBytes: this.volatileBytes() - EMPTY_EXPIRES_BYTES,
+      objectBytes: this.objectBytes,
     };
   }
 
   private arrayBytes(): number {
-    return this.ent.byteLength + this.slots.byteLength + this.volIds.byteLength + this.volWhen.byteLength + 8 * (this.objs.length + this.objFree.length);
+    return this.typedArrayBytes + 8 * (this.objs.length + this.objFree.length);
+  }
+
+  private volatileBytes(): number {
+    return this.volIds.byteLength + this.volWhen.byteLength;
   }
 
   // -------------------------------------------------------------------------------------
@@ -765,12 +834,40 @@ export class KeyTable {
     const slot = this.objFree.length > 0 ? this.objFree.pop()! : this.objs.length;
     if (slot === this.objs.length) this.objs.push(value);
     else this.objs[slot] = value;
+    this.take(value);
     return slot;
   }
 
   private releaseObject(slot: number): void {
+    this.letGo(this.objs[slot]);
     this.objs[slot] = undefined;
     this.objFree.push(slot);
+  }
+
+  /** Counts a value object this table now holds, and has it report its changes here. */
+  private take(value: unknown): void {
+    this.objectBytes += objectValueBytes(value);
+    const accounted = accountedValue(value);
+    if (accounted === null) return;
+    if (accounted.ledger !== this) {
+      // Another table's object (MOVE) reports here from now on; that table subtracts it
+      // when it lets go, at the size it has by then.
+      accounted.ledger = this;
+      return;
+    }
+    const shared = (this.sharedObjects ??= new Map());
+    shared.set(accounted, (shared.get(accounted) ?? 0) + 1);
+  }
+
+  /** Stops counting a value object; it stops reporting here unless another id still holds it. */
+  private letGo(value: unknown): void {
+    this.objectBytes -= objectValueBytes(value);
+    const accounted = accountedValue(value);
+    if (accounted === null || accounted.ledger !== this) return;
+    const more = this.sharedObjects?.get(accounted);
+    if (more === undefined) accounted.ledger = null;
+    else if (more === 1) this.sharedObjects!.delete(accounted);
+    else this.sharedObjects!.set(accounted, more - 1);
   }
 
   private allocId(): number {
@@ -787,10 +884,52 @@ export class KeyTable {
     return this.idLimitCount++;
   }
 
+  /**
+   * Gives back the cells of a table that shrank to under an eighth of its ids (a burst of
+   * keys expired, a big delete), as Redis's cron shrinks its dicts: the live entries are
+   * renumbered 0..size-1 and the index and volatile list follow. Ids change, so the owner
+   * calls this only where no id is held (between commands, with no snapshot reading the
+   * table). Returns whether it compacted.
+   */
+  compactIfSparse(): boolean {
+    const capacity = this.ent.length / CELL;
+    if (capacity <= MIN_IDS || this.size * 8 >= capacity) return false;
+    const old = this.ent;
+    const ent = new Int32Array(idsFor(Math.max(this.size, 1)) * CELL);
+    let next = 0;
+    for (let id = 0; id < this.idLimitCount; id++) {
+      const from = id * CELL;
+      if (old[from + REC] === NO_ADDR) continue;
+      const to = next * CELL;
+      ent.set(old.subarray(from, from + CELL), to);
+      const vol = old[from + VOL]!;
+      if (vol !== 0) this.volIds[vol - 1] = next;
+      next++;
+    }
+    this.ent = ent;
+    this.idLimitCount = next;
+    this.freeIdHead = NONE;
+    // Rebuild the index with the new ids, at the size the live entries want.
+    this.slots = new Int32Array(SLOT * slotsFor(next));
+    this.mask = this.slots.length / SLOT - 1;
+    for (let id = 0; id < next; id++) this.placeInIndex(ent[id * CELL + HASH]!, id, ent[id * CELL + REC]!);
+    this.arraysResized();
+    return true;
+  }
+
   private resizeCells(capacity: number): void {
     const ent = new Int32Array(capacity * CELL);
     ent.set(this.ent);
     this.ent = ent;
+    this.arraysResized();
+  }
+
+  /**
+   * Keeps typedArrayBytes current after one of the typed arrays was replaced: the memory
+   * check before every write reads it for every database, so it is a field, not a sum.
+   */
+  private arraysResized(): void {
+    this.typedArrayBytes = this.ent.byteLength + this.slots.byteLength + this.volatileBytes();
   }
 
   // -------------------------------------------------------------------------------------
@@ -847,6 +986,7 @@ export class KeyTable {
     for (let s = 0; s < old.length; s += SLOT) {
       if (old[s + S_ID] !== 0) this.placeInIndex(old[s + S_HASH]!, old[s + S_ID]! - 1, old[s + S_ADDR]!);
     }
+    this.arraysResized();
   }
 
   // -------------------------------------------------------------------------------------
@@ -875,6 +1015,7 @@ export class KeyTable {
     when.set(this.volWhen.subarray(0, this.volatileCount));
     this.volIds = ids;
     this.volWhen = when;
+    this.arraysResized();
   }
 
   // -------------------------------------------------------------------------------------
@@ -1105,6 +1246,20 @@ export class KeyTable {
     }
     check(new Set(this.objFree).size === this.objFree.length, "free object slots are distinct");
     for (const slot of this.objFree) check(objectOwners[slot] === 0, `free object slot ${slot} is unowned`);
+    this.validateObjectBytes();
+  }
+
+  /** The running count of object bytes equals what the held objects cost now, and they report here. */
+  private validateObjectBytes(): void {
+    let bytes = 0;
+    for (const value of this.objs) {
+      if (value === undefined) continue;
+      bytes += objectValueBytes(value);
+      const accounted = accountedValue(value);
+      check(accounted === null || accounted.ledger === this, "every held value object reports to its table");
+    }
+    check(bytes === this.objectBytes, `object bytes add up (counted ${this.objectBytes}, held ${bytes})`);
+    check(this.typedArrayBytes === this.ent.byteLength + this.slots.byteLength + this.volatileBytes(), "typedArrayBytes follows the arrays");
   }
 
   /** Checks a block's bounds and marks its 4-byte units; returns its size. */

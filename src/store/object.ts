@@ -90,3 +90,68 @@ export function withLru(meta: number, lru: number): number {
 export function lruClock(nowMs: number): number {
   return Math.floor(nowMs / 1000) & LRU_MASK;
 }
+
+/** Redis's LRU_CLOCK_MAX: the LRU clock wraps at 24 bits. */
+export const LRU_CLOCK_MAX = LRU_MASK;
+
+/**
+ * Redis's estimateObjectIdleTime in seconds: how long ago a value last used at `lru` was
+ * used, with the 24-bit clock taken to have wrapped at most once.
+ */
+export function lruIdleSeconds(lru: number, nowMs: number): number {
+  const now = lruClock(nowMs);
+  return now >= lru ? now - lru : now + (LRU_CLOCK_MAX - lru);
+}
+
+/*
+ * Under an LFU maxmemory-policy the same 24 bits hold LFU data instead (Redis's object.c
+ * and evict.c): the minute of the last decrement in the high 16 bits (wrapping) and a
+ * logarithmic access counter in the low 8. A new value starts at LFU_INIT_VAL, so that it
+ * survives a few samplings before its first reads; each access first takes one off the
+ * counter per `lfu-decay-time` minutes elapsed, then adds one with a probability that
+ * falls as the counter grows (`lfu-log-factor`).
+ */
+
+/** Redis's LFU_INIT_VAL: the counter of a value just written. */
+export const LFU_INIT_VAL = 5;
+const LFU_COUNTER_MAX = 255;
+
+/** Redis's LFUGetTimeInMinutes: minutes, wrapping at 16 bits. */
+function lfuMinutes(nowMs: number): number {
+  return Math.floor(nowMs / 60000) & 65535;
+}
+
+/** The LFU data of a value written at `nowMs`. */
+export function lfuInitWord(nowMs: number): number {
+  return (lfuMinutes(nowMs) << 8) | LFU_INIT_VAL;
+}
+
+/**
+ * Redis's LFUDecrAndReturn: the counter of LFU data `lfu` as of `nowMs`, less one per
+ * `decayMinutes` elapsed since its last decrement (never below zero).
+ */
+export function lfuDecayedCounter(lfu: number, nowMs: number, decayMinutes: number): number {
+  const lastMinutes = lfu >>> 8;
+  const counter = lfu & 255;
+  const nowMinutes = lfuMinutes(nowMs);
+  const elapsed = nowMinutes >= lastMinutes ? nowMinutes - lastMinutes : 65535 - lastMinutes + nowMinutes;
+  const periods = decayMinutes > 0 ? Math.floor(elapsed / decayMinutes) : 0;
+  return periods > counter ? 0 : counter - periods;
+}
+
+/**
+ * Redis's LFULogIncr: add one with probability 1 / ((counter - LFU_INIT_VAL) * factor + 1),
+ * so a counter at or below LFU_INIT_VAL always grows and 255 takes about a million hits
+ * at the default factor of 10.
+ */
+export function lfuLogIncr(counter: number, logFactor: number): number {
+  if (counter === LFU_COUNTER_MAX) return counter;
+  const base = Math.max(counter - LFU_INIT_VAL, 0);
+  return Math.random() < 1 / (base * logFactor + 1) ? counter + 1 : counter;
+}
+
+/** Redis's updateLFU: the LFU data after one access at `nowMs`. */
+export function lfuAccessed(lfu: number, nowMs: number, logFactor: number, decayMinutes: number): number {
+  const counter = lfuLogIncr(lfuDecayedCounter(lfu, nowMs, decayMinutes), logFactor);
+  return (lfuMinutes(nowMs) << 8) | counter;
+}

@@ -177,6 +177,47 @@ describe("KeyTable keys", () => {
     table.validate();
   });
 
+  test("a table shrunk below an eighth of its ids compacts them; keys, values and expiry survive", () => {
+    withSeed((random) => {
+      const table = new KeyTable();
+      const model = new Map<string, [unknown, number]>();
+      for (let i = 0; i < 20000; i++) {
+        const key = `k${i}`;
+        const id = table.insertString(key);
+        const kind = i % 3;
+        const value = kind === 0 ? `v${i}` : kind === 1 ? i * 1.5 : { object: i };
+        if (kind === 0) table.setBytes(id, bytes(value as string), 0, (value as string).length);
+        else if (kind === 1) table.setNumber(id, value as number);
+        else table.setObject(id, value);
+        const when = i % 2 === 0 ? 1_000_000 + i : -1;
+        if (when >= 0) table.setExpire(id, when);
+        model.set(key, [value, when]);
+      }
+      expect(table.compactIfSparse()).toBe(false);
+      for (const key of [...model.keys()]) {
+        if (random() < 0.95) {
+          table.delete(table.findString(key));
+          model.delete(key);
+        }
+      }
+      expect(table.compactIfSparse()).toBe(true);
+      table.validate();
+      expect(table.idLimit).toBe(model.size);
+      for (const [key, [value, when]] of model) {
+        const id = table.findString(key);
+        expect(id).toBeGreaterThanOrEqual(0);
+        expect(valueOf(table, id)).toEqual(value);
+        expect(table.expireAt(id)).toBe(when);
+      }
+      expect(table.volatileCount).toBe([...model.values()].filter(([, when]) => when >= 0).length);
+      expect(new Set(scanAll(table))).toEqual(new Set(model.keys()));
+      // New keys go on from the compacted ids.
+      table.insertString("after");
+      table.validate();
+      expect(table.compactIfSparse()).toBe(false);
+    });
+  });
+
   test("reserve and a size hint pre-size the index", () => {
     const table = new KeyTable(1000);
     const slots = table.indexSlots;
