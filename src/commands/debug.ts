@@ -12,7 +12,7 @@ import { locatePacked, packedAt } from "../store/packed.ts";
 import { lpRepr } from "../encoding/listpack.ts";
 import { type Quicklist, setPackedThreshold } from "../encoding/quicklist.ts";
 import { memtoull } from "../config/params.ts";
-import { debugReload } from "./persistence.ts";
+import { debugLoadAof, debugReload } from "./persistence.ts";
 
 const HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -25,6 +25,8 @@ const HELP = [
   "    unit tests to simulate Redis errors.",
   "LOG <message>",
   "    Write <message> to the server log.",
+  "LOADAOF",
+  "    Flush the AOF buffers on disk and reload the AOF in memory.",
   "OBJECT <key>",
   "    Show low level info about `key` and associated value.",
   "PROTOCOL <type>",
@@ -80,6 +82,7 @@ function debugCommand(c: Client): void {
   if (sub === "error" && n === 3) return c.w.addError(argv.str(2));
   if (sub === "listpack" && n === 3) return debugListpack(c);
   if (sub === "reload") return debugReload(c);
+  if (sub === "loadaof") return debugLoadAof(c);
   if (sub === "quicklist" && (n === 3 || n === 4)) return debugQuicklist(c);
   if (sub === "quicklist-packed-threshold" && n === 3) return debugPackedThreshold(c);
   if (sub === "log" && n === 3) {

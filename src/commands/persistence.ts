@@ -9,7 +9,8 @@ import { OK } from "../resp/writer.ts";
 import { rdbLoadFile, rdbPath, rdbSaveFile } from "../persistence/rdb.ts";
 import { BackgroundSave } from "../persistence/bgsave.ts";
 import { BackgroundRewrite } from "../persistence/bgrewrite.ts";
-import { aofStatus } from "../persistence/aof.ts";
+import { aofManifestFor, aofStatus } from "../persistence/aof.ts";
+import { loadAppendOnlyFiles } from "../persistence/aof-load.ts";
 import { ERR } from "../resp/errors.ts";
 
 const BGSAVE_IN_PROGRESS = "ERR Background save already in progress";
@@ -91,6 +92,30 @@ export function debugReload(c: Client): void {
     return c.w.addError(RELOAD_LOAD_ERROR);
   }
   server.log.warning("DB reloaded by DEBUG RELOAD");
+  c.w.addRaw(OK);
+}
+
+/**
+ * DEBUG LOADAOF: write out what the AOF buffer holds, empty the dataset and load it again
+ * from the AOF files the manifest names. As in Redis 7.0, a file that cannot be loaded
+ * stops the server (the loader logs why and exits).
+ */
+export function debugLoadAof(c: Client): void {
+  const server = c.server;
+  // Redis 7.0 empties the dataset and then exits when there is no AOF to load; redbun
+  // refuses first, keeping the data and the server.
+  if (!aofManifestFor(server).exists()) return c.w.addError("ERR Error trying to load the AOF files, check server logs.");
+  if (server.aof !== null) server.aof.write(true);
+  for (const db of server.dbs) db.flush();
+  // The loader parses into the shared argv: keep this command's to put back.
+  const argv = c.argv;
+  const [buf, start, len, count] = [argv.buf, argv.start.slice(), argv.len.slice(), argv.count];
+  server.propagation.withoutPropagation(() => loadAppendOnlyFiles(server));
+  [argv.buf, argv.start, argv.len, argv.count] = [buf, start, len, count];
+  server.dirty = 0;
+  // What was loaded is already in the AOF, and so is nothing this command did.
+  if (server.propagation.active) server.propagation.preventCommand();
+  server.log.warning("Append Only File loaded by DEBUG LOADAOF");
   c.w.addRaw(OK);
 }
 

@@ -223,6 +223,32 @@ function truncatedTail(server: Server, name: string, path: string, validUpTo: nu
   return FileEnd.Truncated;
 }
 
+/** How often a long load says how far it got, in ms. */
+const PROGRESS_INTERVAL_MS = 1000;
+
+/**
+ * A line in the log every PROGRESS_INTERVAL_MS while a big file loads, so that whoever
+ * watches a slow start-up sees it move (Redis only shows this in INFO's loading fields,
+ * which a server loading at start-up cannot answer here).
+ */
+class LoadProgress {
+  private lastMs = Date.now();
+
+  constructor(
+    private readonly server: Server,
+    private readonly name: string,
+    private readonly totalBytes: number,
+  ) {}
+
+  at(offset: number): void {
+    const now = Date.now();
+    if (now - this.lastMs < PROGRESS_INTERVAL_MS) return;
+    this.lastMs = now;
+    const perc = ((offset * 100) / this.totalBytes).toFixed(0);
+    this.server.log.notice(`Loading the AOF file ${this.name}: ${perc}% (${offset} of ${this.totalBytes} bytes)`);
+  }
+}
+
 /** Where a file's replay stopped: complete, or the end of its last whole command. */
 interface ReplayEnd {
   complete: boolean;
@@ -242,9 +268,11 @@ function replayCommands(server: Server, name: string, buf: Uint8Array, start: nu
   state.authRequired = false;
   state.maxBulkLen = Number.MAX_SAFE_INTEGER;
   let pos = start;
-  for (;;) {
+  const progress = new LoadProgress(server, name, buf.length);
+  for (let n = 0; ; n++) {
     pos = skipAnnotations(buf, pos);
     if (pos >= buf.length) break;
+    if ((n & 4095) === 4095) progress.at(pos);
     const next = parseOne(name, buf, pos, argv, state);
     if (next === NEED_MORE) return { complete: false, validUpTo: pos };
     if (argv.is(0, "multi")) {

@@ -53,6 +53,21 @@ export class Propagation {
     if (!this.active) this.reset();
   }
 
+  /**
+   * Run `fn` with nothing propagated (DEBUG LOADAOF replays the file into the server while
+   * the same file is open for appending): what it queues is dropped.
+   */
+  withoutPropagation(fn: () => void): void {
+    const active = this.active;
+    this.active = false;
+    try {
+      fn();
+    } finally {
+      this.reset();
+      this.active = active;
+    }
+  }
+
   /** Queue an operation to propagate at the end of the current unit (Redis's alsoPropagate). */
   add(dbId: number, args: readonly PropArg[]): void {
     this.pendingDbs.push(dbId);

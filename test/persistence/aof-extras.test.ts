@@ -515,6 +515,13 @@ describe("the AOF manifest", () => {
     }, PERSISTENCE_TEST_MS);
   }
 
+  test("DEBUG LOADAOF without any AOF is refused and keeps the data (Redis 7.0 empties it and exits)", async () => {
+    const server = await start("redbun", newDir("redbun"), ["--appendonly", "no", "--enable-debug-command", "yes"]);
+    await server.conn.call("SET", "k", "v");
+    expect(await server.conn.call("DEBUG", "LOADAOF")).toBe("-ERR Error trying to load the AOF files, check server logs.\r\n");
+    expect(await server.conn.call("GET", "k")).toBe("$1\r\nv\r\n");
+  }, PERSISTENCE_TEST_MS);
+
   test("a broken manifest stops start-up with appendonly off too, as Redis reads it at every start", async () => {
     for (const manifest of ["", "file appendonly.aof.1.base.aof seq 1 type x\n"]) {
       const results = await Promise.all(
