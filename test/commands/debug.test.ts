@@ -302,7 +302,8 @@ describe("DEBUG with enable-debug-command yes", () => {
     for (const [name, text] of entries(ours)) {
       expect(redisEntries.get(name)).toBe(text);
       const sub = name.split(" ")[0]!;
-      if (sub === "HELP") continue;
+      // LOADAOF ignores its arguments, and without an AOF Redis 7.0 exits on it.
+      if (sub === "HELP" || sub === "LOADAOF") continue;
       // The subcommand exists: with its arguments wrong, redbun answers like Redis does.
       await o.same("DEBUG", sub, "x", "y", "z", "w");
     }
