@@ -1,11 +1,14 @@
 #!/usr/bin/env bun
 // Generates docs/commands.md from the command table, so the reference can never drift from
-// what the server actually implements. `bun scripts/gen-command-docs.ts` rewrites the file;
-// `--check` exits 1 when the committed file is out of date (the test suite runs that).
+// what the server actually implements, together with docs/config.md (scripts/gen-config-docs.ts)
+// and docs/compatibility.md (scripts/gen-compat-docs.ts). `bun scripts/gen-command-docs.ts`
+// (`bun run docs`) rewrites the files; `--check` exits 1 when a committed file is out of date.
 
 import { resolve } from "node:path";
 import { allCommands } from "../src/commands/index.ts";
 import { Command, type CommandDef } from "../src/commands/table.ts";
+import { compatibilityDocs } from "./gen-compat-docs.ts";
+import { configDocs } from "./gen-config-docs.ts";
 
 /** An argument as COMMAND DOCS describes it (the `arguments` field of a CommandDef). */
 interface DocArg {
@@ -79,17 +82,27 @@ export function commandDocs(defs: readonly CommandDef[]): string {
   return lines.join("\n");
 }
 
+/** Every generated document: its path and its text as the tables make it now. */
+export function generatedDocs(): [path: string, text: string][] {
+  return [
+    [OUT_PATH, commandDocs(allCommands)],
+    [resolve(import.meta.dir, "../docs/config.md"), configDocs()],
+    [resolve(import.meta.dir, "../docs/compatibility.md"), compatibilityDocs(allCommands)],
+  ];
+}
+
 if (import.meta.main) {
-  const text = commandDocs(allCommands);
-  const file = Bun.file(OUT_PATH);
-  if (process.argv.includes("--check")) {
-    const current = (await file.exists()) ? await file.text() : "";
-    if (current !== text) {
-      console.error(`${OUT_PATH} is out of date: run bun scripts/gen-command-docs.ts`);
-      process.exit(1);
+  const check = process.argv.includes("--check");
+  let stale = false;
+  for (const [path, text] of generatedDocs()) {
+    const file = Bun.file(path);
+    if (!check) {
+      await Bun.write(path, text);
+      console.log(`wrote ${path}`);
+    } else if (!(await file.exists()) || (await file.text()) !== text) {
+      console.error(`${path} is out of date: run bun run docs`);
+      stale = true;
     }
-  } else {
-    await Bun.write(OUT_PATH, text);
-    console.log(`wrote ${OUT_PATH}`);
   }
+  if (stale) process.exit(1);
 }

@@ -9,6 +9,7 @@ import { Server } from "./server/server.ts";
 import { VERSION } from "./version.ts";
 import { checkManifestAtStart, loadAppendOnlyFiles } from "./persistence/aof-load.ts";
 import { loadRdbAtStartup } from "./persistence/rdb.ts";
+import { MetricsEndpoint } from "./metrics/prometheus.ts";
 
 function main(): void {
   const argv = process.argv.slice(2);
@@ -25,6 +26,7 @@ function main(): void {
   log.logoOrRunningMode(VERSION, port);
   log.serverInitialized();
   loadDataFromDisk(server);
+  openMetricsOrExit(server, log);
   log.readyToAcceptConnections();
   server.onShutdown = (code) => process.exit(code);
   // shutdown-on-sigint / shutdown-on-sigterm hold SHUTDOWN's flags for each signal.
@@ -67,6 +69,14 @@ function listenOrExit(server: Server, log: Logger): number {
     log.warning(`Failed listening on port ${port} (TCP), aborting.`);
     process.exit(1);
   }
+}
+
+/** The Prometheus endpoint (metrics-port, off by default); a port it cannot bind stops start-up. */
+function openMetricsOrExit(server: Server, log: Logger): void {
+  const err = new MetricsEndpoint(server).apply();
+  if (err === null) return;
+  log.warning(err);
+  process.exit(1);
 }
 
 main();

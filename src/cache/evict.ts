@@ -264,6 +264,7 @@ export class Eviction {
         break;
       }
     }
+    server.latencyMonitor.addSince("eviction-cycle", startedMs);
     return this.finish(this.procRunning ? EvictResult.Running : EvictResult.Ok);
   }
 

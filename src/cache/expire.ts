@@ -73,4 +73,5 @@ function runCycle(server: Server, budgetMs: number): void {
     }
   }
   state.nextDb = index;
+  server.latencyMonitor.addSince("expire-cycle", deadline - budgetMs);
 }

@@ -5,6 +5,7 @@ import type { CommandDef } from "./table.ts";
 import { OK } from "../resp/writer.ts";
 import { configGet, configSetArgs } from "../config/parse.ts";
 import { resetCommandLatency } from "../metrics/latency.ts";
+import { RewriteError, rewriteConfigFile } from "../config/rewrite.ts";
 
 const HELP = [
   "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -14,6 +15,8 @@ const HELP = [
   "    Set the configuration <directive> to <value>.",
   "RESETSTAT",
   "    Reset statistics reported by the INFO command.",
+  "REWRITE",
+  "    Rewrite the configuration file.",
   "HELP",
   "    Prints this help.",
 ];
@@ -50,6 +53,21 @@ function configResetstatCommand(c: Client): void {
   c.w.addRaw(OK);
 }
 
+/** CONFIG REWRITE */
+function configRewriteCommand(c: Client): void {
+  const server = c.server;
+  if (server.configFile === "") return c.w.addError("ERR The server is running without a config file");
+  try {
+    rewriteConfigFile(server.config, server.configFile);
+  } catch (e) {
+    if (!(e instanceof RewriteError)) throw e;
+    server.log.warning(`CONFIG REWRITE failed: ${e.reason}`);
+    return c.w.addError(`ERR ${e.message}`);
+  }
+  server.log.warning("CONFIG REWRITE executed with success.");
+  c.w.addRaw(OK);
+}
+
 /** CONFIG HELP */
 function configHelpCommand(c: Client): void {
   c.w.addHelp(HELP);
@@ -79,6 +97,11 @@ export const configCommands: CommandDef[] = [
         name: "config|help", arity: 2, flags: "loading stale", group: "server", since: "5.0.0",
         summary: "Show helpful text about the different subcommands", complexity: "O(1)",
         handler: configHelpCommand,
+      },
+      {
+        name: "config|rewrite", arity: 2, flags: "admin noscript loading stale", group: "server", since: "2.8.0",
+        summary: "Rewrite the configuration file with the in memory configuration", complexity: "O(1)",
+        handler: configRewriteCommand,
       },
       {
         name: "config|set", arity: -4, flags: "admin noscript loading stale", group: "server", since: "2.0.0",

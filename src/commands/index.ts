@@ -19,6 +19,7 @@ import { persistenceCommands } from "./persistence.ts";
 import { pubsubCommands } from "./pubsub.ts";
 import { txCommands } from "./tx.ts";
 import { memoryCommands } from "./memory.ts";
+import { slowlogCommands } from "./slowlog.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -39,4 +40,5 @@ export const allCommands: CommandDef[] = [
   ...pubsubCommands,
   ...txCommands,
   ...memoryCommands,
+  ...slowlogCommands,
 ];

@@ -935,6 +935,13 @@ export const PARAMS = [
   str("tls-ciphers", ""),
   str("tls-ciphersuites", ""),
 
+  // redbun's own configs. Hidden, so that CONFIG GET * lists exactly Redis's parameters;
+  // an exact CONFIG GET metrics-port still answers.
+  /** The Prometheus endpoint's HTTP port (src/metrics/prometheus.ts); 0 keeps it closed. */
+  int("metrics-port", 0n, 65535n, 0, { hidden: true }),
+  /** The address the Prometheus endpoint listens on: loopback unless asked otherwise. */
+  str("metrics-bind", "127.0.0.1", { hidden: true }, (v) => (v === "" ? "metrics-bind can't be empty" : null)),
+
   // Special configs
   dirParam,
   saveParam,

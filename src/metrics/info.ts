@@ -54,6 +54,16 @@ export function infoText(server: Server, requested: string[]): string {
   return out;
 }
 
+/**
+ * Every section's `field:value` lines by section name, as `INFO everything` shows them: the
+ * Prometheus endpoint (prometheus.ts) reads its figures from here so both always agree.
+ */
+export function infoSectionLines(server: Server): Map<string, string[]> {
+  const bySection = new Map<string, string[]>();
+  for (const [name, , build] of SECTIONS) bySection.set(name, build(server));
+  return bySection;
+}
+
 function serverSection(s: Server): string[] {
   const nowMs = Date.now();
   const uptimeS = Math.floor((nowMs - s.startedMs) / 1000);

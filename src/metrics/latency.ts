@@ -38,7 +38,7 @@ function lowestEquivalent(value: number): number {
 }
 
 /** The largest value of the equivalence range that holds `value`. */
-function highestEquivalent(value: number): number {
+export function highestEquivalent(value: number): number {
   const bucket = bucketOf(value);
   const sub = Math.floor(value / 2 ** bucket);
   const width = 2 ** (sub >= SUB_BUCKET_COUNT ? bucket + 1 : bucket);
@@ -68,6 +68,20 @@ export class LatencyHistogram {
     const sub = value >>> bucket;
     this.counts[((bucket + 1) << SUB_BUCKET_HALF_BITS) + sub - SUB_BUCKET_HALF]!++;
     this.total++;
+  }
+
+  /** How many durations were recorded. */
+  get count(): number {
+    return this.total;
+  }
+
+  /** How many durations fell in the slots up to the one holding `ns` (LATENCY HISTOGRAM's cumulative counts). */
+  countUpTo(ns: number): number {
+    const bucket = bucketOf(ns);
+    const last = ((bucket + 1) << SUB_BUCKET_HALF_BITS) + (ns >>> bucket) - SUB_BUCKET_HALF;
+    let seen = 0;
+    for (let i = 0; i <= last && i < COUNTS_LEN; i++) seen += this.counts[i]!;
+    return seen;
   }
 
   /** The value at `percentile` (0..100), in nanoseconds. */

@@ -475,7 +475,9 @@ export class Aof implements PropagationSink {
     if (len === 0 || this.fd < 0) return;
     if (!force && this.fsyncInFlight && this.server.config.appendfsync === "everysec" && this.postponeWrite()) return;
     this.postponedSinceSec = 0;
+    const startedMs = performance.now();
     const written = this.writeBuffer(len);
+    this.server.latencyMonitor.addAofWrite(startedMs, this.fsyncInFlight);
     if (written < len) return this.writeFailed(written, len);
     if (!this.status.lastWriteOk) {
       this.server.log.warning("AOF write error looks solved, Redis can write again.");
@@ -581,12 +583,14 @@ export class Aof implements PropagationSink {
 
   /** `appendfsync always`: the data is on disk before any reply, or the server stops. */
   private syncAlways(): void {
+    const startedMs = performance.now();
     try {
       fsyncSync(this.fd);
     } catch (e) {
       this.server.log.warning(`Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${strerror(errnoOf(e))}. Exiting...`);
       process.exit(1);
     }
+    this.server.latencyMonitor.addSince("aof-fsync-always", startedMs);
     this.lastFsyncMs = Date.now();
   }
 

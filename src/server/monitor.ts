@@ -18,9 +18,17 @@ export class Monitors {
     return this.clients.size > 0;
   }
 
-  /** Hide argument i of the running command from monitors. Cheap when nobody monitors. */
+  /**
+   * Hide argument i of the running command from monitors and the slow log, which reads the
+   * same list; the server clears it after every command.
+   */
   redact(i: number): void {
-    if (this.clients.size > 0) this.redacted.push(i);
+    this.redacted.push(i);
+  }
+
+  /** Whether the running command asked to hide argument i. */
+  isRedacted(i: number): boolean {
+    return this.redacted.length !== 0 && this.redacted.includes(i);
   }
 
   /** Send the command in argv, run by `c` in database dbId, to every monitor. */
@@ -29,7 +37,6 @@ export class Monitors {
     const seconds = Math.floor(us / 1e6);
     let line = `+${seconds}.${String(us - seconds * 1e6).padStart(6, "0")} [${dbId} ${c.addr}]`;
     for (let i = 0; i < argv.count; i++) line += this.redacted.includes(i) ? ' "(redacted)"' : ` ${catRepr(argv.str(i))}`;
-    this.redacted.length = 0;
     // One encoding for every monitor; the line is latin1, one char per byte.
     const bytes = Buffer.from(`${line}\r\n`, "latin1");
     for (const m of this.clients) c.server.deliver(m, bytes);

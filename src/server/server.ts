@@ -27,6 +27,8 @@ import { ExpireCycleState, activeExpireCycle, activeExpireFastCycle } from "../c
 import { Eviction, OOM_ERROR } from "../cache/evict.ts";
 import { trackPeakMemory } from "../cache/memory.ts";
 import { recordCommandLatency } from "../metrics/latency.ts";
+import { Slowlog } from "../metrics/slowlog.ts";
+import { LatencyMonitor } from "../metrics/latency-monitor.ts";
 import { strerror } from "../config/params.ts";
 import { formatAddress, isLocalAddress } from "./address.ts";
 import { RdbState } from "../persistence/rdb.ts";
@@ -62,6 +64,9 @@ export class Server {
   readonly watches: WatchRegistry;
   /** Clients in MONITOR mode. */
   readonly monitors = new Monitors();
+  /** SLOWLOG's entries and LATENCY's event samples. */
+  readonly slowlog: Slowlog;
+  readonly latencyMonitor: LatencyMonitor;
   readonly dbs: Db[];
   readonly keyspaceStats = new KeyspaceStats();
   /** The time commands see, advanced once per command. */
@@ -173,6 +178,8 @@ export class Server {
     config.onChange("latency-tracking", () => {
       this.latencyTracking = config.latencyTracking;
     });
+    this.slowlog = new Slowlog(config);
+    this.latencyMonitor = new LatencyMonitor(config);
     this.parseState.maxBulkLen = config.protoMaxBulkLen;
     config.onChange("proto-max-bulk-len", () => {
       this.parseState.maxBulkLen = config.protoMaxBulkLen;
@@ -496,6 +503,9 @@ export class Server {
     // CONFIG RESETSTAT zeroes the counter mid-call, so only a rise means this call failed.
     if (this.stats.errorReplies > errorsBefore) cmd.failedCalls++;
     if (this.latencyTracking) recordCommandLatency(cmd, dt * 1e6);
+    if (dt >= this.latencyMonitor.thresholdMs && !c.blocked) this.latencyMonitor.addCommand(cmd, dt);
+    if (dt >= this.slowlog.slowerThanMs) this.slowlog.push(c, cmd, argv, dt, this.monitors);
+    this.monitors.clearRedactions();
     this.stats.commandsProcessed++;
   }
 

@@ -139,12 +139,8 @@ describe("CONFIG RESETSTAT and HELP", () => {
     await o.sameAll([["CONFIG", "RESETSTAT", "extra"], ["CONFIG", "NOSUCH"]]);
   });
 
-  test("HELP lists the subcommands redbun has, with Redis's text", async () => {
-    const [r, b] = await o.both("CONFIG", "HELP");
-    const lines = (s: string) => s.split("\r\n").slice(1, -1);
-    // Redis also lists REWRITE, which redbun does not have yet.
-    const withoutRewrite = lines(r).filter((l) => l !== "+REWRITE" && l !== "+    Rewrite the configuration file.");
-    expect(lines(b)).toEqual(withoutRewrite);
+  test("HELP lists the subcommands with Redis's text", async () => {
+    await o.same("CONFIG", "HELP");
     await o.same("CONFIG", "HELP", "extra");
   });
 });
