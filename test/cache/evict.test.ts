@@ -251,7 +251,9 @@ describe("what each policy evicts", () => {
     }
     for (const conn of [o.r, o.b]) {
       expect(await existing(conn, range("old", 100, 600))).toBeLessThan(300);
-      expect(await existing(conn, hot)).toBeGreaterThanOrEqual(90);
+      // Sampling is approximate: once few cold keys are left, a read key may go now and then
+      // (on either server). Random eviction would keep about 60 of the 100.
+      expect(await existing(conn, hot)).toBeGreaterThanOrEqual(80);
     }
   }
 
