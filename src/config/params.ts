@@ -3,7 +3,7 @@
 //
 // The table lists all 7.0.15 parameters, not only those redbun acts on: a stock redis.conf,
 // the Redis test suite's configs and CONFIG GET * must all work as they do against the real
-// server. Parameters that redbun accepts but ignores (io-threads, tls-*, syslog-*, ...)
+// server. Parameters that redbun accepts but ignores (io-threads, tls-*, syslog-ident, ...)
 // keep the value they were given so that CONFIG GET reports it. Defaults, bounds,
 // mutability and error strings were checked against redis-server 7.0.15 (Debian).
 //
@@ -764,7 +764,10 @@ export const PARAMS = [
     v
       ? "Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution"
       : null),
-  bool("syslog-enabled", false, { immutable: true }),
+  // redbun writes its log to stdout or logfile only: accepting `syslog-enabled yes` would drop
+  // every log line an operator expects to find in syslog, so it is refused at start-up.
+  bool("syslog-enabled", false, { immutable: true }, (v) =>
+    v ? "syslog-enabled is not supported by redbun: it logs to stdout or to the file named by logfile" : null),
   bool("cluster-enabled", false, { immutable: true }),
   bool("appendonly", false, { denyLoading: true }),
   bool("cluster-allow-reads-when-down", false),

@@ -331,7 +331,9 @@ function commandstatsSection(s: Server): string[] {
 
 function errorstatsSection(s: Server): string[] {
   const lines: string[] = [];
-  for (const [code, count] of s.stats.errorCodes) lines.push(`errorstat_${code}:count=${count}`);
+  // Redis keeps the codes in a radix tree, so it prints them in byte order, not in the order
+  // they first happened; codes are latin1 strings, whose default sort is that byte order.
+  for (const code of [...s.stats.errorCodes.keys()].sort()) lines.push(`errorstat_${code}:count=${s.stats.errorCodes.get(code)}`);
   return lines;
 }
 

@@ -49,15 +49,21 @@ export class Slowlog {
   /**
    * Log the command in argv that `c` just ran for `durationMs` (Redis's
    * slowlogPushCurrentCommand). Commands flagged skip_slowlog (EXEC: its commands are
-   * logged one by one) stay out, and so does a command that blocked its client.
+   * logged one by one) stay out. A command that blocked its client is logged through
+   * `add` when its wait ends, with the arguments `capture` kept.
    */
   push(c: Client, cmd: Command, argv: Argv, durationMs: number, monitors: Monitors): void {
-    if (cmd.flags & CMD.skip_slowlog || c.blocked) return;
+    if (cmd.flags & CMD.skip_slowlog) return;
+    this.add(c, this.capture(argv, monitors), durationMs);
+  }
+
+  /** Log `args` (from `capture`) as a command of `c` that took `durationMs`. */
+  add(c: Client, args: Uint8Array[], durationMs: number): void {
     this.entries.push({
       id: this.nextId++,
       timeS: Math.floor(c.server.clock.nowMs / 1000),
       durationUs: Math.floor(durationMs * 1000),
-      args: boundedArgs(argv, monitors),
+      args,
       addr: c.addr,
       name: c.name,
     });
@@ -66,27 +72,32 @@ export class Slowlog {
     if (excess > 0) this.entries.splice(0, excess);
   }
 
+  /** A copy of the command's arguments within the slow log's limits, redactions applied. */
+  capture(argv: Argv, monitors: Monitors): Uint8Array[] {
+    const kept = Math.min(argv.count, MAX_ARGS);
+    const args: Uint8Array[] = [];
+    for (let i = 0; i < kept; i++) {
+      if (kept !== argv.count && i === kept - 1) {
+        args.push(Buffer.from(`... (${argv.count - kept + 1} more arguments)`, "latin1"));
+      } else if (monitors.isRedacted(i)) {
+        args.push(REDACTED);
+      } else if (argv.len[i]! > MAX_ARG_BYTES) {
+        args.push(truncatedArg(argv, i));
+      } else {
+        args.push(argv.copy(i));
+      }
+    }
+    return args;
+  }
+
   reset(): void {
     this.entries.length = 0;
   }
 }
 
-/** A copy of the command's arguments within the slow log's limits, redactions applied. */
-function boundedArgs(argv: Argv, monitors: Monitors): Uint8Array[] {
-  const kept = Math.min(argv.count, MAX_ARGS);
-  const args: Uint8Array[] = [];
-  for (let i = 0; i < kept; i++) {
-    if (kept !== argv.count && i === kept - 1) {
-      args.push(Buffer.from(`... (${argv.count - kept + 1} more arguments)`, "latin1"));
-    } else if (monitors.isRedacted(i)) {
-      args.push(REDACTED);
-    } else if (argv.len[i]! > MAX_ARG_BYTES) {
-      const start = argv.start[i]!;
-      const suffix = Buffer.from(`... (${argv.len[i]! - MAX_ARG_BYTES} more bytes)`, "latin1");
-      args.push(Buffer.concat([argv.buf.subarray(start, start + MAX_ARG_BYTES), suffix]));
-    } else {
-      args.push(argv.copy(i));
-    }
-  }
-  return args;
+/** The first MAX_ARG_BYTES bytes of argument `i`, then how many more there were. */
+function truncatedArg(argv: Argv, i: number): Uint8Array {
+  const start = argv.start[i]!;
+  const suffix = Buffer.from(`... (${argv.len[i]! - MAX_ARG_BYTES} more bytes)`, "latin1");
+  return Buffer.concat([argv.buf.subarray(start, start + MAX_ARG_BYTES), suffix]);
 }

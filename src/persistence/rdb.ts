@@ -343,6 +343,15 @@ function usedMemory(): number {
  * on success the change counter restarts and LASTSAVE moves.
  */
 export function rdbSaveFile(server: Server, path: Buffer | string = rdbPath(server)): boolean {
+  // A failed synchronous save leaves rdb_last_bgsave_status (and so the writes
+  // stop-writes-on-bgsave-error refuses) as it was, as Redis's rdbSave does.
+  const lastSaveOk = server.rdb.lastSaveOk;
+  const saved = saveNow(server, path);
+  if (!saved) server.rdb.lastSaveOk = lastSaveOk;
+  return saved;
+}
+
+function saveNow(server: Server, path: Buffer | string): boolean {
   // Both would write temp-<pid>.rdb: a synchronous save (DEBUG RELOAD) supersedes a background one.
   server.rdb.bgsave?.abort();
   const temp = tempRdbPath(server);

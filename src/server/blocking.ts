@@ -17,11 +17,15 @@
 // - What the command does once a key is ready is the command's business: it hands over a
 //   `serve` function (pop and reply, or say "not yet" for a key of the wrong type or an
 //   empty one) and a `timeoutReply`.
+// - Statistics follow Redis 7.0: the call is counted when it blocks, but its slow log entry,
+//   latency sample and second share of time come when a write serves it or CLIENT UNBLOCK
+//   ends it (the host's countUnblocked); a timeout adds nothing.
 
 import type { Client } from "./client.ts";
 import type { Db } from "../store/db.ts";
 import type { KeyEventHub, KeyListener } from "./key-events.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
+import type { Command } from "../commands/table.ts";
 import { setLongTimeout } from "../util/timer.ts";
 
 /** What a client waits for, and how it is answered (Redis's client->bstate). */
@@ -44,6 +48,19 @@ export interface BlockedWait {
   deniedReply?(c: Client, w: ReplyWriter): void;
 }
 
+/**
+ * What the server kept of a command that blocked, to count it again when the wait ends:
+ * Redis adds a served or CLIENT UNBLOCKed command's time to its statistics and slow log
+ * then, not when it blocked.
+ */
+export interface BlockedCall {
+  readonly cmd: Command;
+  /** How long the command ran before it blocked. */
+  readonly durationMs: number;
+  /** Its arguments as the slow log would keep them (Slowlog.capture). */
+  readonly args: Uint8Array[];
+}
+
 /** The hooks the server provides to send replies and resume a client's input. */
 export interface BlockingHost {
   /** The writer for replies to a client other than the one whose command is running. */
@@ -52,16 +69,24 @@ export interface BlockingHost {
   endSideReply(c: Client): void;
   /** A client's wait ended: run what it pipelined behind its blocking command. */
   waitEnded(c: Client): void;
+  /**
+   * The wait was served (after `replyMs` spent answering it) or ended by CLIENT UNBLOCK
+   * (`byRequest`): count the blocked call (Redis's updateStatsOnUnblock). A timeout counts
+   * nothing more, as in Redis 7.0.
+   */
+  countUnblocked(c: Client, call: BlockedCall, replyMs: number, byRequest: boolean): void;
   nowMs(): number;
 }
 
 /** Redis's reply to CLIENT UNBLOCK ... ERROR. */
 const UNBLOCKED_ERROR = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
-/** One client's wait: its spec and its timer. */
+/** One client's wait: its spec, its timer and the call that blocked. */
 interface Waiting {
   wait: BlockedWait;
   timer: ReturnType<typeof setTimeout> | null;
+  /** Set by the server once the blocking command returns (noteCall). */
+  call: BlockedCall | null;
 }
 
 export class Blocking {
@@ -114,7 +139,7 @@ export class Blocking {
       else queue.push(c);
     }
     const now = this.host.nowMs();
-    const entry: Waiting = { wait, timer: null };
+    const entry: Waiting = { wait, timer: null, call: null };
     if (wait.deadlineMs > 0) {
       this.timedCount++;
       setLongTimeout(() => this.timeOut(c), wait.deadlineMs - now, (timer) => {
@@ -130,6 +155,12 @@ export class Blocking {
     c.heldArgvBytes = argvBytes;
   }
 
+  /** The command that just blocked `c` ran for `call.durationMs`: keep it for its statistics. */
+  noteCall(c: Client, call: BlockedCall): void {
+    const entry = this.waiting.get(c);
+    if (entry !== undefined) entry.call = call;
+  }
+
   /** CLIENT UNBLOCK: end the wait with the timeout reply or the UNBLOCKED error. */
   unblockByRequest(c: Client, withError: boolean): boolean {
     const entry = this.waiting.get(c);
@@ -138,6 +169,7 @@ export class Blocking {
     if (withError) w.addError(UNBLOCKED_ERROR);
     else entry.wait.timeoutReply(c, w);
     this.host.endSideReply(c);
+    if (entry.call !== null) this.host.countUnblocked(c, entry.call, 0, true);
     this.finish(c, entry);
     return true;
   }
@@ -172,13 +204,16 @@ export class Blocking {
       const entry = this.waiting.get(c);
       if (entry === undefined) continue;
       const w = this.host.beginSideReply(c);
+      const startMs = performance.now();
       const served = entry.wait.serve(c, w, key);
+      const replyMs = performance.now() - startMs;
       this.host.endSideReply(c);
       if (!served) {
         // A client of another kind (BZPOPMIN on a list) or a key gone empty: the rest of
         // the queue may still be served by a key of its kind, so go on.
         continue;
       }
+      if (entry.call !== null) this.host.countUnblocked(c, entry.call, replyMs, false);
       this.finish(c, entry);
     }
   }

@@ -11,7 +11,7 @@ import { CMD, CommandTable, type Command } from "../commands/table.ts";
 import { allCommands } from "../commands/index.ts";
 import { Clock, Db, KeyspaceStats } from "../store/db.ts";
 import { Client, PauseMode, ReplyMode } from "./client.ts";
-import { Blocking, type BlockingHost } from "./blocking.ts";
+import { Blocking, type BlockedCall, type BlockingHost } from "./blocking.ts";
 import { KeyEventHub } from "./key-events.ts";
 import { PubSub, subscribedContextError } from "./pubsub.ts";
 import { OutputLimits } from "./output-limits.ts";
@@ -44,6 +44,8 @@ function randomHex(chars: number): string {
 
 const QUEUED = new TextEncoder().encode("+QUEUED\r\n");
 const NOAUTH = "NOAUTH Authentication required.";
+const MISCONF_RDB =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
 /** Reading from a client pauses while this much of its output is still unwritten. */
 const OUTPUT_PAUSE_BYTES = 4 * 1024 * 1024;
@@ -459,9 +461,10 @@ export class Server {
     // Redis's maxmemory check: evict before every command, and refuse what would take more
     // memory when nothing more can go.
     if (this.eviction.maxmemoryBytes !== 0 && this.eviction.refuses(c, cmd, flags)) return this.reject(c, cmd, OOM_ERROR);
-    // Redis's writeCommandsDeniedByDiskError: an AOF that cannot be written refuses writes (and PING).
-    if (this.aof !== null && (flags & CMD.write || cmd === this.pingCommand)) {
-      const denied = this.aof.deniedWritesError();
+    // Redis's writeCommandsDeniedByDiskError: a failed save (with stop-writes-on-bgsave-error
+    // and save points) or an AOF that cannot be written refuses writes, and PING.
+    if ((this.aof !== null || !this.rdb.lastSaveOk) && (flags & CMD.write || cmd === this.pingCommand)) {
+      const denied = this.diskErrorDenial();
       if (denied !== null) return this.reject(c, cmd, denied);
     }
     const subscribedError = subscribedContextError(c, cmd);
@@ -502,9 +505,14 @@ export class Server {
     cmd.usec += dt * 1000;
     // CONFIG RESETSTAT zeroes the counter mid-call, so only a rise means this call failed.
     if (this.stats.errorReplies > errorsBefore) cmd.failedCalls++;
-    if (this.latencyTracking) recordCommandLatency(cmd, dt * 1e6);
-    if (dt >= this.latencyMonitor.thresholdMs && !c.blocked) this.latencyMonitor.addCommand(cmd, dt);
-    if (dt >= this.slowlog.slowerThanMs) this.slowlog.push(c, cmd, argv, dt, this.monitors);
+    if (c.blocked) {
+      // Redis samples a blocked command's latency and slow log entry when its wait ends.
+      this.blocking.noteCall(c, { cmd, durationMs: dt, args: this.slowlog.capture(argv, this.monitors) });
+    } else {
+      if (this.latencyTracking) recordCommandLatency(cmd, dt * 1e6);
+      if (dt >= this.latencyMonitor.thresholdMs) this.latencyMonitor.addCommand(cmd, dt);
+      if (dt >= this.slowlog.slowerThanMs) this.slowlog.push(c, cmd, argv, dt, this.monitors);
+    }
     this.monitors.clearRedactions();
     this.stats.commandsProcessed++;
   }
@@ -539,6 +547,12 @@ export class Server {
     if (mode === ReplyMode.Off || mode === ReplyMode.Skip) this.writer.len = mark;
     if (mode === ReplyMode.Skip) c.replyMode = ReplyMode.On;
     else if (mode === ReplyMode.SkipNext) c.replyMode = ReplyMode.Skip;
+  }
+
+  /** Why writes are refused because of the disk, or null: the RDB's reason first, as in Redis. */
+  private diskErrorDenial(): string | null {
+    if (!this.rdb.lastSaveOk && this.config.stopWritesOnBgsaveError && this.config.save.length > 0) return MISCONF_RDB;
+    return this.aof === null ? null : this.aof.deniedWritesError();
   }
 
   /**
@@ -855,12 +869,30 @@ export class Server {
         this.flush(c, this.sideWriter);
       },
       waitEnded: (c) => {
-        // The command was counted when it blocked, as Redis 7.0 counts it.
+        // The call was counted when it blocked, as Redis 7.0 counts it (its time in countUnblocked).
         this.unblockedClients.push(c);
         if (this.unblockedClients.length === 1) queueMicrotask(this.processUnblocked);
       },
+      countUnblocked: (c, call, replyMs, byRequest) => this.countUnblocked(c, call, replyMs, byRequest),
       nowMs: () => this.clock.nowMs,
     };
+  }
+
+  /**
+   * A blocked command's wait was served or ended by CLIENT UNBLOCK (Redis 7.0's
+   * updateStatsOnUnblock): its time before blocking plus the time to answer it is added to
+   * its usec (again: the part before blocking was counted when it blocked), its latency
+   * histogram and the slow log. CLIENT UNBLOCK drops the arguments first, so Redis logs that
+   * entry with none, and counts the call as failed even when it answers the timeout reply.
+   */
+  private countUnblocked(c: Client, call: BlockedCall, replyMs: number, byRequest: boolean): void {
+    const cmd = call.cmd;
+    const durationMs = call.durationMs + replyMs;
+    cmd.usec += durationMs * 1000;
+    if (byRequest) cmd.failedCalls++;
+    if (this.latencyTracking) recordCommandLatency(cmd, durationMs * 1e6);
+    if (durationMs >= this.slowlog.slowerThanMs) this.slowlog.add(c, byRequest ? [] : call.args, durationMs);
+    this.latencyMonitor.addIfNeeded("command-unblocking", Math.floor(replyMs));
   }
 
   /**

@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { Oracle, type RespConn, encodeCommand } from "../oracle/harness.ts";
-import { onBoth, sameOnBoth } from "../oracle/sides.ts";
+import { blockedClients, onBoth, sameOnBoth } from "../oracle/sides.ts";
 
 let o: Oracle;
 beforeAll(async () => {
@@ -16,17 +16,6 @@ afterAll(() => o.stop());
 beforeEach(async () => {
   await o.same("FLUSHALL");
 });
-
-/** Wait until the server shows `n` clients blocked (INFO clients blocked_clients). */
-async function blockedClients(admin: RespConn, n: number): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    const info = await admin.call("INFO", "clients");
-    const m = info.match(/blocked_clients:(\d+)/);
-    if (m !== null && Number(m[1]) === n) return;
-    await Bun.sleep(2);
-  }
-  throw new Error(`never saw ${n} blocked clients`);
-}
 
 /** Send a command without waiting for its reply (the client blocks). */
 function send(conn: RespConn, ...args: string[]): void {

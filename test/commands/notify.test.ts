@@ -8,6 +8,7 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { Oracle, type RespConn, encodeCommand } from "../oracle/harness.ts";
+import { blockedClients } from "../oracle/sides.ts";
 
 type Cmd = (string | Uint8Array)[];
 
@@ -77,16 +78,6 @@ async function sameEvents(unordered = false): Promise<string[]> {
   }
   expect(got).toEqual(want!);
   return want!;
-}
-
-/** Wait until the server shows `n` clients blocked (INFO clients blocked_clients). */
-async function blockedClients(conn: RespConn, n: number): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    const m = (await conn.call("INFO", "clients")).match(/blocked_clients:(\d+)/);
-    if (m !== null && Number(m[1]) === n) return;
-    await Bun.sleep(2);
-  }
-  throw new Error(`never saw ${n} blocked clients`);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ describe("INFO sections and field names", () => {
   for (const sel of selectors) {
     test(`INFO ${sel.join(" ")}`.trimEnd(), async () => {
       // Some data and errors first, so that keyspace, errorstats and commandstats have lines.
-      await o.sameAll([["SET", "k", "v"], ["GET", "k"], ["GET"], ["SELECT", "3"], ["SET", "t", "1", "EX", "100"], ["SELECT", "0"]]);
+      await o.sameAll([["SET", "k", "v"], ["LPUSH", "k", "x"], ["GET", "k"], ["GET"], ["SELECT", "3"], ["SET", "t", "1", "EX", "100"], ["SELECT", "0"]]);
       const [r, b] = await o.both("INFO", ...sel);
       expect(infoShape(b)).toEqual(infoShape(r));
     });
@@ -210,6 +210,15 @@ describe("INFO values", () => {
     expect(commandCounts(b)).toEqual(commandCounts(r));
     const [re, be] = await o.both("INFO", "errorstats");
     expect(infoBody(be)).toBe(infoBody(re));
+  });
+
+  test("errorstats lines come in byte order, whatever order the errors happened in", async () => {
+    await o.same("CONFIG", "RESETSTAT");
+    // The codes first happen as WRONGTYPE, ERR, EXECABORT; Redis prints them sorted.
+    await o.sameAll([["SET", "s", "x"], ["LPUSH", "s", "x"], ["GET"], ["MULTI"], ["NOSUCHCOMMAND"], ["EXEC"]]);
+    const [re, be] = await o.both("INFO", "errorstats");
+    expect(infoBody(be)).toBe(infoBody(re));
+    expect(infoBody(be)).toBe("# Errorstats\r\nerrorstat_ERR:count=2\r\nerrorstat_EXECABORT:count=1\r\nerrorstat_WRONGTYPE:count=1\r\n");
   });
 
   test("a key expired on access counts in expired_keys", async () => {

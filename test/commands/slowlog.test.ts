@@ -3,8 +3,9 @@
 // normalised; everything else (shapes, arguments, truncation, redaction, errors, help)
 // must match byte for byte.
 
-import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
-import { Oracle } from "../oracle/harness.ts";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { Oracle, type RespConn, encodeCommand } from "../oracle/harness.ts";
+import { blockedClients, sameOnBoth } from "../oracle/sides.ts";
 import { decodeReply, type Reply } from "../oracle/resp.ts";
 import { LatencyHistogram } from "../../src/metrics/latency.ts";
 import { cumulativeBuckets } from "../../src/commands/slowlog.ts";
@@ -244,4 +245,63 @@ test("an event keeps one sample per second, the highest, 160 seconds deep", () =
   expect(series.timesS[slots[0]!]).toBe(1200 - HISTORY_LEN);
   expect(series.timesS[series.last]).toBe(1199);
   expect(series.maxMs).toBe(199);
+});
+
+// A command that blocks is logged and sampled when its wait ends, not when it blocks: with
+// its arguments when a write serves it, with none when CLIENT UNBLOCK ends it (Redis has
+// dropped them by then), and not at all when it times out. Its call is counted when it
+// blocks, its time again when it is served or unblocked.
+describe("blocking commands", () => {
+  /** The command's INFO commandstats and latencystats lines, without the times that differ. */
+  async function statsOf(admin: RespConn, name: string): Promise<string[]> {
+    const commandstats = (await admin.call("INFO", "commandstats")).split("\r\n");
+    const latencystats = (await admin.call("INFO", "latencystats")).split("\r\n");
+    const counts = commandstats.filter((l) => l.startsWith(`cmdstat_${name}:`)).map((l) => l.replace(/usec=[^,]*,usec_per_call=[^,]*,/, ""));
+    const sampled = latencystats.filter((l) => l.startsWith(`latency_percentiles_usec_${name}:`)).map((l) => l.split(":")[0]!);
+    return [...counts, ...sampled];
+  }
+
+  /**
+   * Block a client named "blk" with `command` (slow log reset once it waits), end the wait
+   * with `end`, and return what it was answered, the slow log and the command's statistics.
+   */
+  async function blockThen(command: string[], end: (admin: RespConn, blockedId: string) => Promise<unknown>): Promise<Reply> {
+    await o.same("CONFIG", "SET", "slowlog-log-slower-than", "0");
+    await o.same("CONFIG", "SET", "latency-tracking", "yes");
+    await o.both("CONFIG", "RESETSTAT");
+    return await sameOnBoth(o, async (side) => {
+      const [admin, blocked] = [await side.connect(), await side.connect()];
+      await blocked.call("CLIENT", "SETNAME", "blk");
+      const blockedId = (await blocked.call("CLIENT", "ID")).slice(1).trim();
+      blocked.write(encodeCommand(command));
+      await blockedClients(admin, 1);
+      await admin.call("SLOWLOG", "RESET");
+      const ended = await end(admin, blockedId);
+      const reply = await blocked.read();
+      // CLIENT UNBLOCK's own entry names the client by its id, which differs between servers.
+      const log = (normalised(await admin.call("SLOWLOG", "GET")) as Reply[][]).map(([args, name]) => [(args as Reply[]).map((a) => (a === blockedId ? "<id>" : a)), name!]);
+      return [reply, ended, log, await statsOf(admin, command[0]!.toLowerCase())] as Reply;
+    });
+  }
+
+  test("a served command is logged after the write that served it", async () => {
+    await blockThen(["BLPOP", "missing", "k", "0"], (admin) => admin.call("RPUSH", "k", "a", "b"));
+    await blockThen(["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"], (admin) => admin.call("LPUSH", "src", "x"));
+    await blockThen(["BZPOPMIN", "z", "0"], (admin) => admin.call("ZADD", "z", "1", "m"));
+  });
+
+  test("long arguments of a served command are truncated as at once", async () => {
+    const long = "x".repeat(300);
+    const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+    await blockThen(["BLPOP", long, ...keys, "0"], (admin) => admin.call("RPUSH", "k39", "v"));
+  });
+
+  test("a command that times out is not logged", async () => {
+    await blockThen(["BRPOP", "k", "0.3"], async () => "waited");
+  });
+
+  test("CLIENT UNBLOCK logs the command without its arguments and counts it failed", async () => {
+    await blockThen(["BRPOP", "k", "0"], (admin, id) => admin.call("CLIENT", "UNBLOCK", id));
+    await blockThen(["BLPOP", "k", "100"], (admin, id) => admin.call("CLIENT", "UNBLOCK", id, "ERROR"));
+  });
 });

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { Oracle, type RespConn, encodeCommand } from "../oracle/harness.ts";
-import { type Side, sameOnBoth } from "../oracle/sides.ts";
+import { type Side, blockedClients, sameOnBoth } from "../oracle/sides.ts";
 import { dumpPayload } from "../oracle/dump.ts";
 
 let o: Oracle;
@@ -226,7 +226,7 @@ describe("WATCH: what counts as a change", () => {
       const seen: string[] = [];
       seen.push(await watcher.call("WATCH", "k"));
       blocked.write(encodeCommand(["BLPOP", "k", "0"]));
-      await waitBlocked(main, 1);
+      await blockedClients(main, 1);
       seen.push(await main.call("LPUSH", "k", "a"));
       seen.push(await blocked.read());
       seen.push(await main.call("EXISTS", "k"));
@@ -242,9 +242,9 @@ describe("WATCH: what counts as a change", () => {
       const blocked2 = await side.connect();
       const seen: string[] = [];
       blocked1.write(encodeCommand(["BLPOP", "l", "0"]));
-      await waitBlocked(main, 1);
+      await blockedClients(main, 1);
       blocked2.write(encodeCommand(["BRPOP", "l", "0"]));
-      await waitBlocked(main, 2);
+      await blockedClients(main, 2);
       for (const cmd of [["MULTI"], ["LPUSH", "l", "a"], ["LPUSH", "l", "b"], ["RPUSH", "l", "c"], ["LRANGE", "l", "0", "-1"], ["EXEC"]]) {
         seen.push(await main.call(...cmd));
       }
@@ -255,11 +255,3 @@ describe("WATCH: what counts as a change", () => {
   });
 });
 
-/** Wait until the server shows `n` blocked clients. */
-async function waitBlocked(conn: RespConn, n: number): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if ((await conn.call("INFO", "clients")).includes(`blocked_clients:${n}\r\n`)) return;
-    await Bun.sleep(2);
-  }
-  throw new Error(`never saw ${n} blocked clients`);
-}

@@ -41,3 +41,13 @@ export async function sameOnBoth<T>(o: Oracle, scenario: (side: Side) => Promise
   expect(got).toEqual(want);
   return want;
 }
+
+/** Wait until the server shows `n` clients blocked (INFO clients blocked_clients). */
+export async function blockedClients(conn: RespConn, n: number): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    const m = (await conn.call("INFO", "clients")).match(/blocked_clients:(\d+)/);
+    if (m !== null && Number(m[1]) === n) return;
+    await Bun.sleep(2);
+  }
+  throw new Error(`never saw ${n} blocked clients`);
+}

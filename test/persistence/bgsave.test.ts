@@ -4,7 +4,7 @@
 // FLUSHALL stopping a save; save points starting one.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RespConn, encodeCommand, rng } from "../oracle/harness.ts";
 import { type LoggedServer, type ServerKind, freshDir, spawnReady } from "../fixtures/logged-server.ts";
@@ -161,6 +161,36 @@ describe("BGSAVE", () => {
     expect(server.log).toContain("2 changes in 1 seconds. Saving...");
     expect(existsSync(join(dir, "dump.rdb"))).toBe(true);
     expect(await persistenceField(conn, "rdb_changes_since_last_save")).toBe("0");
+  });
+});
+
+describe("stop-writes-on-bgsave-error", () => {
+  test("a failed BGSAVE refuses writes and PING with Redis's MISCONF until a save succeeds or the option is off", async () => {
+    const seen: string[][] = [];
+    for (const kind of ["redis", "redbun"] as const) {
+      const dir = freshDir();
+      const [, conn] = await start(kind, dir, ["--save", "3600 1"]);
+      const replies: string[] = [];
+      // A directory where the file should go makes the final rename of the save fail.
+      mkdirSync(join(dir, "dump.rdb"));
+      replies.push(await conn.call("BGSAVE"));
+      await waitForSave(conn);
+      replies.push(await persistenceField(conn, "rdb_last_bgsave_status"));
+      for (const cmd of [["SET", "a", "1"], ["PING"], ["GET", "a"], ["DEL", "a"], ["CONFIG", "SET", "save", ""], ["SET", "a", "1"]]) {
+        replies.push(await conn.call(...cmd));
+      }
+      for (const cmd of [["CONFIG", "SET", "save", "3600 1"], ["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"], ["SET", "b", "1"]]) {
+        replies.push(await conn.call(...cmd));
+      }
+      rmdirSync(join(dir, "dump.rdb"));
+      replies.push(await conn.call("CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"), await conn.call("SET", "c", "1"));
+      replies.push(await conn.call("BGSAVE"));
+      await waitForSave(conn);
+      replies.push(await conn.call("SET", "d", "1"));
+      seen.push(replies);
+    }
+    expect(seen[1]).toEqual(seen[0]!);
+    expect(seen[0]![2]).toStartWith("-MISCONF Redis is configured to save RDB snapshots");
   });
 });
 
