@@ -11,7 +11,7 @@ import { strerror } from "../config/params.ts";
 import type { Server } from "../server/server.ts";
 import { infoSectionLines } from "./info.ts";
 
-type MetricType = "gauge" | "counter";
+type MetricType = "gauge" | "counter" | "summary";
 
 /** An INFO field shown as a metric: its name after `redis_`, its type and its help text. */
 type FieldMetric = [metric: string, type: MetricType, help: string];
@@ -185,6 +185,14 @@ class Exposition {
     family.samples += `${full}${labels === "" ? "" : `{${labels}}`} ${formatValue(value)}\n`;
   }
 
+  /** A summary: its quantiles, then `_sum` and `_count`, in one family. */
+  addSummary(name: string, help: string, quantiles: readonly [string, number][], sum: number, count: number, labels: string): void {
+    for (const [q, v] of quantiles) this.add(name, "summary", help, v, `${labels},${label("quantile", q)}`);
+    const family = this.families.get(`redis_${name}`);
+    if (family === undefined) return;
+    family.samples += `redis_${name}_sum{${labels}} ${formatValue(sum)}\nredis_${name}_count{${labels}} ${formatValue(count)}\n`;
+  }
+
   text(): string {
     let out = "";
     for (const [name, f] of this.families) out += `# HELP ${name} ${f.help}\n# TYPE ${name} ${f.type}\n${f.samples}`;
@@ -249,6 +257,7 @@ export function metricsText(server: Server): string {
   }
   addCommandStats(out, sections.get("commandstats") ?? []);
   addErrorStats(out, sections.get("errorstats") ?? []);
+  addLatencyStats(out, sections.get("latencystats") ?? [], sections.get("commandstats") ?? []);
   addKeyspace(out, sections.get("keyspace") ?? [], server.dbs.length);
   return out.text();
 }
@@ -270,6 +279,27 @@ function addCommandStats(out: Exposition, lines: readonly string[]): void {
     out.add("commands_duration_seconds_total", "counter", "Time spent per command.", Number(stats.get("usec")) / 1e6, cmd);
     out.add("commands_rejected_calls_total", "counter", "Calls refused before running, per command.", Number(stats.get("rejected_calls")), cmd);
     out.add("commands_failed_calls_total", "counter", "Calls that failed while running, per command.", Number(stats.get("failed_calls")), cmd);
+  }
+}
+
+/**
+ * `latency_percentiles_usec_get:p50=1.003,p99=...` lines as redis_exporter's summary
+ * redis_latency_percentiles_usec{cmd="get",quantile="50"}, with the command's usec and calls
+ * from commandstats as its _sum and _count.
+ */
+function addLatencyStats(out: Exposition, lines: readonly string[], commandLines: readonly string[]): void {
+  const totals = new Map<string, Map<string, string>>();
+  for (const line of commandLines) {
+    const colon = line.indexOf(":");
+    totals.set(line.slice("cmdstat_".length, colon), subfields(line.slice(colon + 1)));
+  }
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    const cmd = line.slice("latency_percentiles_usec_".length, colon);
+    const quantiles: [string, number][] = [];
+    for (const [p, v] of subfields(line.slice(colon + 1))) quantiles.push([p.slice(1), Number(v)]);
+    const stats = totals.get(cmd);
+    out.addSummary("latency_percentiles_usec", "Latency percentiles per command, in microseconds.", quantiles, Number(stats?.get("usec") ?? 0), Number(stats?.get("calls") ?? 0), label("cmd", cmd));
   }
 }
 

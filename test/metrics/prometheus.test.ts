@@ -47,7 +47,10 @@ function parseExposition(text: string): Scrape {
     const m = SAMPLE_LINE.exec(line);
     expect({ line, parses: m !== null }).toEqual({ line, parses: true });
     const [, name, labelText, value] = m as unknown as [string, string, string | undefined, string];
-    expect({ line, family: name, finished: finished.has(name) }).toEqual({ line, family: currentFamily, finished: false });
+    // A summary's _sum and _count samples belong to its family.
+    const summaryPart = types.get(currentFamily) === "summary" && (name === `${currentFamily}_sum` || name === `${currentFamily}_count`);
+    const family = summaryPart ? currentFamily : name;
+    expect({ line, family, finished: finished.has(family) }).toEqual({ line, family: currentFamily, finished: false });
     samples.push({ name, labels: parseLabels(labelText ?? ""), value: Number(value) });
   }
   return { samples, types, helps };
@@ -121,8 +124,11 @@ describe("GET /metrics", () => {
     const parsed = parseExposition(await res.text());
     expect(parsed.samples.length).toBeGreaterThan(50);
     for (const s of parsed.samples) {
-      expect({ name: s.name, type: parsed.types.get(s.name) }).toEqual({ name: s.name, type: expect.stringMatching(/^(gauge|counter)$/) });
-      expect(parsed.helps.has(s.name)).toBe(true);
+      // A summary's _sum and _count samples come under its family's HELP and TYPE.
+      const summaryFamily = s.name.replace(/_(sum|count)$/, "");
+      const family = parsed.types.get(summaryFamily) === "summary" ? summaryFamily : s.name;
+      expect({ name: s.name, type: parsed.types.get(family) }).toEqual({ name: s.name, type: expect.stringMatching(/^(gauge|counter|summary)$/) });
+      expect(parsed.helps.has(family)).toBe(true);
       expect(s.name.startsWith("redis_")).toBe(true);
       // Prometheus's convention: _total names are counters. redis_exporter breaks it once,
       // for a gauge, and dashboards use its name, so redbun keeps it.
@@ -165,6 +171,12 @@ describe("GET /metrics", () => {
     expect(valueOf(s, "redis_commands_total", { cmd: "set" })).toBeGreaterThanOrEqual(7);
     expect(valueOf(s, "redis_commands_failed_calls_total", { cmd: "incr" })).toBeGreaterThanOrEqual(1);
     expect(valueOf(s, "redis_errors_total", { err: "ERR" })).toBeGreaterThanOrEqual(1);
+    // latencystats as redis_exporter's summary: the quantiles INFO prints, with calls as _count.
+    const latency = await info(conn, "latencystats");
+    const getLatency = new Map(latency.get("latency_percentiles_usec_get")!.split(",").map((kv) => kv.split("=") as [string, string]));
+    for (const [p, v] of getLatency) expect(valueOf(s, "redis_latency_percentiles_usec", { cmd: "get", quantile: p.slice(1) })).toBe(Number(v));
+    expect(valueOf(s, "redis_latency_percentiles_usec_count", { cmd: "get" })).toBe(4);
+    expect(s.types.get("redis_latency_percentiles_usec")).toBe("summary");
     // Network counters only grow between the scrape and INFO.
     expect(valueOf(s, "redis_net_input_bytes_total")!).toBeLessThanOrEqual(Number(stats.get("total_net_input_bytes")));
     expect(valueOf(s, "redis_net_input_bytes_total")!).toBeGreaterThan(0);
