@@ -307,14 +307,16 @@ function subscriptionCount(c: Client): number {
   return (c.channels?.size ?? 0) + (c.patterns?.size ?? 0) + (c.shardChannels?.size ?? 0);
 }
 
-/** Redis's getClientType; replication does not exist yet, so no client is a master or replica. */
+/** Redis's getClientType; this server is never a replica, so no client is its master. */
 function clientType(c: Client): ClientType {
+  if (c.server.replication.isReplica(c)) return ClientType.Replica;
   return subscriptionCount(c) > 0 ? ClientType.PubSub : ClientType.Normal;
 }
 
 /** Redis's client flag letters for CLIENT LIST flags=, "N" when none applies. */
 function clientFlags(c: Client): string {
   let flags = "";
+  if (c.server.replication.isReplica(c)) flags += "S";
   if (c.monitor) flags += "O";
   if (subscriptionCount(c) > 0) flags += "P";
   if (c.multi !== null) flags += "x";

@@ -20,6 +20,7 @@ import { pubsubCommands } from "./pubsub.ts";
 import { txCommands } from "./tx.ts";
 import { memoryCommands } from "./memory.ts";
 import { slowlogCommands } from "./slowlog.ts";
+import { replicationCommands } from "./replication.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -41,4 +42,5 @@ export const allCommands: CommandDef[] = [
   ...txCommands,
   ...memoryCommands,
   ...slowlogCommands,
+  ...replicationCommands,
 ];

@@ -286,11 +286,12 @@ function statsSection(s: Server): string[] {
 function replicationSection(s: Server): string[] {
   return [
     "role:master",
-    "connected_slaves:0",
+    `connected_slaves:${s.replication.replicas.length}`,
+    ...s.replication.infoLines(Date.now()),
     "master_failover_state:no-failover",
     `master_replid:${s.replId}`,
     "master_replid2:0000000000000000000000000000000000000000",
-    "master_repl_offset:0",
+    `master_repl_offset:${s.replication.offset}`,
     "second_repl_offset:-1",
     "repl_backlog_active:0",
     "repl_backlog_size:1048576",

@@ -17,6 +17,7 @@
 import { close, closeSync, fstatSync, renameSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Argv } from "../resp/parser.ts";
+import { CommandEncoder } from "../resp/command-encoder.ts";
 import type { PropArg, PropagationSink } from "../server/propagate.ts";
 import type { Server } from "../server/server.ts";
 import { AofManifest, RDB_FORMAT_SUFFIX, type AofFileInfo } from "./aof-manifest.ts";
@@ -28,8 +29,6 @@ const FSYNC_EVERYSEC_MS = 1000;
 /** The command buffer's starting size; it grows with the largest batch. */
 const INITIAL_BUFFER_BYTES = 16 * 1024;
 
-const CRLF_CR = 13;
-const CRLF_LF = 10;
 /** At most one write-error log line per this many seconds (AOF_WRITE_LOG_ERROR_RATE). */
 const WRITE_ERROR_LOG_INTERVAL_SEC = 30;
 
@@ -172,10 +171,8 @@ export function deleteHistoryFiles(server: Server, manifest: AofManifest): void 
 }
 
 export class Aof implements PropagationSink {
-  private out = new Uint8Array(INITIAL_BUFFER_BYTES);
-  private outLen = 0;
-  /** The database the incr file's commands run in so far; -1 forces a SELECT first. */
-  private selectedDb = -1;
+  /** Commands not yet written; its selected database is the incr file's (-1 forces a SELECT first). */
+  private readonly enc = new CommandEncoder(INITIAL_BUFFER_BYTES);
   private fd = -1;
   private lastFsyncMs = 0;
   private fsyncInFlight = false;
@@ -199,7 +196,7 @@ export class Aof implements PropagationSink {
 
   /** aof_buffer_length: commands not yet in the file (after a failed write, all of them). */
   get bufferedBytes(): number {
-    return this.outLen;
+    return this.enc.length;
   }
 
   /** aof_pending_bio_fsync: a background fsync is running. */
@@ -259,7 +256,7 @@ export class Aof implements PropagationSink {
     if (manifest.exists()) manifest.load();
     this.fd = openSync(this.tempIncrPath, "w");
     this.incrSizeBytes = 0;
-    this.selectedDb = -1;
+    this.enc.selectedDb = -1;
     this.lastFsyncMs = Date.now();
     this.waitingForRewrite = true;
     this.forgetWriteErrors();
@@ -363,7 +360,7 @@ export class Aof implements PropagationSink {
   private openIncr(incr: AofFileInfo): void {
     this.fd = openSync(this.manifest.path(incr), "a");
     this.incrSizeBytes = fstatSync(this.fd).size;
-    this.selectedDb = -1;
+    this.enc.selectedDb = -1;
     this.lastFsyncMs = Date.now();
   }
 
@@ -381,20 +378,12 @@ export class Aof implements PropagationSink {
 
   feedArgv(dbId: number, argv: Argv): void {
     if (this.server.config.aofTimestampEnabled) this.timestamp();
-    if (dbId !== this.selectedDb) this.select(dbId);
-    const count = argv.count;
-    this.header(0x2a /* '*' */, count);
-    for (let i = 0; i < count; i++) this.bulk(argv.buf, argv.start[i]!, argv.len[i]!);
+    this.enc.argv(dbId, argv);
   }
 
   feedArgs(dbId: number, args: readonly PropArg[]): void {
     if (this.server.config.aofTimestampEnabled) this.timestamp();
-    if (dbId !== this.selectedDb) this.select(dbId);
-    this.header(0x2a /* '*' */, args.length);
-    for (const arg of args) {
-      if (typeof arg === "string") this.bulkLatin1(arg);
-      else this.bulk(arg, 0, arg.length);
-    }
+    this.enc.args(dbId, args);
   }
 
   /**
@@ -406,60 +395,7 @@ export class Aof implements PropagationSink {
     const nowSec = Math.floor(this.server.clock.nowMs / 1000);
     if (nowSec <= status.timestampSec) return;
     status.timestampSec = nowSec;
-    const line = `#TS:${nowSec}\r\n`;
-    this.reserve(line.length);
-    const out = this.out;
-    let at = this.outLen;
-    for (let i = 0; i < line.length; i++) out[at++] = line.charCodeAt(i);
-    this.outLen = at;
-  }
-
-  /** Redis emits SELECT into the AOF whenever the next command's database differs. */
-  private select(dbId: number): void {
-    this.selectedDb = dbId;
-    this.header(0x2a /* '*' */, 2);
-    this.bulkLatin1("SELECT");
-    this.bulkLatin1(String(dbId));
-  }
-
-  private header(prefix: number, n: number): void {
-    const digits = String(n);
-    this.reserve(digits.length + 3);
-    const out = this.out;
-    let at = this.outLen;
-    out[at++] = prefix;
-    for (let i = 0; i < digits.length; i++) out[at++] = digits.charCodeAt(i);
-    out[at++] = CRLF_CR;
-    out[at++] = CRLF_LF;
-    this.outLen = at;
-  }
-
-  private bulk(buf: Uint8Array, start: number, len: number): void {
-    this.header(0x24 /* '$' */, len);
-    this.reserve(len + 2);
-    this.out.set(buf.subarray(start, start + len), this.outLen);
-    this.outLen += len;
-    this.out[this.outLen++] = CRLF_CR;
-    this.out[this.outLen++] = CRLF_LF;
-  }
-
-  private bulkLatin1(s: string): void {
-    const len = s.length;
-    this.header(0x24 /* '$' */, len);
-    this.reserve(len + 2);
-    const out = this.out;
-    let at = this.outLen;
-    for (let i = 0; i < len; i++) out[at++] = s.charCodeAt(i);
-    out[at++] = CRLF_CR;
-    out[at++] = CRLF_LF;
-    this.outLen = at;
-  }
-
-  private reserve(n: number): void {
-    if (this.outLen + n <= this.out.length) return;
-    const bigger = new Uint8Array(Math.max(this.out.length * 2, this.outLen + n));
-    bigger.set(this.out.subarray(0, this.outLen));
-    this.out = bigger;
+    this.enc.latin1(`#TS:${nowSec}\r\n`);
   }
 
   // -------------------------------------------------------------------------------------
@@ -471,7 +407,7 @@ export class Aof implements PropagationSink {
    * After a failed write the commands stay buffered and each call retries them.
    */
   write(force = false): void {
-    const len = this.outLen;
+    const len = this.enc.length;
     if (len === 0 || this.fd < 0) return;
     if (!force && this.fsyncInFlight && this.server.config.appendfsync === "everysec" && this.postponeWrite()) return;
     this.postponedSinceSec = 0;
@@ -484,9 +420,9 @@ export class Aof implements PropagationSink {
       this.status.lastWriteOk = true;
     }
     this.appended(len);
-    this.outLen = 0;
+    this.enc.length = 0;
     // Give back a buffer a huge batch grew, as Redis frees a large aof_buf.
-    if (this.out.length > 4 * INITIAL_BUFFER_BYTES * 64) this.out = new Uint8Array(INITIAL_BUFFER_BYTES);
+    if (this.enc.bytes.length > 4 * INITIAL_BUFFER_BYTES * 64) this.enc.bytes = new Uint8Array(INITIAL_BUFFER_BYTES);
     const mode = this.server.config.appendfsync;
     if (mode === "always") return this.syncAlways();
     this.unsynced = true;
@@ -518,7 +454,7 @@ export class Aof implements PropagationSink {
     this.writeErrno = "";
     while (done < len) {
       try {
-        done += writeSync(this.fd, this.out, done, len - done);
+        done += writeSync(this.fd, this.enc.bytes, done, len - done);
       } catch (e) {
         this.writeErrno = errnoOf(e);
         break;
@@ -561,8 +497,8 @@ export class Aof implements PropagationSink {
     if (written > 0) {
       // The part that stayed in the file leaves the buffer, so that it is not written twice.
       this.appended(written);
-      this.out.copyWithin(0, written, this.outLen);
-      this.outLen -= written;
+      this.enc.bytes.copyWithin(0, written, this.enc.length);
+      this.enc.length -= written;
     }
   }
 

@@ -160,14 +160,15 @@ export class RdbWriter implements SnapshotWriter {
 
   constructor(
     private readonly server: Server,
-    private readonly fd: number,
+    private readonly fd: number | RdbChunks,
     private readonly options: { aofBase?: boolean } = {},
   ) {
     this.snapshot = new Snapshot(server.dbs.map((db) => db.table));
     this.snapshot.attach(this);
     const config = server.config;
     if (pooledSink === null) pooledSink = new RdbSink(config.rdbcompression, false, 2 * FLUSH_BYTES);
-    this.sink = pooledSink;
+    // A save into memory may run while a background save holds the pooled sink.
+    this.sink = typeof fd === "number" ? pooledSink : new RdbSink(config.rdbcompression, false, 2 * FLUSH_BYTES);
     this.sink.clear();
     this.sink.compress = config.rdbcompression;
     this.checksum = config.rdbchecksum;
@@ -202,7 +203,9 @@ export class RdbWriter implements SnapshotWriter {
   private flush(): void {
     const sink = this.sink;
     let off = 0;
-    while (off < sink.length) off += writeSync(this.fd, sink.bytes, off, sink.length - off);
+    if (typeof this.fd === "number") {
+      while (off < sink.length) off += writeSync(this.fd, sink.bytes, off, sink.length - off);
+    } else this.fd.push(sink.bytes.slice(0, sink.length));
     if (this.checksum) this.crc.update(sink.bytes, 0, sink.length);
     this.written += sink.length;
     sink.clear();
@@ -369,6 +372,20 @@ function saveNow(server: Server, path: Buffer | string): boolean {
   server.log.notice("DB saved on disk");
   savedNow(server, server.dirty);
   return true;
+}
+
+/** Where a save into memory collects the file, a flush at a time. */
+type RdbChunks = Uint8Array[];
+
+/**
+ * The whole dataset as an RDB file in memory, made at once (a replica's full resync, before
+ * a background one exists): the point in time is the call.
+ */
+export function rdbSaveToBytes(server: Server): Uint8Array {
+  const chunks: RdbChunks = [];
+  const writer = new RdbWriter(server, chunks);
+  while (!writer.writeSome(UNBOUNDED));
+  return Buffer.concat(chunks);
 }
 
 /** Where a save writes before the rename: `temp-<pid>.rdb` in `dir`, as Redis names it. */

@@ -10,6 +10,7 @@ import type { Server } from "./server.ts";
 import { isLocalAddress } from "./address.ts";
 import type { MultiState, WatchedKey } from "./transaction.ts";
 import type { ClientTracking } from "./tracking.ts";
+import type { ReplicaLink } from "../replication/master.ts";
 
 /** CLIENT REPLY modes. */
 export const enum ReplyMode {
@@ -70,6 +71,8 @@ export class Client {
   shardChannels: Set<string> | null = null;
   /** In MONITOR mode: every command run is sent here (server/monitor.ts). */
   monitor = false;
+  /** Set by the replication handshake; online once the client is a replica (replication/master.ts). */
+  replica: ReplicaLink | null = null;
   /** The transaction being queued between MULTI and EXEC, or null. */
   multi: MultiState | null = null;
   /** The keys this client WATCHes, or null (server/transaction.ts keeps the registry). */

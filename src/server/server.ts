@@ -34,10 +34,11 @@ import { formatAddress, isLocalAddress } from "./address.ts";
 import { RdbState } from "../persistence/rdb.ts";
 import { Propagation } from "./propagate.ts";
 import { Aof, aofStatus } from "../persistence/aof.ts";
+import { ReplicationMaster } from "../replication/master.ts";
 import { saveCron } from "../persistence/bgsave.ts";
 import { BackgroundRewrite, rewriteCron } from "../persistence/bgrewrite.ts";
 
-function randomHex(chars: number): string {
+export function randomHex(chars: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(chars / 2));
   return Buffer.from(bytes).toString("hex");
 }
@@ -88,8 +89,10 @@ export class Server {
   readonly startedMs = Date.now();
   /** Random 40-hex identity of this run (INFO run_id). */
   readonly runId = randomHex(40);
-  /** Replication ID (INFO master_replid); replication arrives later. */
+  /** Replication ID (INFO master_replid); a new one when the first replica attaches. */
   replId = randomHex(40);
+  /** This server's replicas and their stream. */
+  readonly replication = new ReplicationMaster(this);
   /** Path of the config file the server started with, or "" (INFO config_file). */
   configFile = "";
   /** When the dataset was last saved (LASTSAVE); start-up until persistence exists. */
@@ -283,6 +286,7 @@ export class Server {
     if (c.watched !== null) this.watches.unwatchAll(c);
     if (c.monitor) this.monitors.clients.delete(c);
     if (c.tracking !== null) this.tracking.disable(c);
+    if (c.replica !== null) this.replication.removeReplica(c);
   }
 
   /** Disconnect a client now (CLIENT KILL, QUIT after its reply, errors). */
@@ -968,8 +972,11 @@ export class Server {
     this.setExpiredHooks();
   }
 
-  /** Keys removed by expiry propagate as DEL (UNLINK with lazyfree-lazy-expire) while anything listens. */
-  private setExpiredHooks(): void {
+  /**
+   * Keys removed by expiry propagate as DEL (UNLINK with lazyfree-lazy-expire) while anything
+   * listens; called again whenever a sink comes or goes.
+   */
+  setExpiredHooks(): void {
     const hook = this.propagation.active ? this.propagateExpired : null;
     for (const db of this.dbs) db.expiredHook = hook;
   }
