@@ -109,9 +109,9 @@ export function debugLoadAof(c: Client): void {
   for (const db of server.dbs) db.flush();
   // The loader parses into the shared argv: keep this command's to put back.
   const argv = c.argv;
-  const [buf, start, len, count] = [argv.buf, argv.start.slice(), argv.len.slice(), argv.count];
+  const command = argv.save();
   server.propagation.withoutPropagation(() => loadAppendOnlyFiles(server));
-  [argv.buf, argv.start, argv.len, argv.count] = [buf, start, len, count];
+  argv.use(command);
   server.dirty = 0;
   // What was loaded is already in the AOF, and so is nothing this command did.
   if (server.propagation.active) server.propagation.preventCommand();

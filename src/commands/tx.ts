@@ -43,10 +43,7 @@ function execCommand(c: Client): void {
   // Unwatch first: the transaction's own writes must not mark this client dirty.
   server.watches.unwatchAll(c);
   const argv = c.argv;
-  const execBuf = argv.buf;
-  const execStart = argv.start;
-  const execLen = argv.len;
-  const execCount = argv.count;
+  const exec = argv.save();
   const execCmd = c.lastCommand;
   const propagation = server.propagation;
   c.denyBlocking = true;
@@ -54,20 +51,14 @@ function execCommand(c: Client): void {
   c.w.addArrayLen(multi.commands.length);
   try {
     for (const queued of multi.commands) {
-      argv.buf = queued.buf;
-      argv.start = queued.start;
-      argv.len = queued.len;
-      argv.count = queued.count;
+      argv.use(queued);
       c.lastCommand = queued.cmd;
       server.execute(c, queued.cmd);
     }
   } finally {
     propagation.nesting--;
     c.denyBlocking = false;
-    argv.buf = execBuf;
-    argv.start = execStart;
-    argv.len = execLen;
-    argv.count = execCount;
+    argv.use(exec);
     c.lastCommand = execCmd;
     server.discardTransaction(c);
   }

@@ -25,6 +25,14 @@ const TOO_BIG_MBULK = "Protocol error: too big mbulk count string";
 const TOO_BIG_BULK = "Protocol error: too big bulk count string";
 
 /** The arguments of one command: views into `buf`, valid until the next parse. */
+/** A command's arguments: buf[start[i] .. start[i] + len[i]) for i below count. */
+export interface ArgvView {
+  readonly buf: Uint8Array;
+  readonly start: Int32Array;
+  readonly len: Int32Array;
+  readonly count: number;
+}
+
 export class Argv {
   buf: Uint8Array = new Uint8Array(0);
   start: Int32Array = new Int32Array(16);
@@ -46,6 +54,22 @@ export class Argv {
     len.set(this.len);
     this.start = start;
     this.len = len;
+  }
+
+  /**
+   * The current command's arguments, copied, to put back with `use` after other commands
+   * ran through this Argv (EXEC's queued commands, DEBUG LOADAOF's loader).
+   */
+  save(): ArgvView {
+    return { buf: this.buf, start: this.start.slice(0, this.count), len: this.len.slice(0, this.count), count: this.count };
+  }
+
+  /** Point at another command's arguments: a saved one, or one MULTI queued. */
+  use(view: ArgvView): void {
+    this.buf = view.buf;
+    this.start = view.start;
+    this.len = view.len;
+    this.count = view.count;
   }
 
   /** Argument i as a latin1 string: one char per byte, the form keys are stored in. */

@@ -36,13 +36,13 @@ export class Monitors {
     const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
     const seconds = Math.floor(us / 1e6);
     let line = `+${seconds}.${String(us - seconds * 1e6).padStart(6, "0")} [${dbId} ${c.addr}]`;
-    for (let i = 0; i < argv.count; i++) line += this.redacted.includes(i) ? ' "(redacted)"' : ` ${catRepr(argv.str(i))}`;
+    for (let i = 0; i < argv.count; i++) line += this.isRedacted(i) ? ' "(redacted)"' : ` ${catRepr(argv.str(i))}`;
     // One encoding for every monitor; the line is latin1, one char per byte.
     const bytes = Buffer.from(`${line}\r\n`, "latin1");
     for (const m of this.clients) c.server.deliver(m, bytes);
   }
 
-  /** Forget what the command asked to redact when it is not fed (it was refused). */
+  /** Forget the running command's redactions; the server calls this after every command. */
   clearRedactions(): void {
     this.redacted.length = 0;
   }

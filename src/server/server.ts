@@ -523,8 +523,7 @@ export class Server {
 
   /** Show the command that ran to the monitors, unless it is one Redis keeps from them. */
   private feedMonitors(c: Client, cmd: Command): void {
-    if (cmd.flags & (CMD.admin | CMD.skip_monitor)) this.monitors.clearRedactions();
-    else this.monitors.feed(c, c.db.id, this.argv);
+    if (!(cmd.flags & (CMD.admin | CMD.skip_monitor))) this.monitors.feed(c, c.db.id, this.argv);
   }
 
   /**
