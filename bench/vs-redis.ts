@@ -24,15 +24,12 @@ import {
   type ServerProcess,
   SERVER_NAMES,
   clockTicksPerSecond,
-  exitedWithin,
   formatMachine,
-  haltIfInterrupted,
   machineInfo,
-  readCpuTicks,
   startServers,
   stopAll,
-  track,
 } from "./lib/servers.ts";
+import { runRedisBenchmark } from "./lib/redis-benchmark.ts";
 import { type Table, fmtFixed, fmtInt, fmtRatio, median, renderMarkdown, renderPlain } from "./lib/table.ts";
 
 const HELP = `usage: bun run bench:vs-redis [options]
@@ -154,64 +151,13 @@ interface RunResult {
   error?: string;
 }
 
-function parseCsvLine(line: string): string[] {
-  // redis-benchmark quotes every field and never embeds quotes.
-  return line.replace(/^"|"$/g, "").split('","');
-}
-
 export async function runBenchmark(server: ServerProcess, test: string, depth: number, requests: number, opts: Options): Promise<RunResult> {
-  const argv = [
-    "redis-benchmark", "-h", "127.0.0.1", "-p", String(server.port),
-    "-t", test, "-c", String(opts.clients), "-n", String(requests), "-P", String(depth),
-    // redis-benchmark 7.0 exits non-zero on the first error reply ("Error from server: ..."
-    // on stderr), so a server that rejects a command cannot look fast.
-    "-q", "--csv",
-  ];
-  await haltIfInterrupted();
-  if (!server.alive) return { rows: [], cpuUsPerRequest: NaN, wallMs: 0, error: `${server.name} is not running` };
-  const cpuBefore = readCpuTicks(server.pid);
-  const t0 = performance.now();
-  const proc = track(Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" }));
-  // redis-benchmark keeps reconnecting to a dead server: stop it as soon as the server goes.
-  server.proc.exited.then(() => proc.kill("SIGKILL"));
-  const [stdout, stderr, exit] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    exitedWithin(proc, Math.max(RUN_TIMEOUT_MS, opts.seconds * 20_000)),
-  ]);
-  const wallMs = performance.now() - t0;
-  await haltIfInterrupted();
-  if (!server.alive) {
-    return { rows: [], cpuUsPerRequest: NaN, wallMs, error: `${server.name} died during the run (${server.exitStatus})` };
-  }
-  const cpuTicks = readCpuTicks(server.pid) - cpuBefore;
-
-  const rows: RunResult["rows"] = [];
-  const noise: string[] = [];
-  for (const line of stdout.split("\n")) {
-    if (line.trim() === "") continue;
-    const fields = parseCsvLine(line.trim());
-    if (fields[0] === "test") continue; // header
-    const rps = Number(fields[1]);
-    if (line.startsWith('"') && fields.length >= 2 && Number.isFinite(rps)) rows.push({ name: fields[0]!, rps });
-    else noise.push(line.trim());
-  }
+  const flags = ["-t", test, "-c", String(opts.clients), "-n", String(requests), "-P", String(depth)];
+  const run = await runRedisBenchmark(server, flags, Math.max(RUN_TIMEOUT_MS, opts.seconds * 20_000));
   // A -t name that expands to several rows inside one process (none of ours after
   // TEST_EXPANSION) shares one CPU figure, spread over all its requests.
-  const cpuUsPerRequest = (cpuTicks / clockTicksPerSecond()) * 1e6 / (requests * Math.max(1, rows.length));
-  let error: string | undefined;
-  if (exit.timedOut) error = "redis-benchmark timed out";
-  else if (exit.code !== 0) error = `redis-benchmark exited ${exit.code}`;
-  else if (rows.length === 0) error = "no result rows (unknown test name?)";
-  else if (noise.length > 0) error = "error replies";
-  if (error !== undefined) {
-    // The first error reply says why; redis-benchmark's own warnings (e.g. "Could not
-    // fetch server CONFIG") only when there is nothing better.
-    const lines = [...noise, ...stderr.trim().split("\n")].map((l) => l.trim()).filter((l) => l !== "");
-    const detail = lines.find((l) => l.startsWith("Error")) ?? lines[0];
-    if (detail !== undefined) error += `: ${detail.length > 120 ? `${detail.slice(0, 120)}...` : detail}`;
-  }
-  return { rows, cpuUsPerRequest, wallMs, error };
+  const cpuUsPerRequest = (run.cpuSeconds * 1e6) / (requests * Math.max(1, run.rows.length));
+  return { rows: run.rows, cpuUsPerRequest, wallMs: run.wallMs, error: run.error };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ function main(): void {
   loadDataFromDisk(server);
   openMetricsOrExit(server, log);
   log.readyToAcceptConnections();
+  const master = config.replicaof;
+  if (master !== null) server.upstream.setMaster(master.host, master.port, true);
   server.onShutdown = (code) => process.exit(code);
   // shutdown-on-sigint / shutdown-on-sigterm hold SHUTDOWN's flags for each signal.
   const onSignal = (name: string, flags: number) => {

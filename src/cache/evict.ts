@@ -243,8 +243,10 @@ export class Eviction {
    */
   perform(): EvictResult {
     const server = this.server;
-    // Replicas would skip too (replica-ignore-maxmemory); a pause keeps the dataset still.
+    // A replica leaves eviction to its master (replica-ignore-maxmemory); a pause keeps the
+    // dataset still.
     if (server.rdb.loading || server.clientsPaused()) return EvictResult.Ok;
+    if (server.upstream.isReplica && server.config.replicaIgnoreMaxmemory) return EvictResult.Ok;
     const limit = this.maxmemoryBytes;
     const used = usedMemory(server) - notCountedForEviction(server);
     if (limit === 0 || used <= limit) return this.finish(EvictResult.Ok);

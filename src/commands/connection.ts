@@ -183,7 +183,7 @@ function addHelloMap(c: Client): void {
   w.addBulkLatin1("mode");
   w.addBulkLatin1("standalone");
   w.addBulkLatin1("role");
-  w.addBulkLatin1("master");
+  w.addBulkLatin1(c.server.upstream.isReplica ? "replica" : "master");
   w.addBulkLatin1("modules");
   w.addArrayLen(0);
 }
@@ -307,8 +307,9 @@ function subscriptionCount(c: Client): number {
   return (c.channels?.size ?? 0) + (c.patterns?.size ?? 0) + (c.shardChannels?.size ?? 0);
 }
 
-/** Redis's getClientType; this server is never a replica, so no client is its master. */
+/** Redis's getClientType. */
 function clientType(c: Client): ClientType {
+  if (c.isMaster) return ClientType.Master;
   if (c.server.replication.isReplica(c)) return ClientType.Replica;
   return subscriptionCount(c) > 0 ? ClientType.PubSub : ClientType.Normal;
 }
@@ -317,6 +318,7 @@ function clientType(c: Client): ClientType {
 function clientFlags(c: Client): string {
   let flags = "";
   if (c.server.replication.isReplica(c)) flags += "S";
+  if (c.isMaster) flags += "M";
   if (c.monitor) flags += "O";
   if (subscriptionCount(c) > 0) flags += "P";
   if (c.multi !== null) flags += "x";

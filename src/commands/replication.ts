@@ -1,12 +1,14 @@
-// Replication commands, master side: REPLCONF (the replica's handshake and its ACKs),
-// PSYNC and SYNC (a full resynchronization, then the stream). See src/replication/master.ts.
+// Replication commands: REPLCONF (a replica's handshake and its ACKs), PSYNC and SYNC (a
+// partial or full resynchronization, then the stream), REPLICAOF / SLAVEOF and ROLE. See
+// src/replication/master.ts and replica.ts.
 
 import type { Client } from "../server/client.ts";
 import type { CommandDef } from "./table.ts";
 import { ERR } from "../resp/errors.ts";
 import { OK } from "../resp/writer.ts";
-import { parseIntArg } from "./args.ts";
+import { TimeoutUnit, parseIntArg, parseRangeArgOr, parseTimeoutArg } from "./args.ts";
 import { parseLongLong, parsedInt64 } from "../util/numbers.ts";
+import { clientInfoLine } from "./connection.ts";
 
 /** Redis's NET_HOST_STR_LEN: the longest address a replica may announce. */
 const NET_HOST_STR_LEN = 256;
@@ -27,14 +29,17 @@ function replconfCommand(c: Client): void {
       }
       master.linkOf(c).ipAddress = argv.str(i + 1);
     } else if (argv.is(i, "capa")) {
-      // eof (diskless RDB framing) and psync2 are capabilities this master has no use for:
-      // it always frames the RDB with its length and never answers CONTINUE.
+      // Unknown capabilities are ignored, as in Redis.
+      const link = master.linkOf(c);
+      if (argv.is(i + 1, "eof")) link.capaEof = true;
+      else if (argv.is(i + 1, "psync2")) link.capaPsync2 = true;
     } else if (argv.is(i, "ack")) {
       // An ACK is never answered, and counts only from a replica.
       if (parseLongLong(argv.buf, argv.start[i + 1]!, argv.len[i + 1]!)) master.ack(c, parsedInt64.value);
       return;
     } else if (argv.is(i, "getack")) {
       // Only a replica answers GETACK, with an ACK to its own master.
+      if (c.isMaster) c.server.upstream.sendAck();
       return;
     } else if (argv.is(i, "rdb-only")) {
       const rdbOnly = parseIntArg(c, i + 1);
@@ -47,10 +52,7 @@ function replconfCommand(c: Client): void {
   c.w.addRaw(OK);
 }
 
-/**
- * PSYNC replicationid offset: without a backlog no offset can be continued from, so every
- * request gets a full resynchronization.
- */
+/** PSYNC replicationid offset: continue from the backlog when it can, else a full resync. */
 function psyncCommand(c: Client): void {
   syncGeneric(c, true);
 }
@@ -61,12 +63,120 @@ function syncCommand(c: Client): void {
 }
 
 function syncGeneric(c: Client, psync: boolean): void {
+  const server = c.server;
+  const master = server.replication;
   // A replica asking again is ignored, as in Redis.
-  if (c.server.replication.isReplica(c)) return;
+  if (master.isReplica(c)) return;
+  // A replica passes its master's history on only while it follows it.
+  if (server.upstream.isReplica && !server.upstream.connected) return c.w.addError("NOMASTERLINK Can't SYNC while not connected with my master");
   // Replies still unsent (pipelined before) would reach the replica mixed with its RDB.
   if (c.pendingLen > 0 || c.w.len > 0) return c.w.addError("ERR SYNC and PSYNC are invalid with pending output");
-  c.server.replication.fullResync(c, c.w, psync);
+  const argv = c.argv;
+  server.log.notice(`Replica ${master.replicaName(c)} asks for synchronization`);
+  if (psync) {
+    if (!parseLongLong(argv.buf, argv.start[2]!, argv.len[2]!)) {
+      server.log.warning(`Replica ${master.replicaName(c)} asks for synchronization but with a wrong offset`);
+      return c.w.addErrorBytes(ERR.notInteger);
+    }
+    const replId = argv.str(1);
+    if (master.tryPartialResync(c, c.w, replId, parsedInt64.value)) return;
+    if (!replId.startsWith("?")) master.syncPartialErr++;
+  }
+  master.fullResync(c, c.w, psync);
 }
+
+/** WAIT numreplicas timeout */
+function waitCommand(c: Client): void {
+  const server = c.server;
+  if (server.upstream.isReplica) {
+    return c.w.addError(
+      "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
+    );
+  }
+  const numReplicas = parseIntArg(c, 1);
+  if (numReplicas === null) return;
+  const deadlineMs = parseTimeoutArg(c, 2, TimeoutUnit.Milliseconds);
+  if (deadlineMs === null) return;
+  server.replication.waits.wait(c, numReplicas, deadlineMs);
+}
+
+/** REPLICAOF host port | NO ONE (and SLAVEOF, its old name). */
+function replicaofCommand(c: Client): void {
+  const server = c.server;
+  const argv = c.argv;
+  if (server.config.clusterEnabled) return c.w.addError("ERR REPLICAOF not allowed in cluster mode.");
+  if (argv.is(1, "no") && argv.is(2, "one")) {
+    if (server.upstream.isReplica) {
+      server.upstream.unsetMaster();
+      server.config.assign("replicaof", null);
+      server.log.notice(`MASTER MODE enabled (user request from '${clientInfoLine(c, c).trimEnd()}')`);
+    }
+    return c.w.addRaw(OK);
+  }
+  if (server.replication.isReplica(c)) return c.w.addError("ERR Command is not valid when client is a replica.");
+  // Redis gives the one message for a port that is not a number too.
+  const port = parseRangeArgOr(c, 2, 0, 65535, "ERR Invalid master port");
+  if (port === null) return;
+  const host = argv.str(1);
+  const upstream = server.upstream;
+  if (upstream.isReplica && upstream.host!.toLowerCase() === host.toLowerCase() && upstream.port === port) {
+    server.log.notice("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+    return c.w.addSimple("OK Already connected to specified master");
+  }
+  upstream.setMaster(host, port);
+  server.config.assign("replicaof", { host, port });
+  server.log.notice(`REPLICAOF ${host}:${port} enabled (user request from '${clientInfoLine(c, c).trimEnd()}')`);
+  c.w.addRaw(OK);
+}
+
+/** ROLE: master with its replicas, or replica with its master and the link's state. */
+function roleCommand(c: Client): void {
+  const w = c.w;
+  const upstream = c.server.upstream;
+  if (upstream.isReplica) {
+    w.addArrayLen(5);
+    w.addBulkLatin1("slave");
+    w.addBulkLatin1(upstream.host!);
+    w.addInteger(upstream.port);
+    w.addBulkLatin1(upstream.roleState());
+    w.addInteger(upstream.client !== null ? upstream.reploff : -1);
+    return;
+  }
+  const master = c.server.replication;
+  w.addArrayLen(3);
+  w.addBulkLatin1("master");
+  w.addInteger(master.offset);
+  w.addArrayLen(master.replicas.length);
+  for (const r of master.replicas) {
+    const link = r.replica!;
+    w.addArrayLen(3);
+    w.addBulkLatin1(master.replicaIp(r, link));
+    w.addBulkLatin1(String(link.listeningPort));
+    w.addBulkLatin1(String(link.ackOffset));
+  }
+}
+
+const REPLICAOF_ARGUMENTS: CommandDef["arguments"] = [
+  {
+    name: "args", type: "oneof",
+    arguments: [
+      {
+        name: "host-port", type: "block",
+        arguments: [
+          { name: "host", type: "string" },
+          { name: "port", type: "integer" },
+        ],
+      },
+      {
+        name: "no-one", type: "block",
+        arguments: [
+          { name: "no", type: "pure-token", token: "NO" },
+          { name: "one", type: "pure-token", token: "ONE" },
+        ],
+      },
+    ],
+  },
+];
 
 export const replicationCommands: CommandDef[] = [
   {
@@ -88,5 +198,33 @@ export const replicationCommands: CommandDef[] = [
     name: "sync", arity: 1, flags: "admin noscript no_async_loading no_multi", group: "server", since: "1.0.0",
     summary: "Internal command used for replication",
     handler: syncCommand,
+  },
+  {
+    name: "replicaof", arity: 3, flags: "admin noscript stale no_async_loading", group: "server", since: "5.0.0",
+    summary: "Make the server a replica of another instance, or promote it as master.", complexity: "O(1)",
+    arguments: REPLICAOF_ARGUMENTS,
+    handler: replicaofCommand,
+  },
+  {
+    name: "slaveof", arity: 3, flags: "admin noscript stale no_async_loading", group: "server", since: "1.0.0",
+    summary: "Make the server a replica of another instance, or promote it as master.", complexity: "O(1)",
+    docFlags: ["deprecated"], deprecatedSince: "5.0.0", replacedBy: "`REPLICAOF`",
+    arguments: REPLICAOF_ARGUMENTS,
+    handler: replicaofCommand,
+  },
+  {
+    name: "wait", arity: 3, flags: "noscript", acl: "connection", group: "generic", since: "3.0.0",
+    summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+    complexity: "O(1)", tips: ["request_policy:all_shards", "response_policy:agg_min"],
+    arguments: [
+      { name: "numreplicas", type: "integer" },
+      { name: "timeout", type: "integer" },
+    ],
+    handler: waitCommand,
+  },
+  {
+    name: "role", arity: 1, flags: "noscript loading stale fast", acl: "admin dangerous", group: "server", since: "2.8.12",
+    summary: "Return the role of the instance in the context of replication", complexity: "O(1)",
+    handler: roleCommand,
   },
 ];

@@ -240,9 +240,9 @@ function statsSection(s: Server): string[] {
     "instantaneous_input_repl_kbps:0.00",
     "instantaneous_output_repl_kbps:0.00",
     `rejected_connections:${st.rejectedConnections}`,
-    "sync_full:0",
-    "sync_partial_ok:0",
-    "sync_partial_err:0",
+    `sync_full:${s.replication.syncFull}`,
+    `sync_partial_ok:${s.replication.syncPartialOk}`,
+    `sync_partial_err:${s.replication.syncPartialErr}`,
     `expired_keys:${ks.expiredKeys}`,
     `expired_stale_perc:${(ks.expiredStalePerc * 100).toFixed(2)}`,
     `expired_time_cap_reached_count:${ks.expiredTimeCapReachedCount}`,
@@ -284,20 +284,28 @@ function statsSection(s: Server): string[] {
 
 /** Distinct channels (or patterns) that at least one client is subscribed to. */
 function replicationSection(s: Server): string[] {
-  return [
-    "role:master",
-    `connected_slaves:${s.replication.replicas.length}`,
-    ...s.replication.infoLines(Date.now()),
+  const replication = s.replication;
+  const upstream = s.upstream;
+  const nowMs = Date.now();
+  const backlog = replication.backlog;
+  const config = s.config;
+  const lines = [`role:${upstream.isReplica ? "slave" : "master"}`];
+  if (upstream.isReplica) lines.push(...upstream.infoLines(nowMs));
+  lines.push(`connected_slaves:${replication.replicas.length}`);
+  if (config.minReplicasToWrite !== 0 && config.minReplicasMaxLag !== 0) lines.push(`min_slaves_good_slaves:${replication.goodReplicas(nowMs)}`);
+  lines.push(
+    ...replication.infoLines(nowMs),
     "master_failover_state:no-failover",
-    `master_replid:${s.replId}`,
-    "master_replid2:0000000000000000000000000000000000000000",
-    `master_repl_offset:${s.replication.offset}`,
-    "second_repl_offset:-1",
-    "repl_backlog_active:0",
-    "repl_backlog_size:1048576",
-    "repl_backlog_first_byte_offset:0",
-    "repl_backlog_histlen:0",
-  ];
+    `master_replid:${replication.replId}`,
+    `master_replid2:${replication.replId2}`,
+    `master_repl_offset:${replication.offset}`,
+    `second_repl_offset:${replication.secondReplOffset}`,
+    `repl_backlog_active:${backlog !== null ? 1 : 0}`,
+    `repl_backlog_size:${config.replBacklogSize}`,
+    `repl_backlog_first_byte_offset:${backlog !== null ? backlog.firstByteOffset : 0}`,
+    `repl_backlog_histlen:${backlog !== null ? backlog.histlen : 0}`,
+  );
+  return lines;
 }
 
 function cpuSection(): string[] {

@@ -12,8 +12,8 @@
  *              <type byte> <key string> <value>  (see rdb-value.ts)
  *   EOF (0xFF) <CRC-64 of everything before, 8 bytes LE; zeros with rdbchecksum no>
  *
- * Redis writes no repl-* fields when it is a master with no replication backlog, so
- * neither does this server. The loader also reads what older versions wrote: EXPIRETIME
+ * The repl-stream-db, repl-id and repl-offset fields follow used-mem when the server has a
+ * replication history (a backlog as master, or a master as replica), as Redis writes them. The loader also reads what older versions wrote: EXPIRETIME
  * in seconds (0xFD), the legacy value types (rdb-load.ts), and it refuses module data
  * (0xF7) and function libraries (0xF5, 0xF6) by name, which it cannot hold.
  *
@@ -218,6 +218,14 @@ export class RdbWriter implements SnapshotWriter {
     this.auxInteger("redis-bits", 64);
     this.auxInteger("ctime", Math.floor(Date.now() / 1000));
     this.auxInteger("used-mem", usedMemory());
+    // Where the replication stream stood at the snapshot, so that a replica loading this
+    // file (sent by a full resync, or its own after a restart) can continue from there.
+    const repl = this.options.aofBase === true ? null : this.server.replication.saveInfo();
+    if (repl !== null) {
+      this.auxInteger("repl-stream-db", repl.streamDb);
+      this.auxString("repl-id", repl.replId);
+      this.auxInteger("repl-offset", repl.offset);
+    }
     // 1 when the file is an AOF's base (its RDB preamble).
     this.auxInteger("aof-base", this.options.aofBase === true ? 1 : 0);
   }
@@ -490,6 +498,15 @@ export interface LoadOptions {
    * same, since the commands after the preamble may still touch them.
    */
   aofPreamble?: boolean;
+  /** A replica's load (from its master or its own file): expired keys stay, for the master's DEL. */
+  keepExpired?: boolean;
+}
+
+/** The repl-* AUX fields of a file (Redis's rdbSaveInfo): where the stream stood at the save. */
+export interface ReplSaveInfo {
+  streamDb: number;
+  replId: string;
+  offset: number;
 }
 
 export interface LoadResult {
@@ -497,6 +514,8 @@ export interface LoadResult {
   keysExpired: number;
   /** Where the RDB image ended (after its checksum): an AOF's commands start there. */
   endOffset: number;
+  /** The repl-* fields when the file had a valid set of them, else null. */
+  repl: ReplSaveInfo | null;
 }
 
 const reader = new RdbReader();
@@ -542,11 +561,15 @@ function loadRdbBytes(server: Server, buf: Uint8Array, options: LoadOptions): Lo
   const r = reader;
   r.reset(buf, 0, buf.length);
   const version = readHeader(r);
-  const result: LoadResult = { keysLoaded: 0, keysExpired: 0, endOffset: 0 };
+  const result: LoadResult = { keysLoaded: 0, keysExpired: 0, endOffset: 0, repl: null };
+  auxRepl.streamDb = 0;
+  auxRepl.replId = "";
+  auxRepl.offset = -1;
   const allowDuplicates = options.allowDuplicates === true;
   const nowMs = Date.now();
-  // Keys whose time has passed are dropped, as a master does, except in an AOF preamble.
-  const expiredBeforeMs = options.aofPreamble === true ? -Infinity : nowMs;
+  // Keys whose time has passed are dropped, as a master does, except in an AOF preamble and
+  // on a replica.
+  const expiredBeforeMs = options.aofPreamble === true || options.keepExpired === true ? -Infinity : nowMs;
   let db = server.dbs[0]!;
   let emptyKeys = 0;
   pending.expireMs = pending.idleSeconds = pending.freq = -1;
@@ -576,6 +599,8 @@ function loadRdbBytes(server: Server, buf: Uint8Array, options: LoadOptions): Lo
   }
   if (version >= FIRST_CHECKSUMMED_VERSION) verifyChecksum(server, r);
   result.endOffset = r.pos;
+  // Redis trusts the fields only with a whole 40-character ID and an offset.
+  if (auxRepl.replId.length === 40 && auxRepl.offset !== -1) result.repl = { ...auxRepl };
   return result;
 }
 
@@ -613,6 +638,9 @@ function resizeDb(r: RdbReader, db: Db): void {
   if (keys <= r.end - r.pos) db.table.reserve(db.table.size + keys);
 }
 
+/** The repl-* fields of the file being loaded, as read so far. */
+const auxRepl: ReplSaveInfo = { streamDb: 0, replId: "", offset: -1 };
+
 /** An AUX field: the ones Redis logs are logged, the rest read and passed over. */
 function readAux(server: Server, r: RdbReader, nowMs: number): void {
   const name = r.readLatin1(0);
@@ -630,12 +658,18 @@ function readAux(server: Server, r: RdbReader, nowMs: number): void {
     case "used-mem":
       server.log.notice(`RDB memory usage when created ${(Number(value) / (1024 * 1024)).toFixed(2)} Mb`);
       break;
+    case "repl-stream-db":
+      auxRepl.streamDb = Number(value);
+      break;
+    case "repl-id":
+      auxRepl.replId = value;
+      break;
+    case "repl-offset":
+      auxRepl.offset = Number(value);
+      break;
     case "redis-bits":
     case "aof-base":
     case "aof-preamble":
-    case "repl-stream-db":
-    case "repl-id":
-    case "repl-offset":
     case "lua":
       break;
     default:
@@ -739,8 +773,12 @@ export function loadRdbAtStartup(server: Server): void {
   const path = rdbPath(server);
   if (!existsSync(path)) return;
   const started = performance.now();
+  // A replica keeps expired keys for its master's DEL, and the file's place in the
+  // master's stream, to continue from there.
+  const replica = server.config.replicaof !== null;
   try {
-    rdbLoadFile(server, path);
+    const loaded = rdbLoadFile(server, path, { keepExpired: replica });
+    if (replica && loaded.repl !== null) server.upstream.restoreHistory(loaded.repl);
   } catch (e) {
     if (!(e instanceof RdbError)) server.log.warning(`Fatal error loading the DB: ${errorText(e)}. Exiting.`);
     process.exit(1);

@@ -13,7 +13,9 @@ import { ReplyMode } from "../server/client.ts";
 import type { PropArg, PropagationSink } from "../server/propagate.ts";
 import { randomHex, type Server } from "../server/server.ts";
 import { CommandEncoder } from "../resp/command-encoder.ts";
-import { rdbSaveToBytes } from "../persistence/rdb.ts";
+import { rdbSaveToBytes, type ReplSaveInfo } from "../persistence/rdb.ts";
+import { ReplicationBacklog } from "./backlog.ts";
+import { ReplicaWaits } from "./wait.ts";
 
 /** Where a replica's connection stands (Redis's replstate, for the states that exist here). */
 export const enum ReplicaState {
@@ -30,31 +32,62 @@ export class ReplicaLink {
   listeningPort = 0;
   /** REPLCONF ip-address: the address the replica announces, "" to use the connection's. */
   ipAddress = "";
+  /** REPLCONF capa: the replica reads an RDB framed with $EOF:, and understands +CONTINUE <id>. */
+  capaEof = false;
+  capaPsync2 = false;
   /** The offset of the last REPLCONF ACK, and when it came (INFO slaveN offset= and lag=). */
   ackOffset = 0;
   ackMs = 0;
 }
 
 const PING: readonly PropArg[] = ["PING"];
+const GETACK: readonly PropArg[] = ["REPLCONF", "GETACK", "*"];
 const STREAM_INITIAL_BYTES = 16 * 1024;
+/** Redis's replid2 while there is no previous history. */
+const NO_REPLID = "0".repeat(40);
 
 export class ReplicationMaster implements PropagationSink {
   /** Online replicas, in the order they attached (INFO slave0, slave1 ...). */
   readonly replicas: Client[] = [];
-  /** Bytes of replication stream produced so far (INFO master_repl_offset). */
+  /** The history this server's stream belongs to (INFO master_replid), its master's on a replica. */
+  replId = randomHex(40);
+  /**
+   * The history before the last promotion (INFO master_replid2), and the first offset that
+   * is not of it (second_repl_offset): replicas of the old master can continue up to there.
+   */
+  replId2 = NO_REPLID;
+  secondReplOffset = -1;
+  /** Offset of the stream's last byte (INFO master_repl_offset). */
   offset = 0;
+  /** The stream's recent history, from the first replica on (null before, as Redis's). */
+  backlog: ReplicationBacklog | null = null;
+  /**
+   * Set while this server is itself a replica: commands it runs are not fed to its
+   * replicas, which get its master's stream as it came (feedFromUpstream) instead.
+   */
+  proxying = false;
+  /** Clients in WAIT. */
+  readonly waits: ReplicaWaits;
+  /** Set while a REPLCONF GETACK is queued for the end of the turn. */
+  private acksRequested = false;
+  /** Full and partial resyncs served, and PSYNCs that could not continue (INFO sync_*). */
+  syncFull = 0;
+  syncPartialOk = 0;
+  syncPartialErr = 0;
   /**
    * The stream, encoded once for every replica. Its selected database is the stream's, as
    * Redis's server.slaveseldb: the same for every replica.
    */
   private readonly stream = new CommandEncoder(STREAM_INITIAL_BYTES);
-  /** Whether the stream is fed: from the first replica on, as Redis's backlog once created. */
-  private feeding = false;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   /** Seconds counted by the ping timer, to ping every repl-ping-replica-period of them. */
   private pingSeconds = 0;
+  /** When the last replica went (repl-backlog-ttl frees the backlog of a master after that long). */
+  private noReplicasSinceMs = Date.now();
 
-  constructor(private readonly server: Server) {}
+  constructor(private readonly server: Server) {
+    this.waits = new ReplicaWaits(server);
+  }
 
   /** The replica state of c, made on its first REPLCONF. */
   linkOf(c: Client): ReplicaLink {
@@ -67,19 +100,77 @@ export class ReplicationMaster implements PropagationSink {
   }
 
   /**
+   * PSYNC replid offset: continue from the backlog when the replica's history is this
+   * server's (or the one before its promotion, up to where they part) and the backlog still
+   * holds everything from `offset` on. False when only a full resync can serve it.
+   */
+  tryPartialResync(c: Client, w: ReplyWriter, replId: string, offset: number): boolean {
+    const address = this.replicaAddress(c, this.linkOf(c));
+    if (replId !== this.replId && (replId !== this.replId2 || offset > this.secondReplOffset)) {
+      if (replId !== "?") {
+        const detail =
+          replId !== this.replId2
+            ? `Replication ID mismatch (Replica asked for '${replId}', my replication IDs are '${this.replId}' and '${this.replId2}')`
+            : `Requested offset for second ID was ${offset}, but I can reply up to ${this.secondReplOffset}`;
+        this.server.log.notice(`Partial resynchronization not accepted: ${detail}`);
+      } else {
+        this.server.log.notice(`Full resync requested by replica ${address}`);
+      }
+      return false;
+    }
+    const backlog = this.backlog;
+    if (backlog === null || !backlog.covers(offset)) {
+      this.server.log.notice(`Unable to partial resync with replica ${address} for lack of backlog (Replica request was: ${offset}).`);
+      if (backlog !== null && offset > backlog.endOffset + 1) {
+        this.server.log.warning(`Warning: replica ${address} tried to PSYNC with an offset that is greater than the master replication offset.`);
+      }
+      return false;
+    }
+    // A replica that announced psync2 learns the current ID, which differs after a promotion.
+    w.addRaw(Buffer.from(this.linkOf(c).capaPsync2 ? `+CONTINUE ${this.replId}\r\n` : "+CONTINUE\r\n", "latin1"));
+    const missed = backlog.bytesFrom(offset);
+    w.addRaw(missed);
+    this.goOnline(c);
+    this.syncPartialOk++;
+    this.server.log.notice(
+      `Partial resynchronization request from ${address} accepted. Sending ${missed.length} bytes of backlog starting from offset ${offset}.`,
+    );
+    return true;
+  }
+
+  /**
    * PSYNC or SYNC asked for a full resynchronization: the header (PSYNC only), the RDB as a
    * bulk without its trailing CRLF, and from then on the stream. Replies the replica's own
    * later commands get are dropped: it reads the stream only.
    */
   fullResync(c: Client, w: ReplyWriter, psync: boolean): void {
-    if (!this.feeding) this.startFeeding();
+    if (this.backlog === null) this.createBacklog();
+    this.syncFull++;
     const rdb = rdbSaveToBytes(this.server);
-    if (psync) w.addRaw(Buffer.from(`+FULLRESYNC ${this.server.replId} ${this.offset}\r\n`, "latin1"));
+    if (psync) w.addRaw(Buffer.from(`+FULLRESYNC ${this.replId} ${this.offset}\r\n`, "latin1"));
     w.addRaw(Buffer.from(`$${rdb.length}\r\n`, "latin1"));
     w.addRaw(rdb);
     // The stream selects a database again before its next command, as Redis does for a
-    // replica that just loaded an RDB, whichever database it then has selected.
+    // replica that just loaded an RDB, whichever database it then has selected. (A replica
+    // passing its master's stream on cannot; the RDB's repl-stream-db tells its replicas.)
     this.stream.selectedDb = -1;
+    this.goOnline(c);
+    this.server.log.notice(`Synchronization with replica ${this.replicaAddress(c, c.replica!)} succeeded`);
+  }
+
+  /** Where the stream stands, for the repl-* fields of an RDB file (Redis's rdbPopulateSaveInfo). */
+  saveInfo(): ReplSaveInfo | null {
+    if (this.proxying) {
+      const db = this.server.upstream.streamDb();
+      return db < 0 ? null : { streamDb: db, replId: this.replId, offset: this.offset };
+    }
+    if (this.backlog === null) return null;
+    const db = this.stream.selectedDb;
+    return { streamDb: db < 0 ? 0 : db, replId: this.replId, offset: this.offset };
+  }
+
+  /** The replica follows the stream from now on. */
+  private goOnline(c: Client): void {
     const link = this.linkOf(c);
     link.state = ReplicaState.Online;
     link.ackMs = Date.now();
@@ -88,8 +179,88 @@ export class ReplicationMaster implements PropagationSink {
     // that the RDB leaves and the stream, delivered like pushes, still reaches the replica.
     c.replyMode = ReplyMode.Off;
     this.server.keepPushes(c);
-    this.server.log.notice(`Synchronization with replica ${this.replicaAddress(c, link)} succeeded`);
     if (this.pingTimer === null) this.startPings();
+  }
+
+  /** The backlog starts with the first replica: a new history for a master, as in Redis. */
+  private createBacklog(): void {
+    if (!this.proxying) {
+      this.replId = randomHex(40);
+      this.clearReplId2();
+      this.server.log.notice(`Replication backlog created, my new replication IDs are '${this.replId}' and '${this.replId2}'`);
+    }
+    this.backlog = new ReplicationBacklog(this.server.config.replBacklogSize, this.offset);
+    this.server.propagation.addSink(this);
+    this.server.setExpiredHooks();
+  }
+
+  private clearReplId2(): void {
+    this.replId2 = NO_REPLID;
+    this.secondReplOffset = -1;
+  }
+
+  /**
+   * This server becomes a replica of another: its stream is its master's from now on. Its
+   * replicas stay attached and are passed what it receives (chained replication).
+   */
+  startProxying(): void {
+    this.proxying = true;
+  }
+
+  /**
+   * REPLICAOF NO ONE: this server's stream goes on under a new ID; replicas of the old
+   * master may still continue the old history up to here (Redis's shiftReplicationId).
+   */
+  promote(): void {
+    this.proxying = false;
+    this.replId2 = this.replId;
+    this.secondReplOffset = this.offset + 1;
+    this.replId = randomHex(40);
+    // The next command this server runs for itself selects its database first.
+    this.stream.selectedDb = -1;
+    this.server.log.notice(`Setting secondary replication ID to ${this.replId2}, valid up to offset: ${this.secondReplOffset}. New replication ID is ${this.replId}`);
+  }
+
+  /**
+   * A full resync from a new master replaces this server's history with the master's: its
+   * own replicas must resync too, and its backlog starts again at the master's offset.
+   */
+  adoptHistory(replId: string, offset: number): void {
+    for (const c of this.replicas.slice()) this.server.closeClient(c);
+    this.replId = replId;
+    this.clearReplId2();
+    this.offset = offset;
+    if (this.backlog !== null) this.server.propagation.removeSink(this);
+    this.backlog = null;
+    this.createBacklog();
+  }
+
+  /** Whether enough replicas acknowledged recently for writes to go on (min-replicas-*). */
+  enoughGoodReplicas(): boolean {
+    const config = this.server.config;
+    if (this.proxying || config.minReplicasMaxLag === 0) return true;
+    return this.goodReplicas(Date.now()) >= config.minReplicasToWrite;
+  }
+
+  /** Online replicas whose last ACK is at most min-replicas-max-lag seconds old (Redis's repl_good_slaves_count). */
+  goodReplicas(nowMs: number): number {
+    let good = 0;
+    for (const c of this.replicas) if (Math.floor((nowMs - c.replica!.ackMs) / 1000) <= this.server.config.minReplicasMaxLag) good++;
+    return good;
+  }
+
+  /** The server cron: a master that had no replica for repl-backlog-ttl seconds frees its backlog. */
+  cron(nowMs: number): void {
+    const ttl = this.server.config.replBacklogTtl;
+    if (this.backlog === null || this.proxying || this.replicas.length > 0 || ttl === 0) return;
+    if (nowMs - this.noReplicasSinceMs <= ttl * 1000) return;
+    // The history ends with the backlog: a replica coming later starts a new one.
+    this.replId = randomHex(40);
+    this.clearReplId2();
+    this.backlog = null;
+    this.server.propagation.removeSink(this);
+    this.server.setExpiredHooks();
+    this.server.log.notice(`Replication backlog freed after ${ttl} seconds without connected replicas.`);
   }
 
   /** A replica's connection closed. */
@@ -98,7 +269,10 @@ export class ReplicationMaster implements PropagationSink {
     if (at < 0) return;
     this.replicas.splice(at, 1);
     this.server.log.notice(`Connection with replica ${this.replicaAddress(c, c.replica!)} lost.`);
-    if (this.replicas.length === 0) this.stopPings();
+    if (this.replicas.length === 0) {
+      this.stopPings();
+      this.noReplicasSinceMs = Date.now();
+    }
   }
 
   /** REPLCONF ACK <offset>: the replica processed the stream up to there. */
@@ -107,38 +281,62 @@ export class ReplicationMaster implements PropagationSink {
     if (link === null || link.state !== ReplicaState.Online) return;
     if (offset > link.ackOffset) link.ackOffset = offset;
     link.ackMs = Date.now();
+    if (this.waits.size > 0) this.waits.acked();
   }
 
+  /** Online replicas that acknowledged the stream up to `offset` at least (WAIT's count). */
+  countAcked(offset: number): number {
+    let n = 0;
+    for (const c of this.replicas) if (c.replica!.ackOffset >= offset) n++;
+    return n;
+  }
+
+  /** A WAIT blocked: every replica is asked for an ACK once the turn's commands are done. */
+  requestAcks(): void {
+    if (this.acksRequested) return;
+    this.acksRequested = true;
+    setImmediate(this.sendGetAck);
+  }
+
+  private readonly sendGetAck = (): void => {
+    this.acksRequested = false;
+    if (this.proxying || this.backlog === null || this.server.clientsPaused()) return;
+    this.stream.argsAnyDb(GETACK);
+    this.send();
+  };
+
   // -------------------------------------------------------------------------------------
-  // The propagation sink
+  // The stream
   // -------------------------------------------------------------------------------------
 
   feedArgv(dbId: number, argv: Argv): void {
+    if (this.proxying) return;
     this.stream.argv(dbId, argv);
     this.send();
   }
 
   feedArgs(dbId: number, args: readonly PropArg[]): void {
+    if (this.proxying) return;
     this.stream.args(dbId, args);
     this.send();
   }
 
-  /** What was encoded goes to every replica and counts in the offset. */
+  /** On a replica: the bytes of its master's stream it just applied, passed on as they are. */
+  feedFromUpstream(bytes: Uint8Array): void {
+    this.offset += bytes.length;
+    if (this.backlog === null) return;
+    this.backlog.append(bytes);
+    for (const c of this.replicas) this.server.deliver(c, bytes);
+  }
+
+  /** What was encoded goes to the backlog and every replica, and counts in the offset. */
   private send(): void {
     const stream = this.stream;
     const bytes = stream.bytes.subarray(0, stream.length);
     this.offset += stream.length;
+    this.backlog!.append(bytes);
     for (const c of this.replicas) this.server.deliver(c, bytes);
     stream.reset();
-  }
-
-  private startFeeding(): void {
-    // A new history starts with the first replica, as Redis changes its replication ID
-    // when it creates the backlog.
-    this.server.replId = randomHex(40);
-    this.feeding = true;
-    this.server.propagation.addSink(this);
-    this.server.setExpiredHooks();
   }
 
   // -------------------------------------------------------------------------------------
@@ -159,6 +357,8 @@ export class ReplicationMaster implements PropagationSink {
   /** Redis's replicationCron: a PING in the stream every repl-ping-replica-period seconds. */
   private readonly pingTick = (): void => {
     this.pingSeconds++;
+    // A replica's master pings its replicas through the stream it passes on.
+    if (this.proxying) return;
     if (this.pingSeconds % this.server.config.replPingReplicaPeriod !== 0) return;
     this.stream.argsAnyDb(PING);
     this.send();
@@ -169,7 +369,7 @@ export class ReplicationMaster implements PropagationSink {
   // -------------------------------------------------------------------------------------
 
   /** The ip a replica is known by: the one it announced, else its connection's. */
-  private replicaIp(c: Client, link: ReplicaLink): string {
+  replicaIp(c: Client, link: ReplicaLink): string {
     if (link.ipAddress !== "") return link.ipAddress;
     const addr = c.addr;
     const colon = addr.lastIndexOf(":");
@@ -178,6 +378,11 @@ export class ReplicationMaster implements PropagationSink {
 
   private replicaAddress(c: Client, link: ReplicaLink): string {
     return `${this.replicaIp(c, link)}:${link.listeningPort}`;
+  }
+
+  /** How the log names a replica (Redis's replicationGetSlaveName). */
+  replicaName(c: Client): string {
+    return this.replicaAddress(c, this.linkOf(c));
   }
 
   /** The `slaveN:` lines of INFO replication. */

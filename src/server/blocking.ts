@@ -161,12 +161,20 @@ export class Blocking {
     if (entry !== undefined) entry.call = call;
   }
 
-  /** CLIENT UNBLOCK: end the wait with the timeout reply or the UNBLOCKED error. */
-  unblockByRequest(c: Client, withError: boolean): boolean {
+  /** The clients waiting now. */
+  blockedClients(): Client[] {
+    return [...this.waiting.keys()];
+  }
+
+  /**
+   * CLIENT UNBLOCK: end the wait with the timeout reply or an UNBLOCKED error (CLIENT
+   * UNBLOCK's, or the one a master turning replica gives).
+   */
+  unblockByRequest(c: Client, withError: boolean, error = UNBLOCKED_ERROR): boolean {
     const entry = this.waiting.get(c);
     if (entry === undefined) return false;
     const w = this.host.beginSideReply(c);
-    if (withError) w.addError(UNBLOCKED_ERROR);
+    if (withError) w.addError(error);
     else entry.wait.timeoutReply(c, w);
     this.host.endSideReply(c);
     if (entry.call !== null) this.host.countUnblocked(c, entry.call, 0, true);
@@ -199,23 +207,39 @@ export class Blocking {
   private serveKey(db: Db, key: string): void {
     const queue = this.queues.get(db)?.get(key);
     if (queue === undefined) return;
-    // Walk a snapshot: serving removes clients from this queue (and others).
+    // Walk a snapshot: serving removes clients from this queue (and others). A client not
+    // served (of another kind, as BZPOPMIN on a list, or a key gone empty) leaves the rest
+    // of the queue to be served by a key of their kind.
     for (const c of [...queue]) {
       const entry = this.waiting.get(c);
-      if (entry === undefined) continue;
-      const w = this.host.beginSideReply(c);
-      const startMs = performance.now();
-      const served = entry.wait.serve(c, w, key);
-      const replyMs = performance.now() - startMs;
-      this.host.endSideReply(c);
-      if (!served) {
-        // A client of another kind (BZPOPMIN on a list) or a key gone empty: the rest of
-        // the queue may still be served by a key of its kind, so go on.
-        continue;
-      }
-      if (entry.call !== null) this.host.countUnblocked(c, entry.call, replyMs, false);
-      this.finish(c, entry);
+      if (entry !== undefined) this.tryServe(c, entry, key);
     }
+  }
+
+  /** Whether `c` still waits in `wait`. */
+  isWaitingIn(c: Client, wait: BlockedWait): boolean {
+    return this.waiting.get(c)?.wait === wait;
+  }
+
+  /**
+   * Serve `c` now if it is still in `wait` and the wait can be answered: a wait on
+   * something other than keys (WAIT's replica acknowledgements). True when it was served.
+   */
+  serveWait(c: Client, wait: BlockedWait): boolean {
+    const entry = this.waiting.get(c);
+    return entry !== undefined && entry.wait === wait && this.tryServe(c, entry, "");
+  }
+
+  private tryServe(c: Client, entry: Waiting, key: string): boolean {
+    const w = this.host.beginSideReply(c);
+    const startMs = performance.now();
+    const served = entry.wait.serve(c, w, key);
+    const replyMs = performance.now() - startMs;
+    this.host.endSideReply(c);
+    if (!served) return false;
+    if (entry.call !== null) this.host.countUnblocked(c, entry.call, replyMs, false);
+    this.finish(c, entry);
+    return true;
   }
 
   /**

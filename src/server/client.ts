@@ -73,6 +73,10 @@ export class Client {
   monitor = false;
   /** Set by the replication handshake; online once the client is a replica (replication/master.ts). */
   replica: ReplicaLink | null = null;
+  /** This server's master, whose stream runs as this client's commands (replication/replica.ts). */
+  isMaster = false;
+  /** The replication offset after this client's last command: what WAIT waits for (Redis's woff). */
+  replOffset = 0;
   /** The transaction being queued between MULTI and EXEC, or null. */
   multi: MultiState | null = null;
   /** The keys this client WATCHes, or null (server/transaction.ts keeps the registry). */

@@ -9,7 +9,7 @@ import { ReplyWriter } from "../resp/writer.ts";
 import { ERR, unknownCommand, unknownSubcommand, wrongArity } from "../resp/errors.ts";
 import { CMD, CommandTable, type Command } from "../commands/table.ts";
 import { allCommands } from "../commands/index.ts";
-import { Clock, Db, KeyspaceStats } from "../store/db.ts";
+import { Clock, Db, ExpiryPolicy, KeyspaceStats } from "../store/db.ts";
 import { Client, PauseMode, ReplyMode } from "./client.ts";
 import { Blocking, type BlockedCall, type BlockingHost } from "./blocking.ts";
 import { KeyEventHub } from "./key-events.ts";
@@ -35,6 +35,7 @@ import { RdbState } from "../persistence/rdb.ts";
 import { Propagation } from "./propagate.ts";
 import { Aof, aofStatus } from "../persistence/aof.ts";
 import { ReplicationMaster } from "../replication/master.ts";
+import { MasterLink } from "../replication/replica.ts";
 import { saveCron } from "../persistence/bgsave.ts";
 import { BackgroundRewrite, rewriteCron } from "../persistence/bgrewrite.ts";
 
@@ -45,6 +46,9 @@ export function randomHex(chars: number): string {
 
 const QUEUED = new TextEncoder().encode("+QUEUED\r\n");
 const NOAUTH = "NOAUTH Authentication required.";
+const NOREPLICAS = "NOREPLICAS Not enough good replicas to write.";
+const READONLY_REPLICA = "READONLY You can't write against a read only replica.";
+const MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 const MISCONF_RDB =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
@@ -89,10 +93,10 @@ export class Server {
   readonly startedMs = Date.now();
   /** Random 40-hex identity of this run (INFO run_id). */
   readonly runId = randomHex(40);
-  /** Replication ID (INFO master_replid); a new one when the first replica attaches. */
-  replId = randomHex(40);
-  /** This server's replicas and their stream. */
+  /** This server's replicas and their stream, and its replication ID and offset. */
   readonly replication = new ReplicationMaster(this);
+  /** This server's master, when it is a replica. */
+  readonly upstream = new MasterLink(this);
   /** Path of the config file the server started with, or "" (INFO config_file). */
   configFile = "";
   /** When the dataset was last saved (LASTSAVE); start-up until persistence exists. */
@@ -166,7 +170,7 @@ export class Server {
     this.txControl = new Set(["exec", "discard", "multi", "watch", "quit", "reset"].map((name) => this.commands.byName.get(name)!));
     this.dbs = [];
     for (let i = 0; i < config.databases; i++) this.dbs.push(new Db(i, this.keyspaceStats, this.clock));
-    for (const db of this.dbs) db.expiryHeld = this.clientsPausedHook;
+    for (const db of this.dbs) db.expiryPolicy = this.expiryPolicyHook;
     this.keyEvents = new KeyEventHub(this.dbs);
     this.blocking = new Blocking(this.blockingHost(), this.keyEvents);
     this.watches = new WatchRegistry(this.keyEvents);
@@ -194,6 +198,7 @@ export class Server {
       if (this.cronTimer !== null) this.startCron();
     });
     config.onChange("appendonly", () => this.applyAppendonly());
+    config.onChange("repl-backlog-size", () => this.replication.backlog?.resize(config.replBacklogSize));
   }
 
   authRequired(): boolean {
@@ -243,10 +248,10 @@ export class Server {
         server.onOpen(socket);
       },
       data(socket: Socket<Client>, chunk: Uint8Array) {
-        server.onData(socket.data, chunk);
+        server.handleInput(socket.data, chunk);
       },
       drain(socket: Socket<Client>) {
-        server.onDrain(socket.data);
+        server.writePending(socket.data);
       },
       close(socket: Socket<Client>) {
         server.onClose(socket.data);
@@ -289,6 +294,51 @@ export class Server {
     if (c.replica !== null) this.replication.removeReplica(c);
   }
 
+  /**
+   * The client the master link's stream runs as, once the link is up (Redis's
+   * replicationCreateMasterClient): authenticated, with replies silenced, in the database
+   * the stream has selected.
+   */
+  adoptMasterClient(socket: Socket<Client>, dbId: number): Client {
+    const addr = formatAddress(socket.remoteAddress, socket.remotePort ?? 0);
+    const laddr = formatAddress(socket.localAddress ?? "", socket.localPort ?? 0);
+    const c = new Client(this.nextClientId++, this, socket, this.dbs[dbId] ?? this.dbs[0]!, addr, laddr);
+    c.isMaster = true;
+    c.authenticated = true;
+    c.replyMode = ReplyMode.Off;
+    this.clients.set(c.id, c);
+    return c;
+  }
+
+  /**
+   * A master turning replica ends every blocking wait with an error and disconnects the
+   * client, since what it waits for will come from its master now (Redis's
+   * disconnectAllBlockedClients).
+   */
+  disconnectBlockedClients(): void {
+    for (const c of this.blocking.blockedClients()) {
+      this.blocking.unblockByRequest(c, true, "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)");
+      c.closeAfterReply = true;
+    }
+  }
+
+  /** Before a replica loads its master's RDB: the dataset goes, without anything propagated. */
+  emptyAllDatabases(): void {
+    for (const db of this.dbs) db.flush();
+  }
+
+  /** A replica stops its AOF while it loads its master's RDB (Redis's stopAppendOnly)... */
+  stopAofForSync(): void {
+    if (this.aof === null) return;
+    this.aofRewrite?.abort();
+    this.detachAof();
+  }
+
+  /** ...and starts it again from a rewrite of the new dataset (restartAOFAfterSYNC). */
+  restartAofAfterSync(): void {
+    if (this.config.appendonly && this.aof === null) this.applyAppendonly();
+  }
+
   /** Disconnect a client now (CLIENT KILL, QUIT after its reply, errors). */
   closeClient(c: Client): void {
     const s = c.socket;
@@ -297,7 +347,8 @@ export class Server {
     s.end();
   }
 
-  private onData(c: Client, chunk: Uint8Array): void {
+  /** Bytes a client sent (its socket's data event; the master link's once it is up). */
+  handleInput(c: Client, chunk: Uint8Array): void {
     if (c.socket === null || c.closeAfterReply) return;
     this.stats.netInputBytes += chunk.length;
     this.stats.readsProcessed++;
@@ -353,7 +404,10 @@ export class Server {
       }
       const commandStart = pos;
       pos = next;
-      if (this.argv.count > 0) {
+      if (this.argv.count === 0) {
+        // An empty line still counts in a master's stream offset.
+        if (c.isMaster) this.upstream.applied(pos - commandStart);
+      } else {
         // CLIENT REPLY OFF/SKIP silences rejected commands as much as executed ones.
         this.replyMark = w.len;
         this.call(c);
@@ -363,6 +417,8 @@ export class Server {
           pos = commandStart;
           break;
         }
+        // A master's command counts in the offset once it ran (REPLCONF GETACK's own does not).
+        if (c.isMaster) this.upstream.applied(pos - commandStart);
         this.afterCommand(c, this.replyMark);
         if (this.tracking.active) this.tracking.afterCommandProcessed(c);
         // Redis serves blocked clients after each command, in processCommand.
@@ -376,6 +432,8 @@ export class Server {
       }
       state.authRequired = !c.authenticated;
     }
+    // What a master's stream applied passes on to this server's replicas and backlog.
+    if (c.isMaster && pos > 0) this.replication.feedFromUpstream(buf.subarray(0, pos));
     this.keepTail(c, buf, pos, end, Math.max(wantEnd, pos));
     this.current = null;
     // The batch's commands reach the AOF before any of its replies leave.
@@ -383,7 +441,7 @@ export class Server {
     this.flush(c);
     // Redis runs the fast expiry cycle before the event loop sleeps; after a batch is the
     // nearest point here. It returns at once unless the last cycle ran out of time.
-    if (this.expireCycle.timeLimitExit && this.activeExpireEnabled && !this.clientsPaused()) this.expireFast();
+    if (this.expireCycle.timeLimitExit && this.activeExpiryRuns()) this.expireFast();
   }
 
   /** The fast expiry cycle, with what it deleted propagated one by one like the slow one's. */
@@ -462,17 +520,11 @@ export class Server {
     if (c.multi !== null && cmd.flags & CMD.no_multi) return this.reject(c, cmd, "ERR Command not allowed inside a transaction");
     // EXEC counts as the commands it would run (Redis's mstate.cmd_flags).
     const flags = c.multi !== null && cmd === this.execCommand ? cmd.flags | c.multi.flags : cmd.flags;
-    // Redis's maxmemory check: evict before every command, and refuse what would take more
-    // memory when nothing more can go.
-    if (this.eviction.maxmemoryBytes !== 0 && this.eviction.refuses(c, cmd, flags)) return this.reject(c, cmd, OOM_ERROR);
-    // Redis's writeCommandsDeniedByDiskError: a failed save (with stop-writes-on-bgsave-error
-    // and save points) or an AOF that cannot be written refuses writes, and PING.
-    if ((this.aof !== null || !this.rdb.lastSaveOk) && (flags & CMD.write || cmd === this.pingCommand)) {
-      const denied = this.diskErrorDenial();
-      if (denied !== null) return this.reject(c, cmd, denied);
+    // A master's commands must run as they ran upstream: none of the refusals below apply.
+    if (!c.isMaster) {
+      const refusal = this.refusal(c, cmd, flags);
+      if (refusal !== null) return this.reject(c, cmd, refusal);
     }
-    const subscribedError = subscribedContextError(c, cmd);
-    if (subscribedError !== null) return this.reject(c, cmd, subscribedError);
     // Redis checks the pause after every rejection, so rejected commands still answer at once.
     if (this.pauseMode !== PauseMode.Off && this.pauseHolds(flags)) return this.postpone(c);
     if (c.multi !== null && !this.txControl.has(cmd)) {
@@ -501,7 +553,10 @@ export class Server {
     } catch (e) {
       this.handlerFailed(c, cmd, e);
     }
-    if (this.propagation.active) this.propagation.afterCommand(c.db.id, argv, this.dirty !== dirtyBefore);
+    if (this.propagation.active) {
+      this.propagation.afterCommand(c.db.id, argv, this.dirty !== dirtyBefore);
+      c.replOffset = this.replication.offset;
+    }
     if (this.monitors.active) this.feedMonitors(c, cmd);
     if (this.tracking.clients !== 0) this.tracking.afterCommand(c, cmd);
     const dt = this.clock.tick() - t0;
@@ -550,6 +605,30 @@ export class Server {
     if (mode === ReplyMode.Off || mode === ReplyMode.Skip) this.writer.len = mark;
     if (mode === ReplyMode.Skip) c.replyMode = ReplyMode.On;
     else if (mode === ReplyMode.SkipNext) c.replyMode = ReplyMode.Skip;
+  }
+
+  /**
+   * Why the server refuses the command now, in Redis's order: memory, the disk, too few
+   * good replicas, a read-only replica, the subscribed context, a master link that is down.
+   */
+  private refusal(c: Client, cmd: Command, flags: number): string | null {
+    // Redis's maxmemory check: evict before every command, and refuse what would take more
+    // memory when nothing more can go.
+    if (this.eviction.maxmemoryBytes !== 0 && this.eviction.refuses(c, cmd, flags)) return OOM_ERROR;
+    // Redis's writeCommandsDeniedByDiskError: a failed save (with stop-writes-on-bgsave-error
+    // and save points) or an AOF that cannot be written refuses writes, and PING.
+    if ((this.aof !== null || !this.rdb.lastSaveOk) && (flags & CMD.write || cmd === this.pingCommand)) {
+      const denied = this.diskErrorDenial();
+      if (denied !== null) return denied;
+    }
+    if (flags & CMD.write) {
+      if (this.config.minReplicasToWrite !== 0 && !this.replication.enoughGoodReplicas()) return NOREPLICAS;
+      if (this.upstream.isReplica && this.config.replicaReadOnly) return READONLY_REPLICA;
+    }
+    const subscribedError = subscribedContextError(c, cmd);
+    if (subscribedError !== null) return subscribedError;
+    if (this.upstream.isReplica && !this.upstream.connected && !this.config.replicaServeStaleData && !(cmd.flags & CMD.stale)) return MASTERDOWN;
+    return null;
   }
 
   /** Why writes are refused because of the disk, or null: the RDB's reason first, as in Redis. */
@@ -634,7 +713,7 @@ export class Server {
     const clients = this.writeQueue;
     this.writeQueue = [];
     this.stats.writesProcessed += clients.length;
-    for (const c of clients) this.onDrain(c);
+    for (const c of clients) this.writePending(c);
   };
 
   /**
@@ -668,7 +747,8 @@ export class Server {
     if (c === this.current && this.repliesSilenced(c)) this.replyMark = this.writer.len;
   }
 
-  private onDrain(c: Client): void {
+  /** Write what the client has pending, as far as its socket takes it (its drain event). */
+  writePending(c: Client): void {
     const s = c.socket;
     if (s === null || c.pendingLen === 0) return;
     const written = s.write(c.pendingBytes());
@@ -693,7 +773,8 @@ export class Server {
     this.clock.resync();
     const now = this.clock.nowMs;
     // A pause keeps the dataset still, so that replicas stay consistent: no active expiry.
-    if (this.activeExpireEnabled && !this.clientsPaused()) activeExpireCycle(this);
+    if (this.activeExpiryRuns()) activeExpireCycle(this);
+    this.replication.cron(now);
     // Redis's tryResizeHashTables: give back what a shrunken keyspace no longer needs, never
     // under a background save, which reads the table by id.
     for (const db of this.dbs) if (db.snapshot === null && db.table.compactIfSparse()) this.eviction.idsRenumbered(db.table);
@@ -777,7 +858,19 @@ export class Server {
     return false;
   }
 
-  private readonly clientsPausedHook = (): boolean => this.clientsPaused();
+  /**
+   * Whether the expiry cycles delete keys: not while a pause keeps the dataset still, and
+   * not on a replica, whose master sends the deletions.
+   */
+  private activeExpiryRuns(): boolean {
+    return this.activeExpireEnabled && !this.upstream.isReplica && !this.clientsPaused();
+  }
+
+  /** Redis's expireIfNeeded: what a command that finds an expired key does with it. */
+  private readonly expiryPolicyHook = (): ExpiryPolicy => {
+    if (this.upstream.isReplica) return this.current !== null && this.current.isMaster ? ExpiryPolicy.Keep : ExpiryPolicy.Hide;
+    return this.clientsPaused() ? ExpiryPolicy.Hide : ExpiryPolicy.Delete;
+  };
 
   /** Redis's updateClientPauseTypeAndEndTime: a pause whose end is past is none, and a looser one lets the held clients go. */
   private setPause(mode: PauseMode, endMs: number): void {

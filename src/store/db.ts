@@ -111,7 +111,17 @@ export interface KeyNotices {
 /** Ids the active expiry cycle samples; shared by every database, grown on demand. */
 let expireSample = new Int32Array(64);
 
-const neverHeld = (): boolean => false;
+/** What becomes of a key whose time has passed when a command finds it. */
+export const enum ExpiryPolicy {
+  /** Deleted (and the deletion propagated): a master's way. */
+  Delete,
+  /** Reads as missing but stays: during CLIENT PAUSE, and on a replica, whose master deletes. */
+  Hide,
+  /** Still there: on a replica, for its master's commands, which must apply as they did upstream. */
+  Keep,
+}
+
+const alwaysDelete = (): ExpiryPolicy => ExpiryPolicy.Delete;
 /** RANDOMKEY's picks of expired keys it cannot delete before it returns one anyway. */
 const RANDOMKEY_MAX_TRIES = 100;
 
@@ -137,8 +147,8 @@ export class Db {
    * write the key as it was first (see persistence/snapshot.ts); null when none runs.
    */
   snapshot: Snapshot | null = null;
-  /** Whether expired keys must stay for now (the server's CLIENT PAUSE); set by the server. */
-  expiryHeld: () => boolean = neverHeld;
+  /** What expiry does now (CLIENT PAUSE, a replica); set by the server. */
+  expiryPolicy: () => ExpiryPolicy = alwaysDelete;
   /** Where the latin1-string methods put a key's bytes. */
   private keyScratch = new Uint8Array(64);
 
@@ -292,12 +302,14 @@ export class Db {
 
   /**
    * Delete the key if its time has come. Returns true when it is (now) gone to readers.
-   * While CLIENT PAUSE keeps the dataset still, an expired key reads as missing but stays
-   * until the pause ends, as in Redis.
+   * While CLIENT PAUSE keeps the dataset still, and on a replica, an expired key reads as
+   * missing but stays, as in Redis; a replica's master still finds it.
    */
   expireIfNeeded(id: number, nowMs: number): boolean {
     if (!this.isExpired(id, nowMs)) return false;
-    if (!this.expiryHeld()) this.deleteExpired(id);
+    const policy = this.expiryPolicy();
+    if (policy === ExpiryPolicy.Keep) return false;
+    if (policy === ExpiryPolicy.Delete) this.deleteExpired(id);
     return true;
   }
 

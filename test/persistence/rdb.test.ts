@@ -299,9 +299,9 @@ describe("rdbLoadBytes for an AOF's RDB preamble", () => {
     const image = readFileSync(join(redisDir, "dump.rdb"));
     const withCommands = Buffer.concat([image, Buffer.from("*1\r\n$4\r\nPING\r\n")]);
     const preamble = rdbLoadBytes(inProcessServer(redisDir), withCommands, { aofPreamble: true });
-    expect(preamble).toEqual({ keysLoaded: 2, keysExpired: 0, endOffset: image.length });
+    expect(preamble).toEqual({ keysLoaded: 2, keysExpired: 0, endOffset: image.length, repl: null });
     const master = rdbLoadBytes(inProcessServer(redisDir), image);
-    expect(master).toEqual({ keysLoaded: 1, keysExpired: 1, endOffset: image.length });
+    expect(master).toEqual({ keysLoaded: 1, keysExpired: 1, endOffset: image.length, repl: null });
   });
 });
 

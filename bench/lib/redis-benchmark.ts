@@ -1,0 +1,68 @@
+// One redis-benchmark process against a server we started, with the server's own CPU time
+// over the run. The caller chooses every flag (-t, -n, -P, -r, -d ...); the result keeps
+// each CSV row, so a -t that expands to several rows can share out the CPU time itself.
+import { clockTicksPerSecond, exitedWithin, haltIfInterrupted, readCpuTicks, track, type ServerProcess } from "./servers.ts";
+
+export interface BenchmarkRun {
+  /** redis-benchmark's row names ("SET", "MSET (10 keys)") with requests per second. */
+  rows: { name: string; rps: number }[];
+  /** The server's utime+stime over the run (all threads), seconds. */
+  cpuSeconds: number;
+  wallMs: number;
+  /** Why the run does not count: the server died, redis-benchmark failed or saw an error reply. */
+  error?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+function parseCsvLine(line: string): string[] {
+  // redis-benchmark quotes every field and never embeds quotes.
+  return line.replace(/^"|"$/g, "").split('","');
+}
+
+/** Run `redis-benchmark -h 127.0.0.1 -p <port> <flags> --csv -q` and collect its rows. */
+export async function runRedisBenchmark(server: ServerProcess, flags: readonly string[], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<BenchmarkRun> {
+  const argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", String(server.port), ...flags, "--csv", "-q"];
+  await haltIfInterrupted();
+  if (!server.alive) return { rows: [], cpuSeconds: NaN, wallMs: 0, error: `${server.name} is not running` };
+  const cpuBefore = readCpuTicks(server.pid);
+  const t0 = performance.now();
+  const proc = track(Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" }));
+  // redis-benchmark keeps reconnecting to a dead server: stop it as soon as the server goes.
+  server.proc.exited.then(() => proc.kill("SIGKILL"));
+  const [stdout, stderr, exit] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    exitedWithin(proc, timeoutMs),
+  ]);
+  const wallMs = performance.now() - t0;
+  await haltIfInterrupted();
+  if (!server.alive) return { rows: [], cpuSeconds: NaN, wallMs, error: `${server.name} died during the run (${server.exitStatus})` };
+  const cpuSeconds = (readCpuTicks(server.pid) - cpuBefore) / clockTicksPerSecond();
+
+  const rows: BenchmarkRun["rows"] = [];
+  const noise: string[] = [];
+  for (const line of stdout.split("\n").map((l) => l.trim())) {
+    if (line === "") continue;
+    const fields = parseCsvLine(line);
+    if (fields[0] === "test") continue; // the header
+    const rps = Number(fields[1]);
+    if (line.startsWith('"') && fields.length >= 2 && Number.isFinite(rps)) rows.push({ name: fields[0]!, rps });
+    else noise.push(line);
+  }
+  // redis-benchmark 7.0 exits non-zero on the first error reply, so a server that rejects
+  // a command cannot pass for a fast one.
+  let error: string | undefined;
+  if (exit.timedOut) error = "redis-benchmark timed out";
+  else if (exit.code !== 0) error = `redis-benchmark exited ${exit.code}`;
+  else if (rows.length === 0) error = "no result rows (unknown test name?)";
+  else if (noise.length > 0) error = "error replies";
+  if (error !== undefined) {
+    // The first error reply says why; redis-benchmark's own warnings only when there is
+    // nothing better.
+    const lines = [...noise, ...stderr.trim().split("\n")].map((l) => l.trim()).filter((l) => l !== "");
+    const detail = lines.find((l) => l.startsWith("Error")) ?? lines[0];
+    if (detail !== undefined) error += `: ${detail.length > 120 ? `${detail.slice(0, 120)}...` : detail}`;
+  }
+  return { rows, cpuSeconds, wallMs, error };
+}
