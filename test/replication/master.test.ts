@@ -1,5 +1,5 @@
-// redbun as a master: a real Redis 7.0 replica syncs from it in full, then follows its
-// writes, and ends with the same data.
+// redbun as a master: a real Redis 7.0 replica syncs from it in full, follows its writes,
+// continues from the backlog after a lost link, and ends with the same data.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RespConn, encodeCommand, startRedbun, startRedis, type ServerProcess } from "../oracle/harness.ts";
 import { buildDataset, bytes, expectSameData } from "../persistence/dataset.ts";
+import { infoField, waitCaughtUp, waitFor } from "./helpers.ts";
 
 const DEBUG = ["--enable-debug-command", "yes"];
 
@@ -30,36 +31,12 @@ afterAll(async () => {
   rmSync(replicaDir, { recursive: true, force: true });
 });
 
-/** One field of an INFO reply. */
-function infoField(info: string, name: string): string | undefined {
-  const line = info.split("\r\n").find((l) => l.startsWith(`${name}:`));
-  return line?.slice(name.length + 1);
-}
-
-/** Polls until `check` holds, at most timeoutMs. */
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
-
-/** Waits until the replica has processed everything the master has sent. */
-async function waitCaughtUp(r: RespConn): Promise<void> {
-  await waitFor("the replica to catch up", async () => {
-    const sent = infoField(await m.call("INFO", "replication"), "master_repl_offset");
-    const done = infoField(await r.call("INFO", "replication"), "slave_repl_offset");
-    return sent !== undefined && sent === done;
-  });
-}
-
 test("a Redis replica syncs in full, then follows the stream", async () => {
   replica = await startRedis(["--replicaof", "127.0.0.1", String(master.port), "--dir", replicaDir, ...DEBUG]);
   const r = await RespConn.connect(replica.port);
   try {
     await waitFor("master_link_status:up", async () => (await r.call("INFO", "replication")).includes("master_link_status:up"));
-    await waitCaughtUp(r);
+    await waitCaughtUp(m, r);
     await expectSameData(m, r);
 
     const info = await m.call("INFO", "replication");
@@ -87,7 +64,7 @@ test("a Redis replica syncs in full, then follows the stream", async () => {
     await Bun.sleep(80);
     // The expired key is deleted on access; the DEL goes to the replica too.
     expect(await m.call("GET", "expiring")).toBe("$-1\r\n");
-    await waitCaughtUp(r);
+    await waitCaughtUp(m, r);
     await expectSameData(m, r);
     expect(await r.call("EXISTS", "expiring")).toBe(":0\r\n");
 
@@ -99,14 +76,18 @@ test("a Redis replica syncs in full, then follows the stream", async () => {
     expect(await m.call("CONFIG", "SET", "repl-ping-replica-period", "1")).toBe("+OK\r\n");
     const before = Number(sent);
     await waitFor("a PING in the stream", async () => Number(infoField(await m.call("INFO", "replication"), "master_repl_offset")) >= before + 14, 3000);
-    await waitCaughtUp(r);
+    await waitCaughtUp(m, r);
 
-    // A replica that lost its link syncs in full again, and follows what came meanwhile.
+    // A replica that lost its link continues from the backlog, with what came meanwhile.
+    expect(infoField(await m.call("INFO", "stats"), "sync_partial_ok")).toBe("0");
     expect(await m.call("CLIENT", "KILL", "TYPE", "replica")).toBe(":1\r\n");
     await m.call("SET", "while-away", "1");
     await waitFor("the replica to attach again", async () => (await m.call("INFO", "replication")).includes("connected_slaves:1"));
-    await waitCaughtUp(r);
+    await waitCaughtUp(m, r);
     await expectSameData(m, r);
+    const stats = await m.call("INFO", "stats");
+    expect(infoField(stats, "sync_partial_ok")).toBe("1");
+    expect(infoField(stats, "sync_full")).toBe("1");
   } finally {
     r.close();
   }
