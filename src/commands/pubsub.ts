@@ -12,6 +12,7 @@ import { keyRange } from "./table.ts";
 import { encode } from "../resp/writer.ts";
 import { subcommandSyntaxError } from "../resp/errors.ts";
 import { subscriptionCount } from "../server/pubsub.ts";
+import { Target } from "../server/propagate.ts";
 
 const SUBSCRIBE = encode("$9\r\nsubscribe\r\n");
 const UNSUBSCRIBE = encode("$11\r\nunsubscribe\r\n");
@@ -134,13 +135,15 @@ function sunsubscribeCommand(c: Client): void {
 // ---------------------------------------------------------------------------------------
 
 /**
- * PUBLISH channel message. With nobody subscribed it reads no argument. Redis propagates
- * PUBLISH to replicas only, never to the AOF; replication does not exist yet.
+ * PUBLISH channel message. With nobody subscribed it reads no argument. It goes to the
+ * replicas (whose subscribers get the message too), never to the AOF, as in Redis.
  */
 function publishCommand(c: Client): void {
-  const pubsub = c.server.pubsub;
+  const server = c.server;
+  const pubsub = server.pubsub;
   const argv = c.argv;
   c.w.addInteger(pubsub.listening ? pubsub.publish(argv.str(1), argv.str(2)) : 0);
+  if (server.propagation.active) server.propagation.forceCommand(Target.Replicas);
 }
 
 /** SPUBLISH shardchannel message */
@@ -148,6 +151,7 @@ function spublishCommand(c: Client): void {
   const pubsub = c.server.pubsub;
   const argv = c.argv;
   c.w.addInteger(pubsub.listeningShards ? pubsub.publishShard(argv.str(1), argv.str(2)) : 0);
+  if (c.server.propagation.active) c.server.propagation.forceCommand(Target.Replicas);
 }
 
 // ---------------------------------------------------------------------------------------

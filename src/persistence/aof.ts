@@ -18,7 +18,7 @@ import { close, closeSync, fstatSync, renameSync, fsync, fsyncSync, ftruncateSyn
 import { join } from "node:path";
 import type { Argv } from "../resp/parser.ts";
 import { CommandEncoder } from "../resp/command-encoder.ts";
-import type { PropArg, PropagationSink } from "../server/propagate.ts";
+import { Target, type PropArg, type PropagationSink } from "../server/propagate.ts";
 import type { Server } from "../server/server.ts";
 import { AofManifest, RDB_FORMAT_SUFFIX, type AofFileInfo } from "./aof-manifest.ts";
 import { writeCommandBase, writeRdbBase } from "./aof-rewrite.ts";
@@ -171,6 +171,7 @@ export function deleteHistoryFiles(server: Server, manifest: AofManifest): void 
 }
 
 export class Aof implements PropagationSink {
+  readonly target = Target.Aof;
   /** Commands not yet written; its selected database is the incr file's (-1 forces a SELECT first). */
   private readonly enc = new CommandEncoder(INITIAL_BUFFER_BYTES);
   private fd = -1;

@@ -10,7 +10,7 @@ import type { Argv } from "../resp/parser.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
 import type { Client } from "../server/client.ts";
 import { ReplyMode } from "../server/client.ts";
-import type { PropArg, PropagationSink } from "../server/propagate.ts";
+import { Target, type PropArg, type PropagationSink } from "../server/propagate.ts";
 import { randomHex, type Server } from "../server/server.ts";
 import { CommandEncoder } from "../resp/command-encoder.ts";
 import { rdbSaveToBytes, type ReplSaveInfo } from "../persistence/rdb.ts";
@@ -47,6 +47,7 @@ const STREAM_INITIAL_BYTES = 16 * 1024;
 const NO_REPLID = "0".repeat(40);
 
 export class ReplicationMaster implements PropagationSink {
+  readonly target = Target.Replicas;
   /** Online replicas, in the order they attached (INFO slave0, slave1 ...). */
   readonly replicas: Client[] = [];
   /** The history this server's stream belongs to (INFO master_replid), its master's on a replica. */
@@ -180,6 +181,14 @@ export class ReplicationMaster implements PropagationSink {
     c.replyMode = ReplyMode.Off;
     this.server.keepPushes(c);
     if (this.pingTimer === null) this.startPings();
+  }
+
+  /**
+   * A replica continuing its master's history after a restart (from its RDB's repl-*
+   * fields) has no backlog yet: one starts here, for its own replicas.
+   */
+  ensureBacklog(): void {
+    if (this.backlog === null) this.createBacklog();
   }
 
   /** The backlog starts with the first replica: a new history for a master, as in Redis. */

@@ -355,6 +355,7 @@ export class MasterLink {
       for (const c of replication.replicas.slice()) this.server.closeClient(c);
     }
     log.notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+    replication.ensureBacklog();
     this.linkUp();
   }
 

@@ -12,8 +12,17 @@ import type { Argv } from "../resp/parser.ts";
 /** One argument of a propagated command: bytes, or a latin1 string (one char per byte). */
 export type PropArg = string | Uint8Array;
 
-/** Where propagated commands go: the AOF, and later each replica's stream. */
+/** Where an operation goes (Redis's PROPAGATE_AOF and PROPAGATE_REPL). */
+export const enum Target {
+  Aof = 1,
+  Replicas = 2,
+  All = 3,
+}
+
+/** Where propagated commands go: the AOF, and the replicas' stream. */
 export interface PropagationSink {
+  /** Which operations this sink takes (PUBLISH goes to replicas only). */
+  readonly target: Target;
   /** A command given as separate arguments, in database dbId. */
   feedArgs(dbId: number, args: readonly PropArg[]): void;
   /** The command being executed, as the client sent it; argv is only valid during the call. */
@@ -30,10 +39,14 @@ export class Propagation {
   /** Operations queued during the current execution unit (Redis's server.also_propagate). */
   private readonly pendingDbs: number[] = [];
   private readonly pendingArgs: (readonly PropArg[])[] = [];
+  private readonly pendingTargets: Target[] = [];
   /** Set when the running command replaced itself with pending operations (preventCommandPropagation). */
   private suppressed = false;
-  /** Set when the running command must be propagated though it changed nothing (forceCommandPropagation). */
-  private forced = false;
+  /**
+   * Where the running command must be propagated though it changed nothing
+   * (forceCommandPropagation): 0 when it need not be.
+   */
+  private forced: Target | 0 = 0;
   /**
    * Set while commands run inside another (EXEC's queued commands): what they propagate is
    * kept for the outer command's unit, which wraps it in MULTI/EXEC when there is more than
@@ -69,9 +82,10 @@ export class Propagation {
   }
 
   /** Queue an operation to propagate at the end of the current unit (Redis's alsoPropagate). */
-  add(dbId: number, args: readonly PropArg[]): void {
+  add(dbId: number, args: readonly PropArg[], target = Target.All): void {
     this.pendingDbs.push(dbId);
     this.pendingArgs.push(args);
+    this.pendingTargets.push(target);
   }
 
   /**
@@ -88,9 +102,12 @@ export class Propagation {
     this.suppressed = true;
   }
 
-  /** The running command is propagated even if it changed nothing (FLUSHALL on empty databases). */
-  forceCommand(): void {
-    this.forced = true;
+  /**
+   * The running command is propagated even if it changed nothing: FLUSHALL on empty
+   * databases everywhere, PUBLISH to replicas only.
+   */
+  forceCommand(target = Target.All): void {
+    this.forced |= target;
   }
 
   /**
@@ -98,30 +115,35 @@ export class Propagation {
    * follow whatever it queued, unless it replaced itself, and everything goes out as one unit.
    */
   afterCommand(dbId: number, argv: Argv, dirtied: boolean): void {
-    const propagateArgv = (dirtied || this.forced) && !this.suppressed;
-    this.suppressed = this.forced = false;
+    const target = this.suppressed ? 0 : (dirtied ? Target.All : 0) | this.forced;
+    this.suppressed = false;
+    this.forced = 0;
     if (this.nesting > 0) {
       // Inside EXEC the command joins the transaction's unit, sent when EXEC ends. The
       // queued command's arguments outlive the EXEC, so views of them are enough.
-      if (propagateArgv) {
+      if (target !== 0) {
         const args: Uint8Array[] = [];
         for (let i = 0; i < argv.count; i++) args.push(argv.view(i));
-        this.add(dbId, args);
+        this.add(dbId, args, target);
       }
       return;
     }
     const queued = this.pendingDbs.length;
     if (queued === 0) {
-      if (propagateArgv) for (const sink of this.sinks) sink.feedArgv(dbId, argv);
+      if (target !== 0) this.feedArgv(dbId, argv, target);
       return;
     }
-    const wrap = queued + (propagateArgv ? 1 : 0) > 1;
-    if (wrap) this.emit(this.pendingDbs[0]!, MULTI);
+    const wrap = queued + (target !== 0 ? 1 : 0) > 1;
+    if (wrap) this.emit(this.pendingDbs[0]!, MULTI, Target.All);
     this.emitPending();
-    if (propagateArgv) for (const sink of this.sinks) sink.feedArgv(dbId, argv);
+    if (target !== 0) this.feedArgv(dbId, argv, target);
     // EXEC takes the last operation's database so that no SELECT comes before it.
-    if (wrap) this.emit(propagateArgv ? dbId : this.lastDb, EXEC);
+    if (wrap) this.emit(target !== 0 ? dbId : this.lastDb, EXEC, Target.All);
     this.clearPending();
+  }
+
+  private feedArgv(dbId: number, argv: Argv, target: Target): void {
+    for (const sink of this.sinks) if (sink.target & target) sink.feedArgv(dbId, argv);
   }
 
   /**
@@ -130,19 +152,21 @@ export class Propagation {
    * there is more than one operation.
    */
   flushPending(): void {
-    this.suppressed = this.forced = false;
+    this.suppressed = false;
+    this.forced = 0;
     const queued = this.pendingDbs.length;
     if (queued === 0) return;
-    if (queued > 1) this.emit(this.pendingDbs[0]!, MULTI);
+    if (queued > 1) this.emit(this.pendingDbs[0]!, MULTI, Target.All);
     const lastDb = this.lastDb;
     this.emitPending();
-    if (queued > 1) this.emit(lastDb, EXEC);
+    if (queued > 1) this.emit(lastDb, EXEC, Target.All);
     this.clearPending();
   }
 
   /** Send each queued operation as a unit of its own (the active expiry cycle's deletions). */
   flushEach(): void {
-    this.suppressed = this.forced = false;
+    this.suppressed = false;
+    this.forced = 0;
     if (this.pendingDbs.length === 0) return;
     this.emitPending();
     this.clearPending();
@@ -155,20 +179,23 @@ export class Propagation {
   private emitPending(): void {
     const dbs = this.pendingDbs;
     const args = this.pendingArgs;
-    for (let i = 0; i < dbs.length; i++) this.emit(dbs[i]!, args[i]!);
+    const targets = this.pendingTargets;
+    for (let i = 0; i < dbs.length; i++) this.emit(dbs[i]!, args[i]!, targets[i]!);
   }
 
-  private emit(dbId: number, args: readonly PropArg[]): void {
-    for (const sink of this.sinks) sink.feedArgs(dbId, args);
+  private emit(dbId: number, args: readonly PropArg[], target: Target): void {
+    for (const sink of this.sinks) if (sink.target & target) sink.feedArgs(dbId, args);
   }
 
   private clearPending(): void {
     this.pendingDbs.length = 0;
     this.pendingArgs.length = 0;
+    this.pendingTargets.length = 0;
   }
 
   private reset(): void {
     this.clearPending();
-    this.suppressed = this.forced = false;
+    this.suppressed = false;
+    this.forced = 0;
   }
 }

@@ -177,7 +177,10 @@ export class Server {
     this.notifications = new KeyspaceNotifier(this);
     this.tracking = new Tracking(this);
     this.eviction = new Eviction(this);
-    this.writer.onError = (message) => this.stats.countError(message);
+    this.writer.onError = (message) => {
+      this.stats.countError(message);
+      if (this.current !== null && this.current.isMaster) this.errorToMaster(this.current, message);
+    };
     // used_memory counts from the heap in use now (which includes its buffers); from here
     // on, the data structures count what they add (cache/memory.ts).
     this.startupMemory = this.peakMemory = process.memoryUsage().heapUsed;
@@ -590,6 +593,16 @@ export class Server {
     this.log.warning(`Internal error in '${cmd.fullName}' from client id=${c.id} addr=${c.addr}: ${e instanceof Error ? e.stack : message}`);
     this.stats.unexpectedErrorReplies++;
     this.writer.addError(`ERR internal error in '${cmd.fullName}': ${message}`);
+  }
+
+  /**
+   * A command of the master's stream failed here: the replica has diverged from its
+   * master, which Redis logs as critical (afterErrorReply) though the stream goes on.
+   */
+  private errorToMaster(c: Client, message: string): void {
+    this.stats.unexpectedErrorReplies++;
+    const name = c.lastCommand?.fullName ?? this.argv.str(0);
+    this.log.warning(`== CRITICAL == This replica is sending an error to its master: '${message}' after processing the command '${name}'`);
   }
 
   /** Whether `enable-debug-command` lets this client run DEBUG (Redis's allowProtectedAction). */
