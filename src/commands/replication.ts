@@ -82,7 +82,7 @@ function syncGeneric(c: Client, psync: boolean): void {
     if (master.tryPartialResync(c, c.w, replId, parsedInt64.value)) return;
     if (!replId.startsWith("?")) master.syncPartialErr++;
   }
-  master.fullResync(c, c.w, psync);
+  master.fullResync(c, psync);
 }
 
 /** WAIT numreplicas timeout */
@@ -146,8 +146,10 @@ function roleCommand(c: Client): void {
   w.addArrayLen(3);
   w.addBulkLatin1("master");
   w.addInteger(master.offset);
-  w.addArrayLen(master.replicas.length);
-  for (const r of master.replicas) {
+  // Replicas still syncing are left out, as in Redis.
+  const online = master.onlineReplicas();
+  w.addArrayLen(online.length);
+  for (const r of online) {
     const link = r.replica!;
     w.addArrayLen(3);
     w.addBulkLatin1(master.replicaIp(r, link));

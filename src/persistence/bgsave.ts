@@ -1,13 +1,13 @@
 /**
- * Background jobs that write the whole dataset to a file (BGSAVE, BGREWRITEAOF) a slice at
- * a time between turns of the event loop, from a point-in-time view of the dataset
+ * Background jobs that write the whole dataset (BGSAVE and BGREWRITEAOF to a file, a
+ * replica's full sync to its socket) a slice at a time between turns of the event loop, from a point-in-time view of the dataset
  * (snapshot.ts), so that clients keep being served while it is written, as Redis's forked
  * child lets them be.
  *
  * Each slice writes for at most SLICE_MS, then yields with setImmediate so that pending
  * reads and timers run. Commands that change a key the job has not written yet make it
  * write that key first, through the databases' `snapshot` hook. Once every key is out,
- * the file is fsynced off the event loop and the job commits it (a rename, a manifest).
+ * a file is fsynced off the event loop and the job commits it (a rename, a manifest).
  * One job runs at a time: the databases have one snapshot hook.
  */
 
@@ -39,20 +39,25 @@ const STEP_BYTES = 16 * 1024;
 /** What a background job writes with: a snapshot and a bounded write step. */
 export interface SlicedWriter {
   readonly snapshot: Snapshot;
-  /** Writes about `budgetBytes` more; true once the file is complete. */
+  /** Writes about `budgetBytes` more; true once the output is complete. */
   writeSome(budgetBytes: number): boolean;
 }
 
-export abstract class BackgroundJob {
+/** How long a job whose output cannot take more waits before it looks again. */
+const OUTPUT_WAIT_MS = 1;
+
+/**
+ * A job that writes the dataset a slice per turn of the event loop, whatever its output
+ * is: a file (BackgroundJob below), or replicas' sockets (replication/full-sync.ts).
+ */
+export abstract class SlicedJob {
   readonly startedMs = Date.now();
-  /** Cleared once every key is written: the fsync and commit are under way. */
-  private writing = true;
+  /** Cleared once every key is written: what follows (an fsync, a commit) is the output's. */
+  protected writing = true;
   protected ended = false;
 
   protected constructor(
     protected readonly server: Server,
-    protected readonly fd: number,
-    protected readonly temp: Buffer | string,
     private readonly writer: SlicedWriter,
   ) {
     for (const db of server.dbs) db.snapshot = writer.snapshot;
@@ -70,22 +75,92 @@ export abstract class BackgroundJob {
 
   private readonly slice = (): void => {
     if (this.ended || !this.writing) return;
-    const deadline = performance.now() + SLICE_MS;
+    // An output that cannot take more (a slow replica) holds the job back, as a full pipe
+    // holds Redis's child: the snapshot waits rather than the output growing without bound.
+    if (!this.outputReady()) {
+      setTimeout(this.slice, OUTPUT_WAIT_MS);
+      return;
+    }
+    const keyDelayUs = this.server.config.rdbKeySaveDelay;
     try {
-      do {
-        if (this.writer.writeSome(STEP_BYTES)) return this.allWritten();
-      } while (performance.now() < deadline);
+      if (keyDelayUs > 0 ? this.writePaced(keyDelayUs) : this.writeForSliceMs()) {
+        this.writing = false;
+        this.detach();
+        this.sliceWritten();
+        return this.allWritten();
+      }
+      this.sliceWritten();
     } catch (e) {
       this.detach();
       return this.failed(e);
     }
-    setImmediate(this.slice);
+    if (keyDelayUs > 0) setTimeout(this.slice, SLICE_MS);
+    else setImmediate(this.slice);
   };
 
-  /** Every key is in the file: no more hooks; sync it without blocking the loop, then commit. */
-  private allWritten(): void {
-    this.writing = false;
+  /** Writes for at most SLICE_MS; true once the output is complete. */
+  private writeForSliceMs(): boolean {
+    const deadline = performance.now() + SLICE_MS;
+    do {
+      if (this.writer.writeSome(STEP_BYTES)) return true;
+    } while (performance.now() < deadline);
+    return false;
+  }
+
+  /**
+   * rdb-key-save-delay (microseconds per key, a testing aid in Redis too): the keys that
+   * many microseconds each fill a slice, a record per write step.
+   */
+  private writePaced(keyDelayUs: number): boolean {
+    const records = Math.max(1, Math.floor((SLICE_MS * 1000) / keyDelayUs));
+    for (let i = 0; i < records; i++) if (this.writer.writeSome(1)) return true;
+    return false;
+  }
+
+  /** Stops the job and drops what it wrote (FLUSHALL, SHUTDOWN, CONFIG SET appendonly no). */
+  abort(): void {
+    if (this.ended) return;
     this.detach();
+    this.ended = true;
+    this.discardOutput();
+    this.aborted();
+  }
+
+  private detach(): void {
+    for (const db of this.server.dbs) db.snapshot = null;
+  }
+
+  /** Whether the output can take another slice now. */
+  protected outputReady(): boolean {
+    return true;
+  }
+
+  /** A slice ended: what it wrote may leave (the replicas' job sends it). */
+  protected sliceWritten(): void {}
+
+  /** Every key is written and the hooks are gone: finish the output. */
+  protected abstract allWritten(): void;
+  /** abort(): what was written so far goes. */
+  protected abstract discardOutput(): void;
+  /** A write failed. */
+  protected abstract failed(e: unknown): void;
+  /** abort() stopped the job: account for it (not a failure, as Redis's SIGUSR1 kill). */
+  protected abstract aborted(): void;
+}
+
+/** A job that writes a file: synced off the event loop once complete, then committed. */
+export abstract class BackgroundJob extends SlicedJob {
+  protected constructor(
+    server: Server,
+    protected readonly fd: number,
+    protected readonly temp: Buffer | string,
+    writer: SlicedWriter,
+  ) {
+    super(server, writer);
+  }
+
+  /** Every key is in the file: sync it without blocking the loop, then commit. */
+  protected override allWritten(): void {
     fsync(this.fd, (err) => {
       if (this.ended) return closeQuietly(this.fd);
       if (err !== null) return this.failed(err);
@@ -95,33 +170,22 @@ export abstract class BackgroundJob {
     });
   }
 
-  /** Stops the job and removes its temp file (FLUSHALL, SHUTDOWN, CONFIG SET appendonly no). */
-  abort(): void {
-    if (this.ended) return;
-    this.detach();
-    // Once writing is over the fd is the fsync callback's to close.
+  /** Removes the temp file; once writing is over the fd is the fsync callback's to close. */
+  protected override discardOutput(): void {
     if (this.writing) closeQuietly(this.fd);
     unlinkQuietly(typeof this.temp === "string" ? Buffer.from(this.temp) : this.temp);
-    this.ended = true;
-    this.aborted();
-  }
-
-  private detach(): void {
-    for (const db of this.server.dbs) db.snapshot = null;
   }
 
   /** The complete, synced file becomes the real one. */
   protected abstract commit(): void;
-  /** A write or the fsync failed; the fd may still be open. */
-  protected abstract failed(e: unknown): void;
-  /** abort() stopped the job: account for it (not a failure, as Redis's SIGUSR1 kill). */
-  protected abstract aborted(): void;
 }
 
 /** BGSAVE (Redis's rdbSaveBackground). */
 export class BackgroundSave extends BackgroundJob {
   /** The change counter when the save began: what it saves. */
   private readonly dirtyAtStart: number;
+  /** Called once the save ends, with whether the file is on disk (replicas waiting for it). */
+  private readonly doneListeners: ((ok: boolean) => void)[] = [];
 
   /** Starts a save, or returns null after logging why it cannot (the temp file). */
   static start(server: Server): BackgroundSave | null {
@@ -155,7 +219,12 @@ export class BackgroundSave extends BackgroundJob {
 
   protected aborted(): void {
     this.server.log.warning("Background saving terminated by signal 10");
-    this.finish();
+    this.finish(false);
+  }
+
+  /** Redis's backgroundSaveDoneHandler calls updateSlavesWaitingBgsave: replicas listen here. */
+  whenDone(listener: (ok: boolean) => void): void {
+    this.doneListeners.push(listener);
   }
 
   /** Redis's backgroundSaveDoneHandlerDisk. */
@@ -165,13 +234,14 @@ export class BackgroundSave extends BackgroundJob {
       this.server.log.warning("Background saving error");
       this.server.rdb.lastSaveOk = false;
     }
-    this.finish();
+    this.finish(ok);
   }
 
-  private finish(): void {
+  private finish(ok: boolean): void {
     const state = this.server.rdb;
     state.lastBgsaveTimeSec = unixSecondsBetween(this.startedMs, Date.now());
     if (state.bgsave === this) state.bgsave = null;
+    for (const listener of this.doneListeners) listener(ok);
   }
 }
 

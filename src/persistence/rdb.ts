@@ -42,7 +42,7 @@ import { latin1 } from "../resp/parser.ts";
 import { RdbSink, saveLength, saveObject, saveObjectType, saveRawString, saveInt64String } from "./rdb-value.ts";
 import { Crc64, crcHex } from "./crc64.ts";
 import { Snapshot, type SnapshotWriter } from "./snapshot.ts";
-import type { BackgroundSave } from "./bgsave.ts";
+import type { SlicedJob } from "./bgsave.ts";
 import type { KeyTable } from "../store/keytable.ts";
 import { EmptyKeyError, KEY_SLOT, RdbError, RdbReader, isObjectType, loadValue, storeLoaded } from "./rdb-load.ts";
 import { REDIS_VERSION } from "../version.ts";
@@ -95,8 +95,8 @@ export class RdbState {
   lastLoadKeysExpired = 0;
   /** True while a load runs (INFO loading). */
   loading = false;
-  /** The BGSAVE under way, if any. */
-  bgsave: BackgroundSave | null = null;
+  /** The BGSAVE under way, if any: to a file, or to replicas' sockets (a diskless sync). */
+  bgsave: SlicedJob | null = null;
   /** How long the last BGSAVE took, in whole seconds (INFO rdb_last_bgsave_time_sec). */
   lastBgsaveTimeSec = -1;
   /** BGSAVE SCHEDULE behind a rewrite: the cron starts the save once the rewrite is over. */
@@ -382,19 +382,11 @@ function saveNow(server: Server, path: Buffer | string): boolean {
   return true;
 }
 
-/** Where a save into memory collects the file, a flush at a time. */
-type RdbChunks = Uint8Array[];
-
 /**
- * The whole dataset as an RDB file in memory, made at once (a replica's full resync, before
- * a background one exists): the point in time is the call.
+ * Where a save into memory collects the file, a flush at a time: a diskless full resync
+ * takes the chunks to its replicas' sockets between slices.
  */
-export function rdbSaveToBytes(server: Server): Uint8Array {
-  const chunks: RdbChunks = [];
-  const writer = new RdbWriter(server, chunks);
-  while (!writer.writeSome(UNBOUNDED));
-  return Buffer.concat(chunks);
-}
+export type RdbChunks = Uint8Array[];
 
 /** Where a save writes before the rename: `temp-<pid>.rdb` in `dir`, as Redis names it. */
 export function tempRdbPath(server: Server): Buffer {

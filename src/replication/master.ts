@@ -2,9 +2,9 @@
 // it, the full resynchronization that gives a new replica the dataset, and the
 // replication stream that carries every propagated command to them afterwards.
 //
-// A full resync sends an RDB made at once in memory (rdbSaveToBytes): the point in time is
-// the PSYNC, so every command propagated later follows the RDB on the same connection, in
-// order. There is no backlog yet, so a replica that reconnects always resyncs in full.
+// A full resync sends an RDB written in the background (full-sync.ts): the point in time is
+// the start of that save, and the stream from then on is kept for the replica and sent
+// after the RDB, in order. A replica that reconnects continues from the backlog if it can.
 
 import type { Argv } from "../resp/parser.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
@@ -13,17 +13,27 @@ import { ReplyMode } from "../server/client.ts";
 import { Target, type PropArg, type PropagationSink } from "../server/propagate.ts";
 import { randomHex, type Server } from "../server/server.ts";
 import { CommandEncoder } from "../resp/command-encoder.ts";
-import { rdbSaveToBytes, type ReplSaveInfo } from "../persistence/rdb.ts";
+import type { ReplSaveInfo } from "../persistence/rdb.ts";
+import { FullSync, type PendingStream } from "./full-sync.ts";
 import { ReplicationBacklog } from "./backlog.ts";
 import { ReplicaWaits } from "./wait.ts";
 
-/** Where a replica's connection stands (Redis's replstate, for the states that exist here). */
+/** Where a replica's connection stands (Redis's replstate). */
 export const enum ReplicaState {
   /** REPLCONF was seen, PSYNC or SYNC not yet: still an ordinary client. */
   Handshake,
-  /** The RDB was sent; the replica follows the stream (Redis's SLAVE_STATE_ONLINE). */
+  /** A full sync waits for the next RDB to start (SLAVE_STATE_WAIT_BGSAVE_START). */
+  WaitBgsaveStart,
+  /** +FULLRESYNC was sent; the RDB is being made, the stream kept (SLAVE_STATE_WAIT_BGSAVE_END). */
+  WaitBgsaveEnd,
+  /** The RDB file is being sent (SLAVE_STATE_SEND_BULK, disk-based sync only). */
+  SendBulk,
+  /** The RDB was sent; the replica follows the stream (SLAVE_STATE_ONLINE). */
   Online,
 }
+
+/** INFO replication's name of each state (Redis's replstateToString). */
+const STATE_NAMES = ["handshake", "wait_bgsave", "wait_bgsave", "send_bulk", "online"] as const;
 
 /** What the master knows of one replica connection (Redis keeps it in the client). */
 export class ReplicaLink {
@@ -38,6 +48,20 @@ export class ReplicaLink {
   /** The offset of the last REPLCONF ACK, and when it came (INFO slaveN offset= and lag=). */
   ackOffset = 0;
   ackMs = 0;
+  /** PSYNC rather than SYNC: the RDB is preceded by +FULLRESYNC (Redis's CLIENT_PRE_PSYNC unset). */
+  psync = true;
+  /** The stream kept for this replica while its RDB is made and sent, null once it follows it. */
+  pending: PendingStream | null = null;
+  /**
+   * After a diskless transfer the replica cannot tell where the RDB ends and commands
+   * begin: the stream starts with its first REPLCONF ACK (Redis's repl_start_cmd_stream_on_ack).
+   */
+  streamOnAck = false;
+
+  /** Stream bytes held for the replica, which count in its output buffer. */
+  get pendingBytes(): number {
+    return this.pending === null ? 0 : this.pending.length;
+  }
 }
 
 const PING: readonly PropArg[] = ["PING"];
@@ -48,8 +72,12 @@ const NO_REPLID = "0".repeat(40);
 
 export class ReplicationMaster implements PropagationSink {
   readonly target = Target.Replicas;
-  /** Online replicas, in the order they attached (INFO slave0, slave1 ...). */
+  /** Replicas from their SYNC or PSYNC on, in the order they came (INFO slave0, slave1 ...). */
   readonly replicas: Client[] = [];
+  /** The replicas the stream is delivered to as it comes: online, their RDB behind them. */
+  private readonly following: Client[] = [];
+  /** Full resynchronizations: the RDB made in the background, the stream kept meanwhile. */
+  readonly fullSync: FullSync;
   /** The history this server's stream belongs to (INFO master_replid), its master's on a replica. */
   replId = randomHex(40);
   /**
@@ -88,6 +116,7 @@ export class ReplicationMaster implements PropagationSink {
 
   constructor(private readonly server: Server) {
     this.waits = new ReplicaWaits(server);
+    this.fullSync = new FullSync(server, this);
   }
 
   /** The replica state of c, made on its first REPLCONF. */
@@ -96,8 +125,9 @@ export class ReplicationMaster implements PropagationSink {
     return c.replica;
   }
 
+  /** Whether c asked for SYNC or PSYNC (Redis's CLIENT_SLAVE), whether its RDB came yet or not. */
   isReplica(c: Client): boolean {
-    return c.replica !== null && c.replica.state === ReplicaState.Online;
+    return c.replica !== null && c.replica.state !== ReplicaState.Handshake;
   }
 
   /**
@@ -140,23 +170,26 @@ export class ReplicationMaster implements PropagationSink {
   }
 
   /**
-   * PSYNC or SYNC asked for a full resynchronization: the header (PSYNC only), the RDB as a
-   * bulk without its trailing CRLF, and from then on the stream. Replies the replica's own
-   * later commands get are dropped: it reads the stream only.
+   * PSYNC or SYNC asked for a full resynchronization: the header (PSYNC only), the RDB, and
+   * from then on the stream, as full-sync.ts arranges. Replies the replica's own later
+   * commands get are dropped: it reads the stream only.
    */
-  fullResync(c: Client, w: ReplyWriter, psync: boolean): void {
+  fullResync(c: Client, psync: boolean): void {
     if (this.backlog === null) this.createBacklog();
     this.syncFull++;
-    const rdb = rdbSaveToBytes(this.server);
-    if (psync) w.addRaw(Buffer.from(`+FULLRESYNC ${this.replId} ${this.offset}\r\n`, "latin1"));
-    w.addRaw(Buffer.from(`$${rdb.length}\r\n`, "latin1"));
-    w.addRaw(rdb);
-    // The stream selects a database again before its next command, as Redis does for a
-    // replica that just loaded an RDB, whichever database it then has selected. (A replica
-    // passing its master's stream on cannot; the RDB's repl-stream-db tells its replicas.)
+    this.linkOf(c).psync = psync;
+    this.attach(c);
+    this.fullSync.request(c);
+  }
+
+  /**
+   * A full sync's point in time: the stream selects a database again before its next
+   * command, as Redis does for a replica that just loaded an RDB, whichever database it then
+   * has selected. (A replica passing its master's stream on cannot; the RDB's
+   * repl-stream-db tells its replicas.)
+   */
+  forceSelect(): void {
     this.stream.selectedDb = -1;
-    this.goOnline(c);
-    this.server.log.notice(`Synchronization with replica ${this.replicaAddress(c, c.replica!)} succeeded`);
   }
 
   /** Where the stream stands, for the repl-* fields of an RDB file (Redis's rdbPopulateSaveInfo). */
@@ -170,17 +203,28 @@ export class ReplicationMaster implements PropagationSink {
     return { streamDb: db < 0 ? 0 : db, replId: this.replId, offset: this.offset };
   }
 
-  /** The replica follows the stream from now on. */
+  /** A partial resync: the replica follows the stream from now on. */
   private goOnline(c: Client): void {
     const link = this.linkOf(c);
+    this.attach(c);
     link.state = ReplicaState.Online;
     link.ackMs = Date.now();
+    this.follow(c);
+  }
+
+  /** c is a replica from now on (Redis's CLIENT_SLAVE): listed, its replies silenced. */
+  private attach(c: Client): void {
     this.replicas.push(c);
     // Replies are silenced as CLIENT REPLY OFF does, keeping what was written so far, so
-    // that the RDB leaves and the stream, delivered like pushes, still reaches the replica.
+    // that the RDB and the stream, delivered like pushes, still reach the replica.
     c.replyMode = ReplyMode.Off;
     this.server.keepPushes(c);
     if (this.pingTimer === null) this.startPings();
+  }
+
+  /** The stream goes to c as it comes from now on, after what was kept for it. */
+  follow(c: Client): void {
+    this.following.push(c);
   }
 
   /**
@@ -244,6 +288,11 @@ export class ReplicationMaster implements PropagationSink {
     this.createBacklog();
   }
 
+  /** The replicas whose RDB is behind them (ROLE lists only these). */
+  onlineReplicas(): Client[] {
+    return this.replicas.filter((c) => c.replica!.state === ReplicaState.Online);
+  }
+
   /** Whether enough replicas acknowledged recently for writes to go on (min-replicas-*). */
   enoughGoodReplicas(): boolean {
     const config = this.server.config;
@@ -254,7 +303,10 @@ export class ReplicationMaster implements PropagationSink {
   /** Online replicas whose last ACK is at most min-replicas-max-lag seconds old (Redis's repl_good_slaves_count). */
   goodReplicas(nowMs: number): number {
     let good = 0;
-    for (const c of this.replicas) if (Math.floor((nowMs - c.replica!.ackMs) / 1000) <= this.server.config.minReplicasMaxLag) good++;
+    for (const c of this.replicas) {
+      const link = c.replica!;
+      if (link.state === ReplicaState.Online && Math.floor((nowMs - link.ackMs) / 1000) <= this.server.config.minReplicasMaxLag) good++;
+    }
     return good;
   }
 
@@ -277,6 +329,9 @@ export class ReplicationMaster implements PropagationSink {
     const at = this.replicas.indexOf(c);
     if (at < 0) return;
     this.replicas.splice(at, 1);
+    const following = this.following.indexOf(c);
+    if (following >= 0) this.following.splice(following, 1);
+    this.fullSync.removed(c);
     this.server.log.notice(`Connection with replica ${this.replicaAddress(c, c.replica!)} lost.`);
     if (this.replicas.length === 0) {
       this.stopPings();
@@ -290,13 +345,14 @@ export class ReplicationMaster implements PropagationSink {
     if (link === null || link.state !== ReplicaState.Online) return;
     if (offset > link.ackOffset) link.ackOffset = offset;
     link.ackMs = Date.now();
+    if (link.streamOnAck) this.fullSync.startStream(c);
     if (this.waits.size > 0) this.waits.acked();
   }
 
   /** Online replicas that acknowledged the stream up to `offset` at least (WAIT's count). */
   countAcked(offset: number): number {
     let n = 0;
-    for (const c of this.replicas) if (c.replica!.ackOffset >= offset) n++;
+    for (const c of this.replicas) if (c.replica!.state === ReplicaState.Online && c.replica!.ackOffset >= offset) n++;
     return n;
   }
 
@@ -335,7 +391,7 @@ export class ReplicationMaster implements PropagationSink {
     this.offset += bytes.length;
     if (this.backlog === null) return;
     this.backlog.append(bytes);
-    for (const c of this.replicas) this.server.deliver(c, bytes);
+    this.deliverStream(bytes);
   }
 
   /** What was encoded goes to the backlog and every replica, and counts in the offset. */
@@ -344,8 +400,14 @@ export class ReplicationMaster implements PropagationSink {
     const bytes = stream.bytes.subarray(0, stream.length);
     this.offset += stream.length;
     this.backlog!.append(bytes);
-    for (const c of this.replicas) this.server.deliver(c, bytes);
+    this.deliverStream(bytes);
     stream.reset();
+  }
+
+  /** Stream bytes go to the replicas following it, and are kept for those still syncing. */
+  private deliverStream(bytes: Uint8Array): void {
+    for (const c of this.following) this.server.deliver(c, bytes);
+    if (this.fullSync.keeping) this.fullSync.keep(bytes);
   }
 
   // -------------------------------------------------------------------------------------
@@ -399,9 +461,10 @@ export class ReplicationMaster implements PropagationSink {
     const lines: string[] = [];
     this.replicas.forEach((c, i) => {
       const link = c.replica!;
-      const lagSec = Math.floor((nowMs - link.ackMs) / 1000);
+      // A replica still syncing shows no lag, as in Redis.
+      const lagSec = link.state === ReplicaState.Online ? Math.floor((nowMs - link.ackMs) / 1000) : 0;
       lines.push(
-        `slave${i}:ip=${this.replicaIp(c, link)},port=${link.listeningPort},state=online,offset=${link.ackOffset},lag=${lagSec}`,
+        `slave${i}:ip=${this.replicaIp(c, link)},port=${link.listeningPort},state=${STATE_NAMES[link.state]},offset=${link.ackOffset},lag=${lagSec}`,
       );
     });
     return lines;

@@ -5,7 +5,8 @@
 // make the server hold its output without bound. A limit of 0 is none.
 //
 // The output counted is what the socket has not accepted (Client.pendingLen), as Redis counts
-// its reply list. Two places check, as in Redis: the output path, each time output is queued,
+// its reply list, plus for a replica still syncing the stream kept for it until its RDB is
+// through (Redis 7.0 counts a replica's share of the replication buffer the same way). Two places check, as in Redis: the output path, each time output is queued,
 // closes the client asynchronously (never in the middle of another client's command, whose
 // delivery loop may be walking the subscribers); the cron closes at once a client that has
 // been over its soft limit too long while no new output arrived.
@@ -43,7 +44,7 @@ export class OutputLimits {
   /** From the cron: close the clients whose output stayed over the soft limit too long. */
   cron(): void {
     for (const c of this.server.clients.values()) {
-      if (c.pendingLen === 0 || c.closeAsap || !this.reached(c)) continue;
+      if (outputBytes(c) === 0 || c.closeAsap || !this.reached(c)) continue;
       this.server.log.warning(`Client ${describe(c, this.server)} closed for overcoming of output buffer limits.`);
       this.server.closeClient(c);
     }
@@ -55,11 +56,17 @@ export class OutputLimits {
    * below it (not when the output drains with no check), as in Redis.
    */
   private reached(c: Client): boolean {
-    const all = this.server.config.clientOutputBufferLimit;
-    // Replicas arrive with replication; a MONITOR client is a normal one, as in Redis.
-    const limit = isSubscribed(c) ? all.pubsub : all.normal;
-    const used = c.pendingLen;
-    const hard = limit.hardBytes > 0 && used >= limit.hardBytes;
+    const config = this.server.config;
+    const all = config.clientOutputBufferLimit;
+    // A client is a replica from its SYNC on; a MONITOR client is a normal one, as in Redis.
+    const replica = this.server.replication.isReplica(c);
+    const limit = replica ? all.replica : isSubscribed(c) ? all.pubsub : all.normal;
+    const used = outputBytes(c);
+    let hardBytes = limit.hardBytes;
+    // A replica's hard limit below repl-backlog-size is raised to it: a partial resync
+    // would succeed only for the replica to be cut off at once (Redis 7.0 ignores it too).
+    if (replica && hardBytes > 0 && hardBytes < config.replBacklogSize) hardBytes = config.replBacklogSize;
+    const hard = hardBytes > 0 && used >= hardBytes;
     let soft = limit.softBytes > 0 && used >= limit.softBytes;
     const nowS = Math.floor(this.server.clock.nowMs / 1000);
     if (!soft) {
@@ -72,6 +79,11 @@ export class OutputLimits {
     }
     return soft || hard;
   }
+}
+
+/** Output held for c: what its socket has not taken, and the stream kept for a syncing replica. */
+function outputBytes(c: Client): number {
+  return c.replica === null ? c.pendingLen : c.pendingLen + c.replica.pendingBytes;
 }
 
 /** The client as CLIENT LIST shows it, for the log (Redis's catClientInfoString). */

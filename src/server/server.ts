@@ -138,7 +138,7 @@ export class Server {
   /** maxmemory: evictions and the OOM refusal (see cache/evict.ts). */
   readonly eviction: Eviction;
   /** client-output-buffer-limit enforcement. */
-  private readonly outputLimits = new OutputLimits(this);
+  readonly outputLimits = new OutputLimits(this);
   /**
    * Where the running command's replies start in the writer: CLIENT REPLY OFF and SKIP drop
    * what follows. Pushes move it past themselves (keepPushes).

@@ -1,8 +1,9 @@
 // redbun as a master: a real Redis 7.0 replica syncs from it in full, follows its writes,
-// continues from the backlog after a lost link, and ends with the same data.
+// continues from the backlog after a lost link, and ends with the same data. Full syncs
+// run in the background, diskless or through dump.rdb, while writes go on.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RespConn, encodeCommand, startRedbun, startRedis, type ServerProcess } from "../oracle/harness.ts";
@@ -10,6 +11,8 @@ import { buildDataset, bytes, expectSameData } from "../persistence/dataset.ts";
 import { infoField, waitCaughtUp, waitFor } from "./helpers.ts";
 
 const DEBUG = ["--enable-debug-command", "yes"];
+/** A diskless sync starts at once rather than after Redis's 5 s wait for more replicas. */
+const NO_SYNC_DELAY = ["--repl-diskless-sync-delay", "0"];
 
 let master: ServerProcess;
 let replica: ServerProcess | null = null;
@@ -17,9 +20,10 @@ let m: RespConn;
 // A replica stores the RDB it receives in its dir: a dir of its own, or it would leave a
 // dump.rdb behind where other tests' servers start.
 const replicaDir = mkdtempSync(join(tmpdir(), "redbun-replica-"));
+const masterDir = mkdtempSync(join(tmpdir(), "redbun-master-"));
 
 beforeAll(async () => {
-  master = await startRedbun(DEBUG);
+  master = await startRedbun(["--dir", masterDir, ...NO_SYNC_DELAY, ...DEBUG]);
   m = await RespConn.connect(master.port);
   await buildDataset(m);
 });
@@ -28,7 +32,7 @@ afterAll(async () => {
   m.close();
   await replica?.stop();
   await master.stop();
-  rmSync(replicaDir, { recursive: true, force: true });
+  for (const dir of [replicaDir, masterDir]) rmSync(dir, { recursive: true, force: true });
 });
 
 test("a Redis replica syncs in full, then follows the stream", async () => {
@@ -109,3 +113,244 @@ test("REPLCONF answers as Redis does", async () => {
     c.close();
   }
 });
+
+// ---------------------------------------------------------------------------------------
+// Full syncs in the background
+// ---------------------------------------------------------------------------------------
+
+/** A server of these tests: its process, a connection, its dir (with its log). */
+interface Node {
+  proc: ServerProcess;
+  conn: RespConn;
+  dir: string;
+}
+
+const nodes: Node[] = [];
+
+afterAll(async () => {
+  for (const node of nodes) {
+    node.conn.close();
+    await node.proc.stop();
+    rmSync(node.dir, { recursive: true, force: true });
+  }
+});
+
+async function startNode(kind: "redbun" | "redis", args: string[]): Promise<Node> {
+  const dir = mkdtempSync(join(tmpdir(), `redbun-fullsync-${kind}-`));
+  const all = ["--dir", dir, "--logfile", join(dir, "server.log"), ...DEBUG, ...args];
+  const proc = kind === "redbun" ? await startRedbun(all) : await startRedis(all);
+  const node = { proc, conn: await RespConn.connect(proc.port), dir };
+  nodes.push(node);
+  return node;
+}
+
+function replicaOf(master: Node): Promise<Node> {
+  return startNode("redis", ["--replicaof", "127.0.0.1", String(master.proc.port)]);
+}
+
+function logOf(node: Node): string {
+  return readFileSync(join(node.dir, "server.log"), "latin1");
+}
+
+function count(text: string, what: string): number {
+  return text.split(what).length - 1;
+}
+
+/** `n` string keys key:0 ... in pipelined MSETs: a dataset whose RDB takes a while to write. */
+async function populate(conn: RespConn, n: number): Promise<void> {
+  const perCommand = 1000;
+  for (let first = 0; first < n; first += perCommand) {
+    const args = ["MSET"];
+    for (let i = first; i < first + perCommand; i++) args.push(`key:${i}`, `value:${i}`);
+    conn.write(encodeCommand(args));
+  }
+  await conn.readReplies(n / perCommand);
+}
+
+/**
+ * Writes of every kind, in two databases, until stop() — many to keys the save has not
+ * written yet (it writes them first, as they were) — and how many rounds ran.
+ */
+function writeLoad(master: Node): { stop: () => Promise<number> } {
+  let running = true;
+  let rounds = 0;
+  let failure: unknown = null;
+  const loop = (async () => {
+    const c = await RespConn.connect(master.proc.port);
+    try {
+      while (running) {
+        const i = rounds++;
+        const batch = [
+          ["SET", `key:${199999 - i}`, `changed:${i}`],
+          ["DEL", `key:${150000 - i}`],
+          ["INCR", "counter"],
+          ["HSET", "hash", `f${i % 50}`, String(i)],
+          ["RPUSH", "list", String(i)],
+          ["EXPIRE", `key:${100000 + i}`, "1000"],
+          ["SELECT", "1"],
+          ["SET", `db1:${i}`, String(i)],
+          ["SELECT", "0"],
+        ];
+        for (const cmd of batch) c.write(encodeCommand(cmd));
+        await c.readReplies(batch.length);
+      }
+    } catch (e) {
+      // Kept for stop(): a test that failed earlier never calls it.
+      failure = e;
+    } finally {
+      c.close();
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      if (failure !== null) throw failure;
+      return rounds;
+    },
+  };
+}
+
+/** The slaveN states of a master's INFO replication. */
+async function replicaStates(master: Node): Promise<string[]> {
+  const info = await master.conn.call("INFO", "replication");
+  return [...info.matchAll(/^slave\d+:.*,state=(\w+),/gm)].map((m) => m[1]!);
+}
+
+async function expectSameDigest(master: Node, replica: Node): Promise<void> {
+  await waitCaughtUp(master.conn, replica.conn);
+  expect(await replica.conn.call("DEBUG", "DIGEST")).toBe(await master.conn.call("DEBUG", "DIGEST"));
+}
+
+test("diskless: two replicas share one transfer of 200k keys while writes go on", async () => {
+  // The save waits for the second replica (max-replicas 2); each key takes 5 us to save.
+  const m = await startNode("redbun", ["--repl-diskless-sync-delay", "60", "--repl-diskless-sync-max-replicas", "2", "--rdb-key-save-delay", "5"]);
+  await populate(m.conn, 200000);
+  await buildDataset(m.conn);
+  const load = writeLoad(m);
+  const [r1, r2] = await Promise.all([replicaOf(m), replicaOf(m)]);
+  await waitFor("both replicas in wait_bgsave", async () => (await replicaStates(m)).join() === "wait_bgsave,wait_bgsave");
+  // ROLE lists online replicas only.
+  expect(await m.conn.call("ROLE")).toMatch(/^\*3\r\n\$6\r\nmaster\r\n:\d+\r\n\*0\r\n$/);
+  // The cron starts the save within a second, the states staying wait_bgsave.
+  await waitFor("the transfer", async () => infoField(await m.conn.call("INFO", "persistence"), "rdb_bgsave_in_progress") === "1");
+  expect(await replicaStates(m)).toEqual(["wait_bgsave", "wait_bgsave"]);
+  await waitFor("both replicas online", async () => (await replicaStates(m)).join() === "online,online", 15000);
+  expect(await load.stop()).toBeGreaterThan(10);
+  await expectSameDigest(m, r1);
+  await expectSameDigest(m, r2);
+  expect(await r1.conn.call("DBSIZE")).toBe(await m.conn.call("DBSIZE"));
+
+  const log = logOf(m);
+  expect(count(log, "Starting BGSAVE for SYNC with target: replicas sockets")).toBe(1);
+  expect(count(log, `Background RDB transfer started by pid `)).toBe(1);
+  expect(count(log, "Background RDB transfer terminated with success")).toBe(1);
+  for (const r of [r1, r2]) {
+    expect(log).toContain(`Streamed RDB transfer with replica 127.0.0.1:${r.proc.port} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming`);
+    expect(log).toContain(`Synchronization with replica 127.0.0.1:${r.proc.port} succeeded`);
+  }
+  expect(infoField(await m.conn.call("INFO", "stats"), "sync_full")).toBe("2");
+  // Nothing went through the disk.
+  expect(existsSync(join(m.dir, "dump.rdb"))).toBe(false);
+}, 20000);
+
+test("disk-based: a replica waits out a BGSAVE it cannot share, the next shares the replicas' save", async () => {
+  const m = await startNode("redbun", ["--repl-diskless-sync", "no", ...NO_SYNC_DELAY, "--rdb-key-save-delay", "5"]);
+  await populate(m.conn, 200000);
+  await buildDataset(m.conn);
+  const load = writeLoad(m);
+  // A BGSAVE of its own started before the replica came: its stream was not kept from there.
+  expect(await m.conn.call("BGSAVE")).toBe("+Background saving started\r\n");
+  const r1 = await replicaOf(m);
+  await waitFor("the replica in wait_bgsave", async () => (await replicaStates(m)).join() === "wait_bgsave");
+  expect(logOf(m)).toContain("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC");
+  await waitFor("the save for the replica", async () => logOf(m).includes("Starting BGSAVE for SYNC with target: disk"), 10000);
+  // This one comes while the replicas' save runs: it shares it.
+  const r2 = await replicaOf(m);
+  await waitFor("both replicas online", async () => (await replicaStates(m)).join() === "online,online", 15000);
+  await load.stop();
+  await expectSameDigest(m, r1);
+  await expectSameDigest(m, r2);
+
+  const log = logOf(m);
+  expect(log).toContain("Waiting for end of BGSAVE for SYNC");
+  expect(count(log, "Starting BGSAVE for SYNC with target: disk")).toBe(1);
+  expect(count(log, "Background saving started by pid")).toBe(2);
+  for (const r of [r1, r2]) expect(log).toContain(`Synchronization with replica 127.0.0.1:${r.proc.port} succeeded`);
+  expect(existsSync(join(m.dir, "dump.rdb"))).toBe(true);
+}, 20000);
+
+/** Reads what a replica reads up to and including the first line starting with `prefix`. */
+async function readLineStarting(c: RespConn, prefix: string): Promise<{ skipped: string; line: string }> {
+  let skipped = "";
+  for (;;) {
+    let line = "";
+    while (!line.endsWith("\n")) line += Buffer.from(await c.readBytes(1, 5000)).toString("latin1");
+    if (line.startsWith(prefix)) return { skipped, line };
+    skipped += line;
+  }
+}
+
+/** A replica by hand: the handshake of a Redis 7.0 replica, then PSYNC. */
+async function fakeReplica(master: Node): Promise<RespConn> {
+  const c = await RespConn.connect(master.proc.port);
+  expect(await c.call("REPLCONF", "listening-port", "1", "capa", "eof", "capa", "psync2")).toBe("+OK\r\n");
+  c.write(encodeCommand(["PSYNC", "?", "-1"]));
+  return c;
+}
+
+/** Reads an EOF-framed RDB: the mark line, the file, the mark again. */
+async function readEofRdb(c: RespConn): Promise<Uint8Array> {
+  const { line } = await readLineStarting(c, "$EOF:");
+  expect(line).toMatch(/^\$EOF:[0-9a-f]{40}\r\n$/);
+  const mark = line.slice(5, 45);
+  let rdb = "";
+  while (!rdb.endsWith(mark)) rdb += Buffer.from(await c.readBytes(1, 5000)).toString("latin1");
+  expect(rdb.startsWith("REDIS0010")).toBe(true);
+  return Buffer.from(rdb.slice(0, -40), "latin1");
+}
+
+test("diskless framing: $EOF: mark, newlines while waiting, the stream only after the ACK; a replica over its output limit is dropped", async () => {
+  const m = await startNode("redbun", ["--repl-diskless-sync-delay", "1"]);
+  await m.conn.call("SET", "before", "1");
+
+  // Waiting out repl-diskless-sync-delay, the replica gets a newline every second.
+  const a = await fakeReplica(m);
+  const { skipped, line } = await readLineStarting(a, "+FULLRESYNC");
+  expect(skipped).toMatch(/^\n+$/);
+  const [, replId, offset = ""] = line.trim().split(" ");
+  expect(replId).toBe(infoField(await m.conn.call("INFO", "replication"), "master_replid")!);
+  await readEofRdb(a);
+  expect(await replicaStates(m)).toEqual(["online"]);
+
+  // The stream waits for the replica's first ACK: it cannot tell where the RDB ended.
+  await m.conn.call("SET", "after", "2");
+  await Bun.sleep(100);
+  expect(a.bufferedBytes).toBe(0);
+  a.write(encodeCommand(["REPLCONF", "ACK", offset]));
+  const select = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n";
+  const set = "*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n2\r\n";
+  expect(Buffer.from(await a.readBytes(select.length + set.length)).toString("latin1")).toBe(select + set);
+
+  // A replica that never acknowledges keeps its stream held: past the hard limit it goes.
+  expect(await m.conn.call("CONFIG", "SET", "repl-diskless-sync-delay", "0")).toBe("+OK\r\n");
+  expect(await m.conn.call("CONFIG", "SET", "client-output-buffer-limit", "replica 64kb 0 0")).toBe("+OK\r\n");
+  expect(await m.conn.call("CONFIG", "SET", "repl-backlog-size", "16kb")).toBe("+OK\r\n");
+  const b = await fakeReplica(m);
+  await readEofRdb(b);
+  // Rounds of 25 kB: the replica that reads never holds 64 kB; the other holds it all.
+  const value = "x".repeat(1000);
+  for (let round = 0; round < 4; round++) {
+    for (let i = round * 25; i < (round + 1) * 25; i++) m.conn.write(encodeCommand(["SET", `big:${i}`, value]));
+    await m.conn.readReplies(25);
+  }
+  await b.readUntilClosed(5000);
+  expect(logOf(m)).toMatch(/Client id=\d+ addr=\S+ .*flags=S .* scheduled to be closed ASAP for overcoming of output buffer limits\./);
+  expect(await replicaStates(m)).toEqual(["online"]);
+  // The replica that follows the stream got all of it, in order, after a SELECT: a full
+  // sync's point in time makes the stream select its database again.
+  const sets = Array.from({ length: 100 }, (_, i) => encodeCommand(["SET", `big:${i}`, value]));
+  const sent = Buffer.concat([Buffer.from(select, "latin1"), ...sets]);
+  expect(Buffer.from(await a.readBytes(sent.length)).equals(sent)).toBe(true);
+  a.close();
+}, 10000);
