@@ -425,15 +425,30 @@ export class ReplicationMaster implements PropagationSink {
     this.pingTimer = null;
   }
 
-  /** Redis's replicationCron: a PING in the stream every repl-ping-replica-period seconds. */
+  /**
+   * Redis's replicationCron: replicas silent for repl-timeout seconds go, and the stream
+   * carries a PING every repl-ping-replica-period seconds.
+   */
   private readonly pingTick = (): void => {
     this.pingSeconds++;
+    this.dropTimedOutReplicas(Date.now());
     // A replica's master pings its replicas through the stream it passes on.
     if (this.proxying) return;
     if (this.pingSeconds % this.server.config.replPingReplicaPeriod !== 0) return;
     this.stream.argsAnyDb(PING);
     this.send();
   };
+
+  /** An online replica sends an ACK every second; one that stopped is gone (a SYNC replica never ACKs). */
+  private dropTimedOutReplicas(nowMs: number): void {
+    const timeoutMs = this.server.config.replTimeout * 1000;
+    for (const c of this.replicas.slice()) {
+      const link = c.replica!;
+      if (link.state !== ReplicaState.Online || !link.psync || nowMs - link.ackMs <= timeoutMs) continue;
+      this.server.log.warning(`Disconnecting timedout replica (streaming sync): ${this.replicaName(c)}`);
+      this.server.closeClient(c);
+    }
+  }
 
   // -------------------------------------------------------------------------------------
   // INFO replication
