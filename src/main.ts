@@ -35,7 +35,10 @@ function main(): void {
   const onSignal = (name: string, flags: number) => {
     log.fromSignalHandler(`Received ${name} scheduling shutdown...`);
     // A failed final save keeps the server up, as Redis does (force only through SHUTDOWN FORCE).
-    server.shutdown(0, () => saveOnShutdown(server, (flags & SHUTDOWN.SAVE) !== 0, (flags & SHUTDOWN.NOSAVE) !== 0, false));
+    const save = (flags & SHUTDOWN.SAVE) !== 0;
+    const nosave = (flags & SHUTDOWN.NOSAVE) !== 0;
+    const force = (flags & SHUTDOWN.FORCE) !== 0;
+    server.shutdown(0, () => saveOnShutdown(server, save, nosave, force), (flags & SHUTDOWN.NOW) !== 0);
   };
   process.on("SIGINT", () => onSignal("SIGINT", config.shutdownOnSigint));
   process.on("SIGTERM", () => onSignal("SIGTERM", config.shutdownOnSigterm));

@@ -6,6 +6,7 @@ import { ERR } from "../resp/errors.ts";
 import { infoText } from "../metrics/info.ts";
 import { saveOnShutdown } from "./persistence.ts";
 import { OK } from "../resp/writer.ts";
+import { ShutdownOutcome } from "../server/shutdown.ts";
 
 /** INFO [section [section ...]] */
 function infoCommand(c: Client): void {
@@ -46,21 +47,24 @@ function shutdownCommand(c: Client): void {
   let nosave = false;
   let abort = false;
   let force = false;
+  let now = false;
   for (let i = 1; i < argv.count; i++) {
     if (argv.is(i, "nosave")) nosave = true;
     else if (argv.is(i, "save")) save = true;
     else if (argv.is(i, "force")) force = true;
-    else if (argv.is(i, "now")) continue;
+    else if (argv.is(i, "now")) now = true;
     else if (argv.is(i, "abort")) abort = true;
     else return c.w.addErrorBytes(ERR.syntax);
   }
   if ((save && nosave) || (abort && argv.count > 2)) return c.w.addErrorBytes(ERR.syntax);
-  // Shutdown is immediate here, so there is never one in progress to abort.
-  if (abort) return c.w.addError("ERR No shutdown in progress.");
-  // Like Redis, a successful SHUTDOWN sends no reply: the connection simply closes.
-  if (!c.server.shutdown(0, () => saveOnShutdown(c.server, save, nosave, force))) {
-    c.w.addError("ERR Errors trying to SHUTDOWN. Check logs.");
+  if (abort) {
+    if (c.server.abortShutdown()) return c.w.addRaw(OK);
+    return c.w.addError("ERR No shutdown in progress.");
   }
+  // Like Redis, a successful SHUTDOWN sends no reply: the connection simply closes. One
+  // that waits for the replicas holds the client until it is done.
+  const outcome = c.server.shutdown(0, () => saveOnShutdown(c.server, save, nosave, force), now, c);
+  if (outcome === ShutdownOutcome.Failed) c.w.addError("ERR Errors trying to SHUTDOWN. Check logs.");
 }
 
 export const serverCommands: CommandDef[] = [

@@ -770,7 +770,10 @@ export function loadRdbAtStartup(server: Server): void {
   const replica = server.config.replicaof !== null;
   try {
     const loaded = rdbLoadFile(server, path, { keepExpired: replica });
-    if (replica && loaded.repl !== null) server.upstream.restoreHistory(loaded.repl);
+    if (loaded.repl !== null) {
+      if (replica) server.upstream.restoreHistory(loaded.repl);
+      else server.replication.restoreHistory(loaded.repl);
+    }
   } catch (e) {
     if (!(e instanceof RdbError)) server.log.warning(`Fatal error loading the DB: ${errorText(e)}. Exiting.`);
     process.exit(1);

@@ -242,9 +242,27 @@ export class ReplicationMaster implements PropagationSink {
       this.clearReplId2();
       this.server.log.notice(`Replication backlog created, my new replication IDs are '${this.replId}' and '${this.replId2}'`);
     }
+    this.startBacklog();
+  }
+
+  private startBacklog(): void {
     this.backlog = new ReplicationBacklog(this.server.config.replBacklogSize, this.offset);
     this.server.propagation.addSink(this);
     this.server.setExpiredHooks();
+  }
+
+  /**
+   * A master restarted from an RDB with repl-* fields: the history it saved stays valid as
+   * its second ID up to the saved offset, so that its replicas continue with a partial
+   * resync, while what comes next is a new history (Redis 7.0's loadDataFromDisk).
+   */
+  restoreHistory(info: ReplSaveInfo): void {
+    this.replId2 = info.replId;
+    this.secondReplOffset = info.offset + 1;
+    this.offset = info.offset;
+    this.stream.selectedDb = -1;
+    this.noReplicasSinceMs = Date.now();
+    this.startBacklog();
   }
 
   private clearReplId2(): void {
@@ -347,6 +365,7 @@ export class ReplicationMaster implements PropagationSink {
     link.ackMs = Date.now();
     if (link.streamOnAck) this.fullSync.startStream(c);
     if (this.waits.size > 0) this.waits.acked();
+    this.server.replicaAcked();
   }
 
   /** Online replicas that acknowledged the stream up to `offset` at least (WAIT's count). */
@@ -360,15 +379,43 @@ export class ReplicationMaster implements PropagationSink {
   requestAcks(): void {
     if (this.acksRequested) return;
     this.acksRequested = true;
-    setImmediate(this.sendGetAck);
+    setImmediate(this.requestedGetAck);
   }
 
-  private readonly sendGetAck = (): void => {
+  private readonly requestedGetAck = (): void => {
     this.acksRequested = false;
-    if (this.proxying || this.backlog === null || this.server.clientsPaused()) return;
+    if (!this.server.clientsPaused()) this.sendGetAck();
+  };
+
+  /** REPLCONF GETACK * in the stream: every replica answers with its offset. */
+  sendGetAck(): void {
+    if (this.proxying || this.backlog === null || this.replicas.length === 0) return;
     this.stream.argsAnyDb(GETACK);
     this.send();
-  };
+  }
+
+  /** Whether every replica acknowledged the whole stream (Redis's isReadyToShutdown). */
+  allCaughtUp(): boolean {
+    for (const c of this.replicas) if (c.replica!.ackOffset !== this.offset) return false;
+    return true;
+  }
+
+  /** Before the server exits: the replicas that have not acknowledged everything (finishShutdown). */
+  logLaggingReplicas(): void {
+    if (this.replicas.length === 0) return;
+    const nowMs = Date.now();
+    let lagging = 0;
+    for (const c of this.replicas) {
+      const link = c.replica!;
+      if (link.ackOffset === this.offset) continue;
+      lagging++;
+      const lagSec = link.state === ReplicaState.Online ? Math.floor((nowMs - link.ackMs) / 1000) : 0;
+      this.server.log.warning(
+        `Lagging replica ${this.replicaName(c)} reported offset ${this.offset - link.ackOffset} behind master, lag=${lagSec}, state=${STATE_NAMES[link.state]}.`,
+      );
+    }
+    this.server.log.notice(`${this.replicas.length - lagging} of ${this.replicas.length} replicas are in sync when shutting down.`);
+  }
 
   // -------------------------------------------------------------------------------------
   // The stream

@@ -33,6 +33,7 @@ import { strerror } from "../config/params.ts";
 import { formatAddress, isLocalAddress } from "./address.ts";
 import { RdbState } from "../persistence/rdb.ts";
 import { Propagation } from "./propagate.ts";
+import { PendingShutdown, ShutdownOutcome } from "./shutdown.ts";
 import { Aof, aofStatus } from "../persistence/aof.ts";
 import { ReplicationMaster } from "../replication/master.ts";
 import { MasterLink } from "../replication/replica.ts";
@@ -154,6 +155,8 @@ export class Server {
   /** Clients whose wait ended, to run what they pipelined behind the blocking command. */
   private unblockedClients: Client[] = [];
   shuttingDown = false;
+  /** A shutdown waiting for the replicas to catch up (see shutdown.ts), or null. */
+  private pendingShutdown: PendingShutdown | null = null;
   /** Where changes go after each command (the AOF now, replicas later); idle when nothing listens. */
   readonly propagation = new Propagation();
   /** The append-only file while `appendonly` is on. */
@@ -1114,11 +1117,64 @@ export class Server {
     for (const c of [...this.clients.values()]) this.closeClient(c);
   }
 
-  /** SHUTDOWN or a signal: log like Redis, close, and let main exit. */
-  shutdown(exitCode = 0, finalSave: (() => boolean) | null = null): boolean {
-    if (this.shuttingDown) return false;
-    this.shuttingDown = true;
+  /**
+   * SHUTDOWN or a signal: unless `now`, first let lagging replicas catch up (see
+   * shutdown.ts; `caller` is the SHUTDOWN client, held meanwhile), then finish.
+   */
+  shutdown(exitCode = 0, finalSave: (() => boolean) | null = null, now = false, caller: Client | null = null): ShutdownOutcome {
+    if (this.shuttingDown) return ShutdownOutcome.Failed;
+    const pending = this.pendingShutdown;
+    if (pending !== null) {
+      // A later SHUTDOWN joins the wait, or ends it at once with NOW.
+      if (now) return this.finishPendingShutdown(exitCode, finalSave);
+      if (caller !== null) pending.hold(caller, (c, wait) => this.blocking.block(c, wait));
+      return ShutdownOutcome.Waiting;
+    }
     this.log.warning("User requested shutdown...");
+    if (!now && this.config.shutdownTimeout !== 0 && !this.replication.allCaughtUp()) {
+      this.replication.sendGetAck();
+      this.pauseClients(Number.MAX_SAFE_INTEGER, PauseMode.Write);
+      this.log.notice("Waiting for replicas before shutting down.");
+      const wait = new PendingShutdown(exitCode, finalSave, this.config.shutdownTimeout * 1000, () => this.finishPendingShutdown());
+      this.pendingShutdown = wait;
+      if (caller !== null) wait.hold(caller, (c, w) => this.blocking.block(c, w));
+      return ShutdownOutcome.Waiting;
+    }
+    return this.finishShutdown(exitCode, finalSave) ? ShutdownOutcome.Done : ShutdownOutcome.Failed;
+  }
+
+  /** A replica acknowledged: a shutdown waiting for the replicas may go on now. */
+  replicaAcked(): void {
+    if (this.pendingShutdown !== null && this.replication.allCaughtUp()) this.finishPendingShutdown();
+  }
+
+  /** The wait for the replicas is over (they caught up, time ran out, or SHUTDOWN NOW). */
+  private finishPendingShutdown(exitCode?: number, finalSave?: (() => boolean) | null): ShutdownOutcome {
+    const pending = this.pendingShutdown!;
+    this.pendingShutdown = null;
+    pending.cancelTimer();
+    if (this.finishShutdown(exitCode ?? pending.exitCode, finalSave !== undefined ? finalSave : pending.finalSave)) return ShutdownOutcome.Done;
+    this.unpauseClients();
+    pending.answerFailure((c, wait) => this.blocking.serveWait(c, wait));
+    return ShutdownOutcome.Failed;
+  }
+
+  /** SHUTDOWN ABORT: the wait for the replicas ends and the server goes on; false when none runs. */
+  abortShutdown(): boolean {
+    const pending = this.pendingShutdown;
+    if (pending === null) return false;
+    this.pendingShutdown = null;
+    pending.cancelTimer();
+    this.unpauseClients();
+    pending.answerFailure((c, wait) => this.blocking.serveWait(c, wait));
+    this.log.warning("Shutdown manually aborted.");
+    return true;
+  }
+
+  /** Redis's finishShutdown: save, close, and let main exit; false when the final save failed. */
+  private finishShutdown(exitCode: number, finalSave: (() => boolean) | null): boolean {
+    this.shuttingDown = true;
+    this.replication.logLaggingReplicas();
     if (this.rdb.bgsave !== null) {
       this.log.warning("There is a child saving an .rdb. Killing it!");
       this.rdb.bgsave.abort();
@@ -1138,6 +1194,8 @@ export class Server {
       return false;
     }
     this.aof?.stop();
+    // What the replicas are still owed leaves before the connections close (flushSlavesOutputBuffers).
+    for (const c of this.replication.replicas) this.writePending(c);
     this.close();
     this.log.warning("redbun is now ready to exit, bye bye...");
     this.onShutdown?.(exitCode);

@@ -354,3 +354,14 @@ test("diskless framing: $EOF: mark, newlines while waiting, the stream only afte
   expect(Buffer.from(await a.readBytes(sent.length)).equals(sent)).toBe(true);
   a.close();
 }, 10000);
+
+test("an online replica silent for repl-timeout seconds is disconnected", async () => {
+  const m = await startNode("redbun", ["--repl-diskless-sync-delay", "0", "--repl-timeout", "1"]);
+  const silent = await fakeReplica(m);
+  await readEofRdb(silent);
+  const t0 = performance.now();
+  await silent.readUntilClosed(5000);
+  expect(performance.now() - t0).toBeGreaterThanOrEqual(900);
+  expect(logOf(m)).toMatch(/Disconnecting timedout replica \(streaming sync\): 127\.0\.0\.1:\d+/);
+  expect(await replicaStates(m)).toEqual([]);
+}, 10000);
