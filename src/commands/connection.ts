@@ -12,6 +12,7 @@ import { ERR, cString, subcommandSyntaxError, wrongArity } from "../resp/errors.
 import { TimeoutUnit, parseInt32Arg, parseIntArg, parseRangeArgOr, parseTimeoutArg } from "./args.ts";
 import { parseLongLong, parsedInt64 } from "../util/numbers.ts";
 import { REDIS_VERSION } from "../version.ts";
+import { outputBytes } from "../server/output-limits.ts";
 import {
   clientCachingCommand, clientGetredirCommand, clientTrackingCommand, clientTrackinginfoCommand, trackingFlagLetters, trackingRedirect,
 } from "../server/tracking.ts";
@@ -362,7 +363,7 @@ export function clientInfoLine(c: Client, caller: Client | null): string {
   if (self) for (let i = 0; i < c.argv.count; i++) argvBytes += c.argv.len[i]!;
   const qbufSize = c.qbuf?.length ?? 0;
   const qbufUsed = c.qlen - c.postponedQueryBytes;
-  const omem = c.pendingLen;
+  const omem = outputBytes(c);
   const multiMem = multiMemory(c);
   const totMem = CLIENT_STRUCT_BYTES + REPLY_BUFFER_BYTES + qbufSize + argvBytes + omem + multiMem;
   return (

@@ -81,8 +81,8 @@ export class OutputLimits {
   }
 }
 
-/** Output held for c: what its socket has not taken, and the stream kept for a syncing replica. */
-function outputBytes(c: Client): number {
+/** Output held for c: what its socket has not taken, and the stream kept for a syncing replica (CLIENT LIST omem). */
+export function outputBytes(c: Client): number {
   return c.replica === null ? c.pendingLen : c.pendingLen + c.replica.pendingBytes;
 }
 

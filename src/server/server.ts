@@ -356,7 +356,8 @@ export class Server {
   /** Bytes a client sent (its socket's data event; the master link's once it is up). */
   handleInput(c: Client, chunk: Uint8Array): void {
     if (c.socket === null || c.closeAfterReply) return;
-    this.stats.netInputBytes += chunk.length;
+    if (c.isMaster) this.stats.netReplInputBytes += chunk.length;
+    else this.stats.netInputBytes += chunk.length;
     this.stats.readsProcessed++;
     this.clock.tick();
     c.lastInteractionMs = this.clock.nowMs;
@@ -715,7 +716,8 @@ export class Server {
       this.writeQueue.push(c);
       if (this.writeQueue.length === 1) setImmediate(this.writeQueued);
     }
-    this.stats.netOutputBytes += bytes.length;
+    if (c.replica === null) this.stats.netOutputBytes += bytes.length;
+    else this.stats.netReplOutputBytes += bytes.length;
     c.queueOutput(bytes);
     this.outputLimits.afterQueued(c);
     if (c.pendingLen > OUTPUT_PAUSE_BYTES && !c.paused) {
@@ -802,6 +804,8 @@ export class Server {
     this.stats.opsPerSec.track(this.stats.commandsProcessed, now);
     this.stats.inputKbps.track(this.stats.netInputBytes / 1024, now);
     this.stats.outputKbps.track(this.stats.netOutputBytes / 1024, now);
+    this.stats.replInputKbps.track(this.stats.netReplInputBytes / 1024, now);
+    this.stats.replOutputKbps.track(this.stats.netReplOutputBytes / 1024, now);
     this.closeTimedOutClients(now);
     this.outputLimits.cron();
     this.collectAfterBurst();

@@ -34,6 +34,9 @@ export class ServerStats {
   rejectedConnections = 0;
   netInputBytes = 0;
   netOutputBytes = 0;
+  /** Bytes read from this server's master, and written to its replicas: counted apart, as Redis does. */
+  netReplInputBytes = 0;
+  netReplOutputBytes = 0;
   readsProcessed = 0;
   writesProcessed = 0;
   errorReplies = 0;
@@ -50,6 +53,8 @@ export class ServerStats {
   opsPerSec = new InstantaneousMetric();
   inputKbps = new InstantaneousMetric();
   outputKbps = new InstantaneousMetric();
+  replInputKbps = new InstantaneousMetric();
+  replOutputKbps = new InstantaneousMetric();
 
   /** Count one error reply by its code: the text up to the first space. */
   countError(message: string): void {
@@ -64,7 +69,7 @@ export class ServerStats {
 
   reset(): void {
     this.connectionsReceived = this.commandsProcessed = this.rejectedConnections = 0;
-    this.netInputBytes = this.netOutputBytes = this.readsProcessed = this.writesProcessed = 0;
+    this.netInputBytes = this.netOutputBytes = this.netReplInputBytes = this.netReplOutputBytes = this.readsProcessed = this.writesProcessed = 0;
     this.errorReplies = this.unexpectedErrorReplies = 0;
     this.evictionExceededTotalMs = this.evictionExceededSince = 0;
     this.errorCodes.clear();
