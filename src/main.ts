@@ -10,6 +10,7 @@ import { VERSION } from "./version.ts";
 import { checkManifestAtStart, loadAppendOnlyFiles } from "./persistence/aof-load.ts";
 import { loadRdbAtStartup } from "./persistence/rdb.ts";
 import { MetricsEndpoint } from "./metrics/prometheus.ts";
+import { Cluster, NodesConfError } from "./cluster/cluster.ts";
 
 function main(): void {
   const argv = process.argv.slice(2);
@@ -24,6 +25,7 @@ function main(): void {
   log.notice("monotonic clock: POSIX clock_gettime");
   const port = listenOrExit(server, log);
   log.logoOrRunningMode(VERSION, port);
+  if (config.clusterEnabled) startClusterOrExit(server, log);
   log.serverInitialized();
   loadDataFromDisk(server);
   openMetricsOrExit(server, log);
@@ -72,6 +74,16 @@ function listenOrExit(server: Server, log: Logger): number {
   } catch (e) {
     log.warning(`Warning: ${(e as Error).message}`);
     log.warning(`Failed listening on port ${port} (TCP), aborting.`);
+    process.exit(1);
+  }
+}
+
+/** clusterInit: nodes.conf and the bus port; a broken file or a busy port stops start-up. */
+function startClusterOrExit(server: Server, log: Logger): void {
+  try {
+    server.cluster = Cluster.start(server);
+  } catch (e) {
+    log.warning(e instanceof NodesConfError ? e.message : `Could not start the cluster bus: ${(e as Error).message}`);
     process.exit(1);
   }
 }

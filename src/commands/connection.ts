@@ -58,6 +58,7 @@ function quitCommand(c: Client): void {
 function selectCommand(c: Client): void {
   const index = parseInt32Arg(c, 1);
   if (index === null) return;
+  if (c.server.cluster !== null && index !== 0) return c.w.addError("ERR SELECT is not allowed in cluster mode");
   if (index < 0 || index >= c.server.dbs.length) return c.w.addErrorBytes(ERR.dbIndex);
   c.db = c.server.dbs[index]!;
   c.w.addRaw(OK);
@@ -68,6 +69,7 @@ function selectCommand(c: Client): void {
  * every client that selected either index sees the other's keys from now on, as in Redis.
  */
 function swapdbCommand(c: Client): void {
+  if (c.server.cluster !== null) return c.w.addError("ERR SWAPDB is not allowed in cluster mode");
   const first = parseRangeArgOr(c, 1, -2147483648, 2147483647, "ERR invalid first DB index");
   if (first === null) return;
   const second = parseRangeArgOr(c, 2, -2147483648, 2147483647, "ERR invalid second DB index");

@@ -51,6 +51,12 @@ function dumpPayload(c: Client, db: Db, id: number): void {
   payloadCrc.writeLE(sink.bytes, at);
 }
 
+/** The DUMP payload of `id` as a view valid until the next dump (MIGRATE copies or compares it). */
+export function dumpView(c: Client, db: Db, id: number): Uint8Array {
+  dumpPayload(c, db, id);
+  return payloadSink.bytes.subarray(0, payloadSink.length);
+}
+
 /** DUMP key */
 function dumpCommand(c: Client): void {
   const db = c.db;
@@ -217,3 +223,13 @@ export const dumpCommands: CommandDef[] = [
     handler: restoreCommand,
   },
 ];
+
+/**
+ * RESTORE-ASKING: the RESTORE that MIGRATE sends in cluster mode. Its `asking` flag lets it
+ * write a key of a slot being imported, as if the client had sent ASKING first.
+ */
+dumpCommands.push({
+  ...dumpCommands.find((d) => d.name === "restore")!,
+  name: "restore-asking", flags: "write denyoom asking", group: "server", since: "3.0.0",
+  summary: "An internal command for migrating keys in a cluster", docFlags: ["syscmd"],
+});

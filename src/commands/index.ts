@@ -15,12 +15,14 @@ import { setCommands } from "./set.ts";
 import { listCommands } from "./list.ts";
 import { sortCommands } from "./sort.ts";
 import { dumpCommands } from "./dump.ts";
+import { migrateCommands } from "./migrate.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { pubsubCommands } from "./pubsub.ts";
 import { txCommands } from "./tx.ts";
 import { memoryCommands } from "./memory.ts";
 import { slowlogCommands } from "./slowlog.ts";
 import { replicationCommands } from "./replication.ts";
+import { clusterCommands } from "./cluster.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -37,10 +39,12 @@ export const allCommands: CommandDef[] = [
   ...listCommands,
   ...sortCommands,
   ...dumpCommands,
+  ...migrateCommands,
   ...persistenceCommands,
   ...pubsubCommands,
   ...txCommands,
   ...memoryCommands,
   ...slowlogCommands,
   ...replicationCommands,
+  ...clusterCommands,
 ];

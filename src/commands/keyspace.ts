@@ -161,6 +161,7 @@ function copyCommand(c: Client): void {
     } else if (argv.is(i, "db") && i + 1 < argv.count) {
       const db = selectDbArg(c, ++i);
       if (db === null) return;
+      if (c.server.cluster !== null && db !== source) return c.w.addError("ERR Copying to another database is not allowed in cluster mode");
       target = db;
     } else {
       return c.w.addErrorBytes(ERR.syntax);
@@ -186,6 +187,7 @@ function copyCommand(c: Client): void {
 
 /** MOVE key db */
 function moveCommand(c: Client): void {
+  if (c.server.cluster !== null) return c.w.addError("ERR MOVE is not allowed in cluster mode");
   const target = selectDbArg(c, 2);
   if (target === null) return;
   const source = c.db;

@@ -143,7 +143,9 @@ function publishCommand(c: Client): void {
   const pubsub = server.pubsub;
   const argv = c.argv;
   c.w.addInteger(pubsub.listening ? pubsub.publish(argv.str(1), argv.str(2)) : 0);
-  if (server.propagation.active) server.propagation.forceCommand(Target.Replicas);
+  // In a cluster every node hears it over the bus, replicas included.
+  if (server.cluster !== null) server.cluster.bus.publish(argv.copy(1), argv.copy(2), false);
+  else if (server.propagation.active) server.propagation.forceCommand(Target.Replicas);
 }
 
 /** SPUBLISH shardchannel message */
@@ -151,7 +153,9 @@ function spublishCommand(c: Client): void {
   const pubsub = c.server.pubsub;
   const argv = c.argv;
   c.w.addInteger(pubsub.listeningShards ? pubsub.publishShard(argv.str(1), argv.str(2)) : 0);
-  if (c.server.propagation.active) c.server.propagation.forceCommand(Target.Replicas);
+  const server = c.server;
+  if (server.cluster !== null) server.cluster.bus.publish(argv.copy(1), argv.copy(2), true);
+  else if (server.propagation.active) server.propagation.forceCommand(Target.Replicas);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ const SECTIONS: [name: string, title: string, build: Section, inDefault: boolean
   ["commandstats", "Commandstats", commandstatsSection, false],
   ["errorstats", "Errorstats", errorstatsSection, true],
   ["latencystats", "Latencystats", latencystatsSection, false],
-  ["cluster", "Cluster", () => ["cluster_enabled:0"], true],
+  ["cluster", "Cluster", (s) => [`cluster_enabled:${s.cluster !== null ? 1 : 0}`], true],
   ["keyspace", "Keyspace", keyspaceSection, true],
 ];
 

@@ -77,6 +77,10 @@ export class Client {
   isMaster = false;
   /** The replication offset after this client's last command: what WAIT waits for (Redis's woff). */
   replOffset = 0;
+  /** Cluster mode: ASKING was sent, so the next command may use a slot being imported. */
+  asking = false;
+  /** Cluster mode: READONLY, so that a replica serves reads of its master's slots. */
+  readonlyReplica = false;
   /** The transaction being queued between MULTI and EXEC, or null. */
   multi: MultiState | null = null;
   /** The keys this client WATCHes, or null (server/transaction.ts keeps the registry). */

@@ -133,6 +133,14 @@ export class PubSub {
     return receivers;
   }
 
+  /** A PUBLISH or SPUBLISH made on another node of the cluster, for this node's subscribers. */
+  publishFromCluster(channel: Uint8Array, message: Uint8Array, shard: boolean): void {
+    const name = Buffer.from(channel).toString("latin1");
+    const text = Buffer.from(message).toString("latin1");
+    if (shard) this.publishShard(name, text);
+    else this.publish(name, text);
+  }
+
   /** SPUBLISH: shard channels have no patterns. */
   publishShard(channel: string, message: string): number {
     const shardChannels = this.shardChannels.byName;

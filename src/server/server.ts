@@ -37,6 +37,7 @@ import { PendingShutdown, ShutdownOutcome } from "./shutdown.ts";
 import { Aof, aofStatus } from "../persistence/aof.ts";
 import { ReplicationMaster } from "../replication/master.ts";
 import { MasterLink } from "../replication/replica.ts";
+import type { Cluster } from "../cluster/cluster.ts";
 import { saveCron } from "../persistence/bgsave.ts";
 import { BackgroundRewrite, rewriteCron } from "../persistence/bgrewrite.ts";
 
@@ -161,6 +162,8 @@ export class Server {
   readonly propagation = new Propagation();
   /** The append-only file while `appendonly` is on. */
   aof: Aof | null = null;
+  /** Cluster mode (cluster-enabled yes): the cluster state, its bus and its redirections. */
+  cluster: Cluster | null = null;
   /** The BGREWRITEAOF under way, if any. */
   aofRewrite: BackgroundRewrite | null = null;
 

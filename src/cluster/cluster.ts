@@ -1,0 +1,338 @@
+// Cluster mode (cluster-enabled yes): this node's view of the cluster (state.ts), saved in
+// nodes.conf (nodes-conf.ts), kept in step with the other nodes over the cluster bus
+// (bus.ts), and used by the dispatcher to redirect commands for keys this node does not
+// serve (routing.ts). This file holds what CLUSTER commands change directly: slots, epochs,
+// the node's role, and the state's health (Redis's clusterUpdateState).
+
+import { join } from "node:path";
+import type { Server } from "../server/server.ts";
+import { CLUSTER_SLOTS, ClusterHealth, ClusterNode, ClusterState, NodeFlag, randomNodeName } from "./state.ts";
+import { NodesConfError, loadNodesConf, nodesDescription, saveNodesConf } from "./nodes-conf.ts";
+import { keyHashSlot } from "./slots.ts";
+import { ClusterBus } from "./bus.ts";
+
+/** Redis's CLUSTER_WRITABLE_DELAY: a master that joined a healthy cluster waits this long before serving. */
+const REJOIN_DELAY_MIN_MS = 500;
+const REJOIN_DELAY_MAX_MS = 5000;
+
+export class Cluster {
+  readonly state: ClusterState;
+  readonly bus: ClusterBus;
+  /** Where nodes.conf lives: `cluster-config-file` in `dir`. */
+  readonly configPath: string;
+  /** Set when the state changed and nodes.conf must be written before the next reply leaves. */
+  private saveQueued = false;
+  private updateQueued = false;
+  /** When this node was last part of a minority partition (Redis's among_minority_time). */
+  private minoritySinceMs = 0;
+  private firstUpdateMs = 0;
+
+  private constructor(
+    readonly server: Server,
+    state: ClusterState,
+  ) {
+    this.state = state;
+    this.configPath = join(server.config.dir, server.config.clusterConfigFile);
+    this.bus = new ClusterBus(this);
+  }
+
+  /**
+   * clusterInit: nodes.conf read (or a new node named at random), the bus listening on
+   * cluster-port (port + 10000 by default). Throws NodesConfError for a broken file.
+   */
+  static start(server: Server): Cluster {
+    const path = join(server.config.dir, server.config.clusterConfigFile);
+    let state = loadNodesConf(path);
+    const log = server.log;
+    if (state === null) {
+      const myself = new ClusterNode(randomNodeName(), NodeFlag.Myself | NodeFlag.Master);
+      state = new ClusterState(myself);
+      log.notice(`No cluster configuration found, I'm ${myself.name}`);
+    } else {
+      log.notice(`Node configuration loaded, I'm ${state.myself.name}`);
+    }
+    const cluster = new Cluster(server, state);
+    const myself = state.myself;
+    myself.port = server.config.clusterAnnouncePort || server.port;
+    myself.cport = cluster.busPort();
+    cluster.saveNow();
+    cluster.bus.listen(cluster.listenBusPort());
+    cluster.updateState();
+    return cluster;
+  }
+
+  /** The bus port this node listens on: cluster-port, else the port + 10000. */
+  listenBusPort(): number {
+    const config = this.server.config;
+    return config.clusterPort !== 0 ? config.clusterPort : this.server.port + 10000;
+  }
+
+  /** The bus port this node announces (cluster-announce-bus-port overrides). */
+  busPort(): number {
+    return this.server.config.clusterAnnounceBusPort || this.listenBusPort();
+  }
+
+  get myself(): ClusterNode {
+    return this.state.myself;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Saving and updating, once per turn (Redis's clusterDoBeforeSleep)
+  // -------------------------------------------------------------------------------------
+
+  /** The state changed: nodes.conf is rewritten, and the health recomputed, before the turn ends. */
+  changed(save = true): void {
+    if (save) this.saveQueued = true;
+    if (!this.updateQueued) {
+      this.updateQueued = true;
+      queueMicrotask(this.beforeSleep);
+    }
+  }
+
+  private readonly beforeSleep = (): void => {
+    this.updateQueued = false;
+    this.updateState();
+    if (this.saveQueued) this.saveNow();
+  };
+
+  /** Writes nodes.conf now; logs and carries on when it cannot, as Redis does outside CLUSTER SAVECONFIG. */
+  saveNow(): boolean {
+    this.saveQueued = false;
+    try {
+      saveNodesConf(this.configPath, this.state, this.bus.isConnected);
+      return true;
+    } catch (e) {
+      this.server.log.warning(`Could not save cluster config file: ${(e as Error).message}`);
+      return false;
+    }
+  }
+
+  /** CLUSTER NODES. */
+  nodesText(): string {
+    return nodesDescription(this.state, this.bus.isConnected);
+  }
+
+  /**
+   * Redis's clusterUpdateState: the cluster is ok when every slot is served by a master
+   * that is not failing (unless cluster-require-full-coverage no) and this node, as a
+   * master, can reach a majority of the masters with slots.
+   */
+  updateState(): void {
+    const state = this.state;
+    const config = this.server.config;
+    const now = Date.now();
+    if (this.firstUpdateMs === 0) this.firstUpdateMs = now;
+    // A master that just started waits a little before it says ok, so that it learns of
+    // the others first (Redis's CLUSTER_WRITABLE_DELAY).
+    if (this.myself.isMaster && state.health === ClusterHealth.Fail && now - this.firstUpdateMs < REJOIN_DELAY_MIN_MS) return;
+    let health = ClusterHealth.Ok;
+    if (config.clusterRequireFullCoverage) {
+      for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+        const owner = state.slotOwners[slot];
+        if (owner === null || owner.has(NodeFlag.Fail)) {
+          health = ClusterHealth.Fail;
+          break;
+        }
+      }
+    }
+    let size = 0;
+    let reachable = 0;
+    for (const node of state.nodes.values()) {
+      if (!node.isMaster || node.numSlots === 0) continue;
+      size++;
+      if (!node.has(NodeFlag.Fail) && !node.has(NodeFlag.PFail)) reachable++;
+    }
+    state.size = size;
+    const quorum = Math.floor(size / 2) + 1;
+    if (reachable < quorum) {
+      health = ClusterHealth.Fail;
+      this.minoritySinceMs = now;
+    }
+    if (health === state.health) return;
+    // Back from a minority partition, a master waits before it accepts writes again.
+    let rejoinDelay = config.clusterNodeTimeout;
+    if (rejoinDelay > REJOIN_DELAY_MAX_MS) rejoinDelay = REJOIN_DELAY_MAX_MS;
+    if (rejoinDelay < REJOIN_DELAY_MIN_MS) rejoinDelay = REJOIN_DELAY_MIN_MS;
+    if (health === ClusterHealth.Ok && this.myself.isMaster && now - this.minoritySinceMs < rejoinDelay) return;
+    this.server.log.warning(`Cluster state changed: ${health === ClusterHealth.Ok ? "ok" : "fail"}`);
+    state.health = health;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Slots and keys
+  // -------------------------------------------------------------------------------------
+
+  /** Keys of database 0 in `slot` (Redis's countKeysInSlot), by walking the key table. */
+  countKeysInSlot(slot: number): number {
+    let n = 0;
+    this.forEachKeyInSlot(slot, () => {
+      n++;
+      return true;
+    });
+    return n;
+  }
+
+  /** Up to `count` keys of `slot`, as bytes (CLUSTER GETKEYSINSLOT). */
+  keysInSlot(slot: number, count: number): Uint8Array[] {
+    const keys: Uint8Array[] = [];
+    if (count === 0) return keys;
+    const table = this.server.dbs[0]!.table;
+    this.forEachKeyInSlot(slot, (id) => {
+      keys.push(table.keyBytes(id));
+      return keys.length < count;
+    });
+    return keys;
+  }
+
+  /** Calls `visit` with each live key id of `slot` until it returns false. */
+  private forEachKeyInSlot(slot: number, visit: (id: number) => boolean): void {
+    const table = this.server.dbs[0]!.table;
+    const limit = table.idLimit;
+    for (let id = 0; id < limit; id++) {
+      if (!table.isLive(id)) continue;
+      if (keyHashSlot(table.keyPage(id), table.keyOffset(id), table.keyLength(id)) !== slot) continue;
+      if (!visit(id)) return;
+    }
+  }
+
+  /** Whether database 0 holds any key of `slot`. */
+  hasKeysInSlot(slot: number): boolean {
+    let found = false;
+    this.forEachKeyInSlot(slot, () => {
+      found = true;
+      return false;
+    });
+    return found;
+  }
+
+  /** Deletes every key of `slot` (Redis's delKeysInSlot), propagating each deletion. */
+  deleteKeysInSlot(slot: number): number {
+    const server = this.server;
+    const db = server.dbs[0]!;
+    const ids: number[] = [];
+    this.forEachKeyInSlot(slot, (id) => {
+      ids.push(id);
+      return true;
+    });
+    for (const id of ids) {
+      const key = db.table.keyBytes(id);
+      db.delete(id);
+      if (server.propagation.active) server.propagation.add(0, ["DEL", key]);
+    }
+    if (server.propagation.active) server.propagation.flushEach();
+    server.dirty += ids.length;
+    return ids.length;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Roles and epochs
+  // -------------------------------------------------------------------------------------
+
+  /**
+   * This node becomes a replica of `master` (CLUSTER REPLICATE, or a failover elsewhere):
+   * its slots go, and replication follows the master (Redis's clusterSetMaster).
+   */
+  setMaster(master: ClusterNode): void {
+    const myself = this.myself;
+    if (myself.isMaster) {
+      myself.flags = (myself.flags & ~(NodeFlag.Master | NodeFlag.MigrateTo)) | NodeFlag.Replica;
+      this.state.deleteNodeSlots(myself);
+      for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+        this.state.importingFrom[slot] = null;
+        this.state.migratingTo[slot] = null;
+      }
+    } else if (myself.master !== null) {
+      myself.master.removeReplica(myself);
+    }
+    myself.master = master;
+    master.addReplica(myself);
+    this.server.upstream.setMaster(master.ip, master.port);
+    this.changed();
+  }
+
+  /**
+   * Redis's clusterBumpConfigEpochWithoutConsensus: a config epoch higher than any other, so
+   * that this node's slot claims win. True when it had to change.
+   */
+  bumpEpochWithoutConsensus(): boolean {
+    const max = this.state.maxEpoch();
+    const myself = this.myself;
+    if (myself.configEpoch !== 0 && myself.configEpoch === max) return false;
+    this.state.currentEpoch++;
+    myself.configEpoch = this.state.currentEpoch;
+    this.changed();
+    this.server.log.warning(`New configEpoch set to ${myself.configEpoch}`);
+    return true;
+  }
+
+  /**
+   * CLUSTER RESET: forget every other node and every slot; HARD also takes a new name and
+   * zeroes the epochs (Redis's clusterReset). A replica becomes an empty master.
+   */
+  reset(hard: boolean): void {
+    const state = this.state;
+    const myself = this.myself;
+    if (myself.isReplica) {
+      this.server.upstream.unsetMaster();
+      this.server.emptyAllDatabases();
+      if (myself.master !== null) myself.master.removeReplica(myself);
+      myself.master = null;
+      myself.flags = (myself.flags & ~NodeFlag.Replica) | NodeFlag.Master;
+    }
+    for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+      state.importingFrom[slot] = null;
+      state.migratingTo[slot] = null;
+      state.deleteSlot(slot);
+    }
+    for (const node of [...state.nodes.values()]) {
+      if (node === myself) continue;
+      this.bus.dropNode(node);
+      state.deleteNode(node);
+    }
+    state.forgotten.clear();
+    if (hard) {
+      state.currentEpoch = 0;
+      state.lastVoteEpoch = 0;
+      myself.configEpoch = 0;
+      const oldName = myself.name;
+      state.renameNode(myself, randomNodeName());
+      this.server.log.notice(`Node hard reset, now I'm ${myself.name}`);
+      void oldName;
+    }
+    this.changed();
+  }
+
+  /** The lines of CLUSTER INFO. */
+  infoText(): string {
+    const state = this.state;
+    let assigned = 0;
+    let ok = 0;
+    let pfail = 0;
+    let fail = 0;
+    for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+      const owner = state.slotOwners[slot];
+      if (owner === null) continue;
+      assigned++;
+      if (owner.has(NodeFlag.Fail)) fail++;
+      else if (owner.has(NodeFlag.PFail)) pfail++;
+      else ok++;
+    }
+    const myEpoch = ClusterState.masterOf(this.myself).configEpoch;
+    const lines = [
+      `cluster_state:${state.health === ClusterHealth.Ok ? "ok" : "fail"}`,
+      `cluster_slots_assigned:${assigned}`,
+      `cluster_slots_ok:${ok}`,
+      `cluster_slots_pfail:${pfail}`,
+      `cluster_slots_fail:${fail}`,
+      `cluster_known_nodes:${state.nodes.size}`,
+      `cluster_size:${state.size}`,
+      `cluster_current_epoch:${state.currentEpoch}`,
+      `cluster_my_epoch:${myEpoch}`,
+      ...this.bus.statsLines(),
+      "total_cluster_links_buffer_limit_exceeded:0",
+    ];
+    return lines.join("\r\n") + "\r\n";
+  }
+}
+
+export { NodesConfError };
