@@ -185,6 +185,10 @@ export class ClusterBus {
   private connect(node: ClusterNode): void {
     const link = new Link(node, false);
     this.outbound.set(node, link);
+    // The PING the new link starts with counts as sent from now, even if the connection
+    // never opens: a node that cannot be reached is detected as failing all the same. A
+    // PING still unanswered from before keeps its time.
+    if (node.pingSentMs === 0) node.pingSentMs = Date.now();
     const bus = this;
     Bun.connect<Link>({
       hostname: node.ip,
@@ -197,7 +201,9 @@ export class ClusterBus {
           socket.setNoDelay(true);
           // A MEET makes the other node add this one; then plain PINGs.
           const meet = node.has(NodeFlag.Meet);
+          const pendingPing = node.pingSentMs;
           bus.sendPing(link, meet ? BusType.MEET : BusType.PING);
+          node.pingSentMs = pendingPing;
           node.flags &= ~NodeFlag.Meet;
         },
         data(socket, chunk) {

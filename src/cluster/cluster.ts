@@ -10,8 +10,14 @@ import { CLUSTER_SLOTS, ClusterHealth, ClusterNode, ClusterState, NodeFlag, rand
 import { NodesConfError, loadNodesConf, nodesDescription, saveNodesConf } from "./nodes-conf.ts";
 import { keyHashSlot } from "./slots.ts";
 import { ClusterBus } from "./bus.ts";
+import { ROUTE, Redirect, addRouteError, route, type ClusterView } from "./routing.ts";
+import type { Client } from "../server/client.ts";
+import type { Command } from "../commands/table.ts";
+import type { MultiState } from "../server/transaction.ts";
 
-/** Redis's CLUSTER_WRITABLE_DELAY: a master that joined a healthy cluster waits this long before serving. */
+/** Redis's CLUSTER_WRITABLE_DELAY: a master that just started waits this long before it says ok. */
+const WRITABLE_DELAY_MS = 2000;
+/** Bounds of the wait of a master back from a minority partition (Redis's rejoin delay). */
 const REJOIN_DELAY_MIN_MS = 500;
 const REJOIN_DELAY_MAX_MS = 5000;
 
@@ -26,6 +32,10 @@ export class Cluster {
   /** When this node was last part of a minority partition (Redis's among_minority_time). */
   private minoritySinceMs = 0;
   private firstUpdateMs = 0;
+  /** Routing's view of the state, and its reusable outputs (see routeCommand). */
+  private readonly view: ClusterView<ClusterNode>;
+  private readonly redirect = new Redirect<ClusterNode>();
+  private readonly routeClient = { asking: false, readonly: false, multi: null as MultiState | null };
 
   private constructor(
     readonly server: Server,
@@ -34,6 +44,47 @@ export class Cluster {
     this.state = state;
     this.configPath = join(server.config.dir, server.config.clusterConfigFile);
     this.bus = new ClusterBus(this);
+    this.view = this.makeView();
+  }
+
+  private makeView(): ClusterView<ClusterNode> {
+    const state = this.state;
+    const config = this.server.config;
+    const db = this.server.dbs[0]!;
+    return {
+      slotOwner: (slot) => state.slotOwners[slot]!,
+      myself: state.myself,
+      myMaster: () => (state.myself.isReplica ? state.myself.master : null),
+      migratingTo: (slot) => state.migratingTo[slot]!,
+      importingFrom: (slot) => state.importingFrom[slot]!,
+      stateOk: () => state.health === ClusterHealth.Ok,
+      endpoint: (node) => `${node.ip}:${node.port}`,
+      keyExists: (buf, start, len) => {
+        const id = db.table.find(buf, start, len);
+        return id >= 0 && !db.isExpired(id, this.server.clock.nowMs);
+      },
+      get allowReadsWhenDown() {
+        return config.clusterAllowReadsWhenDown;
+      },
+      get allowPubsubshardWhenDown() {
+        return config.clusterAllowPubsubshardWhenDown;
+      },
+    };
+  }
+
+  /**
+   * Redis's cluster check in processCommand, for commands that have keys (or are EXEC):
+   * true when this node serves the command; else the redirection or refusal is written.
+   */
+  routeCommand(c: Client, cmd: Command): boolean {
+    const rc = this.routeClient;
+    rc.asking = c.asking;
+    rc.readonly = c.readonlyReplica;
+    rc.multi = c.multi;
+    const code = route(this.view, cmd, c.argv, rc, this.redirect);
+    if (code === ROUTE.serve) return true;
+    addRouteError(c.w, this.view, code, this.redirect);
+    return false;
   }
 
   /**
@@ -58,6 +109,8 @@ export class Cluster {
     cluster.saveNow();
     cluster.bus.listen(cluster.listenBusPort());
     cluster.updateState();
+    // A replica in nodes.conf follows its master again (Redis's clusterInit does it too).
+    if (myself.isReplica && myself.master !== null) server.upstream.setMaster(myself.master.ip, myself.master.port, true);
     return cluster;
   }
 
@@ -124,7 +177,7 @@ export class Cluster {
     if (this.firstUpdateMs === 0) this.firstUpdateMs = now;
     // A master that just started waits a little before it says ok, so that it learns of
     // the others first (Redis's CLUSTER_WRITABLE_DELAY).
-    if (this.myself.isMaster && state.health === ClusterHealth.Fail && now - this.firstUpdateMs < REJOIN_DELAY_MIN_MS) return;
+    if (this.myself.isMaster && state.health === ClusterHealth.Fail && now - this.firstUpdateMs < WRITABLE_DELAY_MS) return;
     let health = ClusterHealth.Ok;
     if (config.clusterRequireFullCoverage) {
       for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {

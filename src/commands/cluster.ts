@@ -73,6 +73,8 @@ const HELP = [
   "LINKS",
   "    Return information about all network links between this node and its peers.",
   "    Output format is an array where each array element is a map containing attributes of a link",
+  "HELP",
+  "    Prints this help.",
 ];
 
 /** The cluster, or null after answering that cluster mode is off. */

@@ -95,6 +95,8 @@ export class Command {
   readonly handler: Handler | null;
   readonly parent: Command | null;
   readonly subcommands: Map<string, Command> | null;
+  /** Whether cluster mode must route it: it has key specs or finds its keys itself. */
+  readonly routed: boolean;
   /** ACL categories in Redis's order, with the ones implied by flags. */
   readonly aclCategories: string[];
   calls = 0;
@@ -114,6 +116,7 @@ export class Command {
     this.nameBytes = new TextEncoder().encode(this.name);
     this.handler = def.handler ?? null;
     this.aclCategories = aclCategories(def, this.flags);
+    this.routed = (def.keySpecs !== undefined && def.keySpecs.length > 0) || (this.flags & CMD.movablekeys) !== 0 || def.getKeys !== undefined;
     if (def.subcommands === undefined) {
       this.subcommands = null;
     } else {

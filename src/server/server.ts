@@ -67,6 +67,8 @@ export class Server {
   private readonly pingCommand: Command;
   /** EXEC, which counts as the commands it would run, and answers refusals with EXECABORT. */
   private readonly execCommand: Command;
+  /** ASKING, which alone keeps the client's ASKING flag for the next command. */
+  private readonly askingCommand: Command;
   /** The commands that run at once inside MULTI instead of being queued. */
   private readonly txControl: Set<Command>;
   /** WATCHed keys, by database and key (see transaction.ts). */
@@ -173,6 +175,7 @@ export class Server {
     this.commands = new CommandTable(allCommands);
     this.pingCommand = this.commands.byName.get("ping")!;
     this.execCommand = this.commands.byName.get("exec")!;
+    this.askingCommand = this.commands.byName.get("asking")!;
     this.txControl = new Set(["exec", "discard", "multi", "watch", "quit", "reset"].map((name) => this.commands.byName.get(name)!));
     this.dbs = [];
     for (let i = 0; i < config.databases; i++) this.dbs.push(new Db(i, this.keyspaceStats, this.clock));
@@ -427,6 +430,8 @@ export class Server {
           pos = commandStart;
           break;
         }
+        // ASKING lasts one command, or the whole transaction it opens (Redis's resetClient).
+        if (c.asking && c.multi === null && c.lastCommand !== this.askingCommand) c.asking = false;
         // A master's command counts in the offset once it ran (REPLCONF GETACK's own does not).
         if (c.isMaster) this.upstream.applied(pos - commandStart);
         this.afterCommand(c, this.replyMark);
@@ -528,6 +533,13 @@ export class Server {
     }
     if (!c.authenticated && !(cmd.flags & CMD.no_auth)) return this.reject(c, cmd, NOAUTH);
     if (c.multi !== null && cmd.flags & CMD.no_multi) return this.reject(c, cmd, "ERR Command not allowed inside a transaction");
+    // Cluster mode: a command for keys this node does not serve is redirected (MOVED, ASK ...).
+    if (this.cluster !== null && !c.isMaster && (cmd.routed || cmd === this.execCommand) && !this.cluster.routeCommand(c, cmd)) {
+      cmd.rejectedCalls++;
+      if (cmd === this.execCommand) this.discardTransaction(c);
+      else this.flagTransaction(c);
+      return;
+    }
     // EXEC counts as the commands it would run (Redis's mstate.cmd_flags).
     const flags = c.multi !== null && cmd === this.execCommand ? cmd.flags | c.multi.flags : cmd.flags;
     // A master's commands must run as they ran upstream: none of the refusals below apply.
