@@ -29,12 +29,15 @@
 
 /** The four signature bytes "RCmb" (Redis Cluster message bus), read as one big-endian word. */
 const SIGNATURE_WORD = 0x52436d62;
+import { CLUSTER_SLOTS, SLOT_BITMAP_BYTES, setSlotBit, slotBit } from "./slots.ts";
+import { ClusterHealth } from "./state.ts";
+
+export { SLOT_BITMAP_BYTES, setSlotBit, slotBit };
+
 export const BUS_SIGNATURE = "RCmb";
 /** CLUSTER_PROTO_VER: Redis ignores messages of any other version. */
 export const BUS_PROTOCOL_VERSION = 1;
 
-export const CLUSTER_SLOTS = 16384;
-export const SLOT_BITMAP_BYTES = CLUSTER_SLOTS / 8;
 /** CLUSTER_NAMELEN: a node name is 40 hex characters, with no terminator. */
 export const NODE_NAME_BYTES = 40;
 /** NET_IP_STR_LEN: room for an IPv6 address and its NUL. */
@@ -81,29 +84,12 @@ export const BusType = {
 /** CLUSTERMSG_TYPE_COUNT: the first type number Redis 7.0 does not know. */
 export const BUS_TYPE_COUNT = 11;
 
-/** CLUSTER_NODE_* flag bits, as sent in the header's and the gossip entries' flags. */
-export const NodeFlag = {
-  MASTER: 1,
-  SLAVE: 2,
-  PFAIL: 4,
-  FAIL: 8,
-  MYSELF: 16,
-  HANDSHAKE: 32,
-  NOADDR: 64,
-  MEET: 128,
-  MIGRATE_TO: 256,
-  NOFAILOVER: 512,
-} as const;
-
 /** CLUSTERMSG_FLAG0_*: bits of mflags[0]. */
 export const MsgFlag0 = {
   PAUSED: 1,
   FORCEACK: 2,
   EXT_DATA: 4,
 } as const;
-
-/** CLUSTER_OK / CLUSTER_FAIL, the header's state byte. */
-export const ClusterState = { OK: 0, FAIL: 1 } as const;
 
 /** clusterMsgPingtypes: Redis 7.0 knows (and sends) only the hostname extension. */
 export const PingExtType = { HOSTNAME: 0 } as const;
@@ -273,15 +259,6 @@ export function emptySlotBitmap(): Uint8Array {
   return new Uint8Array(SLOT_BITMAP_BYTES);
 }
 
-/** Whether `slot` is set in a bitmap: slot s is bit (s & 7) of byte s >> 3, low bit first. */
-export function slotBit(bitmap: Uint8Array, slot: number): boolean {
-  return (bitmap[slot >> 3]! & (1 << (slot & 7))) !== 0;
-}
-
-/** Sets `slot` in a bitmap. */
-export function setSlotBit(bitmap: Uint8Array, slot: number): void {
-  bitmap[slot >> 3]! |= 1 << (slot & 7);
-}
 
 // ---------------------------------------------------------------------------------------
 // Encoding
@@ -301,7 +278,7 @@ export function blankHeader(sender: string): BusHeader {
     pport: 0,
     cport: 0,
     flags: 0,
-    state: ClusterState.OK,
+    state: ClusterHealth.Ok,
     mflags: 0,
   };
 }

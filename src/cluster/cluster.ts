@@ -347,10 +347,8 @@ export class Cluster {
       state.currentEpoch = 0;
       state.lastVoteEpoch = 0;
       myself.configEpoch = 0;
-      const oldName = myself.name;
       state.renameNode(myself, randomNodeName());
       this.server.log.notice(`Node hard reset, now I'm ${myself.name}`);
-      void oldName;
     }
     this.changed();
   }

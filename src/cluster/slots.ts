@@ -8,6 +8,23 @@
 
 /** Number of hash slots in a Redis Cluster. */
 export const CLUSTER_SLOTS = 16384;
+/** Bytes of a slot bitmap (a bit per slot), as nodes keep it and the bus sends it. */
+export const SLOT_BITMAP_BYTES = CLUSTER_SLOTS / 8;
+
+/** Whether `slot` is set in a bitmap: slot s is bit (s & 7) of byte s >> 3, low bit first. */
+export function slotBit(bitmap: Uint8Array, slot: number): boolean {
+  return (bitmap[slot >> 3]! & (1 << (slot & 7))) !== 0;
+}
+
+/** Sets `slot` in a bitmap. */
+export function setSlotBit(bitmap: Uint8Array, slot: number): void {
+  bitmap[slot >> 3]! |= 1 << (slot & 7);
+}
+
+/** Clears `slot` in a bitmap. */
+export function clearSlotBit(bitmap: Uint8Array, slot: number): void {
+  bitmap[slot >> 3]! &= ~(1 << (slot & 7));
+}
 
 /** 16-bit CRC table for polynomial 0x1021, built once when the module loads. */
 const CRC16_TABLE = buildCrc16Table(0x1021);

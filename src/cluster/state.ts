@@ -3,10 +3,9 @@
 // hash slots. The bus (bus.ts) keeps it up to date; CLUSTER commands read and change it;
 // nodes.conf (nodes-conf.ts) saves it.
 
-/** Hash slots in a cluster. */
-export const CLUSTER_SLOTS = 16384;
-/** Bytes of a slot bitmap, as the bus sends it. */
-export const SLOT_BITMAP_BYTES = CLUSTER_SLOTS / 8;
+import { CLUSTER_SLOTS, SLOT_BITMAP_BYTES, clearSlotBit, setSlotBit, slotBit } from "./slots.ts";
+
+export { CLUSTER_SLOTS };
 /** Redis's CLUSTER_NAMELEN: a node name is 40 hex characters. */
 export const NODE_NAME_LENGTH = 40;
 
@@ -89,13 +88,13 @@ export class ClusterNode {
   }
 
   ownsSlot(slot: number): boolean {
-    return (this.slots[slot >> 3]! & (1 << (slot & 7))) !== 0;
+    return slotBit(this.slots, slot);
   }
 
   /** Sets a slot's bit; true when it was not set. */
   addSlotBit(slot: number): boolean {
     if (this.ownsSlot(slot)) return false;
-    this.slots[slot >> 3]! |= 1 << (slot & 7);
+    setSlotBit(this.slots, slot);
     this.numSlots++;
     return true;
   }
@@ -103,7 +102,7 @@ export class ClusterNode {
   /** Clears a slot's bit; true when it was set. */
   clearSlotBit(slot: number): boolean {
     if (!this.ownsSlot(slot)) return false;
-    this.slots[slot >> 3]! &= ~(1 << (slot & 7));
+    clearSlotBit(this.slots, slot);
     this.numSlots--;
     return true;
   }

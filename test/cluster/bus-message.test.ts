@@ -11,10 +11,8 @@ import {
   BUS_HEADER_BYTES,
   BusFramer,
   BusType,
-  ClusterState,
   GOSSIP_ENTRY_BYTES,
   MsgFlag0,
-  NodeFlag,
   PingExtType,
   SLOT_BITMAP_BYTES,
   blankHeader,
@@ -27,6 +25,7 @@ import {
   type BusMessage,
   type PingMessage,
 } from "../../src/cluster/bus-message.ts";
+import { ClusterHealth, NodeFlag } from "../../src/cluster/state.ts";
 import { RespConn, freePort, rng, startRedis, type ServerProcess } from "../oracle/harness.ts";
 
 const HEX = "0123456789abcdef";
@@ -66,8 +65,8 @@ function busyHeader(random: () => number): BusHeader {
     port: 6379,
     pport: 6380,
     cport: 16379,
-    flags: NodeFlag.SLAVE | NodeFlag.MYSELF | NodeFlag.NOFAILOVER,
-    state: ClusterState.FAIL,
+    flags: NodeFlag.Replica | NodeFlag.Myself | NodeFlag.NoFailover,
+    state: ClusterHealth.Fail,
     mflags: MsgFlag0.PAUSED,
   };
 }
@@ -83,7 +82,7 @@ function everyMessage(): BusMessage[] {
     ip: `10.0.0.${i + 1}`,
     port: 7000 + i,
     cport: 17000 + i,
-    flags: NodeFlag.MASTER | (i === 1 ? NodeFlag.PFAIL : 0),
+    flags: NodeFlag.Master | (i === 1 ? NodeFlag.PFail : 0),
     pport: i,
   }));
   const extData = new Uint8Array(16).fill(0xab);
@@ -171,13 +170,13 @@ describe("encode and decode", () => {
     expect(view.getUint16(2214)).toBe(2); // extensions
     expect(view.getUint16(2246)).toBe(6380);
     expect(view.getUint16(2248)).toBe(16379);
-    expect(view.getUint16(2250)).toBe(NodeFlag.SLAVE | NodeFlag.MYSELF | NodeFlag.NOFAILOVER);
-    expect(wire[2252]).toBe(ClusterState.FAIL);
+    expect(view.getUint16(2250)).toBe(NodeFlag.Replica | NodeFlag.Myself | NodeFlag.NoFailover);
+    expect(wire[2252]).toBe(ClusterHealth.Fail);
     expect(wire[2253]).toBe(MsgFlag0.PAUSED | MsgFlag0.EXT_DATA);
     const hostnameAt = BUS_HEADER_BYTES + 2 * GOSSIP_ENTRY_BYTES;
     expect(view.getUint32(hostnameAt)).toBe(24);
     expect(view.getUint16(hostnameAt + 4)).toBe(PingExtType.HOSTNAME);
-    expect(view.getUint16(BUS_HEADER_BYTES + 98)).toBe(NodeFlag.MASTER); // first gossip entry's flags
+    expect(view.getUint16(BUS_HEADER_BYTES + 98)).toBe(NodeFlag.Master); // first gossip entry's flags
   });
 
   test("a master's slaveof is 40 NUL bytes; EXT_DATA follows the extensions", () => {
@@ -432,7 +431,7 @@ async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs 
 
 /** The MEET of a master with no slots, named `name`, listening on port and cport. */
 function meetFrom(name: string, port: number, cport: number): PingMessage {
-  const header = { ...blankHeader(name), port, cport, flags: NodeFlag.MASTER | NodeFlag.MYSELF };
+  const header = { ...blankHeader(name), port, cport, flags: NodeFlag.Master | NodeFlag.Myself };
   return { ...header, type: BusType.MEET, gossip: [], hostname: null, otherExtensions: [] };
 }
 
@@ -458,13 +457,13 @@ describe("interop with redis-server 7.0", () => {
       if (pong.type !== BusType.PONG) throw new Error(`expected a PONG, got type ${pong.type}`);
       expect(pong.sender).toBe(myid);
       expect(slotsOf(pong.myslots)).toEqual([0, 1, 5000]);
-      expect(pong.flags).toBe(NodeFlag.MASTER | NodeFlag.MYSELF);
+      expect(pong.flags).toBe(NodeFlag.Master | NodeFlag.Myself);
       expect(pong.port).toBe(redis.server.port);
       expect(pong.cport).toBe(redis.busPort);
       expect(pong.pport).toBe(0);
       expect(pong.slaveof).toBeNull();
       expect(pong.myip).toBe("");
-      expect(pong.state).toBe(ClusterState.FAIL); // most slots are unassigned
+      expect(pong.state).toBe(ClusterHealth.Fail); // most slots are unassigned
       expect(pong.mflags).toBe(MsgFlag0.EXT_DATA);
       expect(pong.hostname).toBe("redis-7.example");
       expect(pong.otherExtensions).toEqual([]);
@@ -489,7 +488,7 @@ describe("interop with redis-server 7.0", () => {
     expect(await redis.call("CLUSTER", "BUMPEPOCH")).toStartWith("+BUMPED");
     const ourName = randomName();
     const ourPort = freePort();
-    const ourHeader: BusHeader = { ...blankHeader(ourName), port: ourPort, flags: NodeFlag.MASTER | NodeFlag.MYSELF };
+    const ourHeader: BusHeader = { ...blankHeader(ourName), port: ourPort, flags: NodeFlag.Master | NodeFlag.Myself };
     const inbox = new Inbox();
     let link: Socket<undefined> | null = null;
     const listener = Bun.listen({
@@ -509,7 +508,7 @@ describe("interop with redis-server 7.0", () => {
       const { raw, message: meet } = await inbox.next();
       if (meet.type !== BusType.MEET) throw new Error(`expected a MEET, got type ${meet.type}`);
       expect(meet.sender).toBe(myid);
-      expect(meet.flags).toBe(NodeFlag.MASTER | NodeFlag.MYSELF);
+      expect(meet.flags).toBe(NodeFlag.Master | NodeFlag.Myself);
       expect(meet.port).toBe(redis.server.port);
       expect(meet.cport).toBe(redis.busPort);
       expect(meet.currentEpoch).toBe(1n);
@@ -579,7 +578,7 @@ describe("interop with redis-server 7.0", () => {
       });
       if (pong.type !== BusType.PONG) throw new Error(`expected a PONG, got type ${pong.type}`);
       expect(pong.sender).toBe(replicaId);
-      expect(pong.flags).toBe(NodeFlag.SLAVE | NodeFlag.MYSELF);
+      expect(pong.flags).toBe(NodeFlag.Replica | NodeFlag.Myself);
       expect(pong.slaveof).toBe(masterId);
       expect(slotsOf(pong.myslots)).toEqual([10, 11]);
       expect(pong.gossip.length).toBe(1);
@@ -590,7 +589,7 @@ describe("interop with redis-server 7.0", () => {
         port: master.server.port,
         cport: master.busPort,
         // A master with a replica is a target for replica migration.
-        flags: NodeFlag.MASTER | NodeFlag.MIGRATE_TO,
+        flags: NodeFlag.Master | NodeFlag.MigrateTo,
         pingSentSec: 0,
         pport: 0,
       });
