@@ -106,12 +106,23 @@ export class Cluster {
     const myself = state.myself;
     myself.port = server.config.clusterAnnouncePort || server.port;
     myself.cport = cluster.busPort();
+    cluster.applyNoFailover();
+    server.config.onChange("cluster-replica-no-failover", () => cluster.applyNoFailover());
     cluster.saveNow();
     cluster.bus.listen(cluster.listenBusPort());
     cluster.updateState();
     // A replica in nodes.conf follows its master again (Redis's clusterInit does it too).
     if (myself.isReplica && myself.master !== null) server.upstream.setMaster(myself.master.ip, myself.master.port, true);
     return cluster;
+  }
+
+  /** cluster-replica-no-failover: the flag other nodes see, so that they never count on this replica. */
+  applyNoFailover(): void {
+    const myself = this.myself;
+    const before = myself.flags;
+    if (this.server.config.clusterReplicaNoFailover) myself.flags |= NodeFlag.NoFailover;
+    else myself.flags &= ~NodeFlag.NoFailover;
+    if (myself.flags !== before) this.changed();
   }
 
   /** The bus port this node listens on: cluster-port, else the port + 10000. */
@@ -300,6 +311,7 @@ export class Cluster {
     myself.master = master;
     master.addReplica(myself);
     this.server.upstream.setMaster(master.ip, master.port);
+    this.bus.failover.resetManual();
     this.changed();
   }
 

@@ -82,7 +82,8 @@ export class Failover {
     this.resetManual();
     this.manualEndMs = Date.now() + MANUAL_FAILOVER_TIMEOUT_MS;
     this.manualReplica = sender;
-    cluster.server.pauseClients(this.manualEndMs * 2 - Date.now(), PauseMode.Write);
+    // Writes wait while the replica catches up, for twice the failover's time at most.
+    cluster.server.pauseClients(Date.now() + MANUAL_FAILOVER_TIMEOUT_MS * 2, PauseMode.Write);
     cluster.server.log.notice(`Manual failover requested by replica ${sender.name}.`);
     // The replica learns the offset to reach from this PING (with the PAUSED flag).
     const link = this.bus.linkTo(sender);
@@ -96,7 +97,8 @@ export class Failover {
     this.cluster.server.log.notice(`Received replication offset for paused master manual failover: ${offset}`);
   }
 
-  private resetManual(): void {
+  /** This node's role changed: a manual failover it took part in is over. */
+  resetManual(): void {
     if (this.manualReplica !== null) this.cluster.server.unpauseClients();
     this.manualEndMs = 0;
     this.manualCanStart = false;
