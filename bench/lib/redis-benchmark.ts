@@ -14,22 +14,40 @@ export interface BenchmarkRun {
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
+/** With --cluster, redis-benchmark lists the masters it found before the CSV, even with -q. */
+const CLUSTER_PREAMBLE = /^(Cluster has \d+ master nodes:|Master \d+: [0-9a-f]{40} \S+)$/;
 
 function parseCsvLine(line: string): string[] {
   // redis-benchmark quotes every field and never embeds quotes.
   return line.replace(/^"|"$/g, "").split('","');
 }
 
-/** Run `redis-benchmark -h 127.0.0.1 -p <port> <flags> --csv -q` and collect its rows. */
-export async function runRedisBenchmark(server: ServerProcess, flags: readonly string[], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<BenchmarkRun> {
+/** utime+stime summed over several servers, in clock ticks. */
+function sumCpuTicks(servers: readonly ServerProcess[]): number {
+  return servers.reduce((sum, s) => sum + readCpuTicks(s.pid), 0);
+}
+
+/**
+ * Run `redis-benchmark -h 127.0.0.1 -p <port> <flags> --csv -q` and collect its rows.
+ * `cpuOf` lists the servers whose CPU time the run is charged (all nodes of a cluster with
+ * `--cluster`); by default the one server benchmarked.
+ */
+export async function runRedisBenchmark(
+  server: ServerProcess,
+  flags: readonly string[],
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+  cpuOf: readonly ServerProcess[] = [server],
+): Promise<BenchmarkRun> {
   const argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", String(server.port), ...flags, "--csv", "-q"];
   await haltIfInterrupted();
-  if (!server.alive) return { rows: [], cpuSeconds: NaN, wallMs: 0, error: `${server.name} is not running` };
-  const cpuBefore = readCpuTicks(server.pid);
+  const servers = cpuOf.includes(server) ? cpuOf : [server, ...cpuOf];
+  const dead = servers.find((s) => !s.alive);
+  if (dead !== undefined) return { rows: [], cpuSeconds: NaN, wallMs: 0, error: `${dead.name} is not running` };
+  const cpuBefore = sumCpuTicks(cpuOf);
   const t0 = performance.now();
   const proc = track(Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" }));
-  // redis-benchmark keeps reconnecting to a dead server: stop it as soon as the server goes.
-  server.proc.exited.then(() => proc.kill("SIGKILL"));
+  // redis-benchmark keeps reconnecting to a dead server: stop it as soon as a server goes.
+  for (const s of servers) s.proc.exited.then(() => proc.kill("SIGKILL"));
   const [stdout, stderr, exit] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
@@ -37,8 +55,9 @@ export async function runRedisBenchmark(server: ServerProcess, flags: readonly s
   ]);
   const wallMs = performance.now() - t0;
   await haltIfInterrupted();
-  if (!server.alive) return { rows: [], cpuSeconds: NaN, wallMs, error: `${server.name} died during the run (${server.exitStatus})` };
-  const cpuSeconds = (readCpuTicks(server.pid) - cpuBefore) / clockTicksPerSecond();
+  const died = servers.find((s) => !s.alive);
+  if (died !== undefined) return { rows: [], cpuSeconds: NaN, wallMs, error: `${died.name} died during the run (${died.exitStatus})` };
+  const cpuSeconds = (sumCpuTicks(cpuOf) - cpuBefore) / clockTicksPerSecond();
 
   const rows: BenchmarkRun["rows"] = [];
   const noise: string[] = [];
@@ -46,6 +65,7 @@ export async function runRedisBenchmark(server: ServerProcess, flags: readonly s
     if (line === "") continue;
     const fields = parseCsvLine(line);
     if (fields[0] === "test") continue; // the header
+    if (CLUSTER_PREAMBLE.test(line)) continue;
     const rps = Number(fields[1]);
     if (line.startsWith('"') && fields.length >= 2 && Number.isFinite(rps)) rows.push({ name: fields[0]!, rps });
     else noise.push(line);
