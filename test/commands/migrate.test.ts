@@ -6,6 +6,9 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { RespConn, type ServerProcess, encodeCommand, freePort, replyEnd, startRedbun, startRedis } from "../oracle/harness.ts";
 
 /** A source and the target its MIGRATEs go to. */
@@ -24,9 +27,19 @@ let redisSrc: RespConn;
 let redbunSrc: RespConn;
 let redbunSrcPort = 0;
 
+/** Directories of the servers: a SYNC makes Redis write an RDB there, which must not land in /tmp. */
+const dirs: string[] = [];
+
+function ownDir(): string[] {
+  const dir = mkdtempSync(join(tmpdir(), "redbun-migrate-"));
+  dirs.push(dir);
+  return ["--dir", dir];
+}
+
 beforeAll(async () => {
   const flags = ["--enable-debug-command", "yes"];
-  servers = await Promise.all([startRedis(flags), startRedis(flags), startRedis(flags), startRedbun(flags), startRedbun(flags)]);
+  const start = (kind: typeof startRedis) => kind([...flags, ...ownDir()]);
+  servers = await Promise.all([start(startRedis), start(startRedis), start(startRedis), start(startRedbun), start(startRedbun)]);
   const [, r2, r3, b1, b2] = servers as [ServerProcess, ServerProcess, ServerProcess, ServerProcess, ServerProcess];
   conns = await Promise.all(servers.map((s) => RespConn.connect(s.port)));
   const [c1, c2, c3, cb1, cb2] = conns as [RespConn, RespConn, RespConn, RespConn, RespConn];
@@ -43,6 +56,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of conns) c.close();
   await Promise.all(servers.map((s) => s.stop()));
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 beforeEach(async () => {
