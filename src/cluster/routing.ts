@@ -19,7 +19,7 @@
 import { Argv, type ArgvView } from "../resp/parser.ts";
 import { encode, type ReplyWriter } from "../resp/writer.ts";
 import { CMD, type Command } from "../commands/table.ts";
-import { keysFromSpecs, type KeyRef } from "../commands/command.ts";
+import { commandKeys, type KeyRef } from "../commands/command.ts";
 import { keyHashSlot } from "./slots.ts";
 
 /** The cluster state as routing needs it. Nodes are opaque handles compared with ===. */
@@ -213,21 +213,13 @@ function sameBytes(a: Uint8Array, aStart: number, aLen: number, b: Uint8Array, b
 /** Folds the keys of one command line (argv[0] is its name) into the scan. */
 function scanCommand<N>(view: ClusterView<N>, cmd: Command, argv: Argv): RouteCode {
   if (isPubsubShard(cmd)) return scanChannels(view, cmd, argv);
-  keyRefs.length = 0;
-  if (keysFromSpecs(cmd, argv, 0, argv.count, keyRefs)) {
-    for (let i = 0; i < keyRefs.length; i++) {
-      const code = scanArg(view, argv, keyRefs[i]!.pos);
-      if (code !== ROUTE.serve) return code;
-    }
-    return ROUTE.serve;
-  }
   // Specs Redis cannot follow (incomplete ones, a key count that is not a number) fall back
   // to the command's own key function; without one the command has no keys, and its handler
   // reports the bad arguments.
-  const getKeys = cmd.def.getKeys;
-  if (getKeys === undefined) return ROUTE.serve;
-  for (const key of getKeys(argv, 0, argv.count)) {
-    const code = scanArg(view, argv, key.pos);
+  keyRefs.length = 0;
+  commandKeys(cmd, argv, keyRefs);
+  for (let i = 0; i < keyRefs.length; i++) {
+    const code = scanArg(view, argv, keyRefs[i]!.pos);
     if (code !== ROUTE.serve) return code;
   }
   return ROUTE.serve;

@@ -434,6 +434,18 @@ export function keysFromSpecs(cmd: Command, argv: Argv, base: number, argc: numb
   return true;
 }
 
+/**
+ * The key positions of a command line (argv[0] is its name): by its key specs, or by its
+ * own key function where the specs cannot be followed, as Redis's getKeysFromCommand.
+ */
+export function commandKeys(cmd: Command, argv: Argv, out: KeyRef[]): void {
+  if (keysFromSpecs(cmd, argv, 0, argv.count, out)) return;
+  out.length = 0;
+  const getKeys = cmd.def.getKeys;
+  if (getKeys === undefined) return;
+  for (const key of getKeys(argv, 0, argv.count)) out.push({ pos: key.pos, flags: 0 });
+}
+
 /** Where a spec's keys start: an argument index, 0 when its keyword is absent, -1 when unknown. */
 function beginSearch(spec: KeySpec, argv: Argv, base: number, argc: number): number {
   const begin = spec.begin;

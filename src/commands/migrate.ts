@@ -9,11 +9,12 @@
 // in, and other clients carry on meanwhile.
 //
 // - The payloads are taken when the command runs, so the target gets the keys as they were
-//   then, as Redis's atomic MIGRATE would send them. Once the target acknowledged a key, it
-//   is deleted here only if its value and expiry are still those sent (its DUMP is the same
-//   bytes): a write that came in between wins and the key stays, where Redis, having
-//   blocked, could have seen no write in between. The deletions propagate as one DEL of
-//   the deleted keys, as Redis rewrites the MIGRATE it propagates (replaceClientCommandVector).
+//   then, as Redis's atomic MIGRATE would send them. Until the transfer ends, commands that
+//   touch one of its keys wait (server/key-holds.ts), as they would behind Redis's blocking
+//   MIGRATE: they then find the key gone (and in cluster mode are redirected with ASK). A key
+//   that changed anyway (expiry, eviction, FLUSHALL) is deleted only if its DUMP is still
+//   the bytes sent. The deletions propagate as one DEL of the deleted keys, as Redis
+//   rewrites the MIGRATE it propagates (replaceClientCommandVector).
 // - Connections are cached per host:port, 64 at most, and closed once unused for more than
 //   10 s (migrateGetSocket, migrateCloseTimedoutSockets). Transfers to one target take
 //   turns on its connection, so each reads its own replies and the target's selected
@@ -377,16 +378,18 @@ function startTransfer(c: Client, wait: MigrateWait): void {
 
 function transferEnded(c: Client, wait: MigrateWait): void {
   wait.done = true;
-  if (wait.abandoned) return;
   const server = c.server;
-  if (server.blocking.isWaitingIn(c, wait)) {
+  if (wait.abandoned) {
+    // CLIENT UNBLOCK answered already; the keys stay, and are free again.
+  } else if (server.blocking.isWaitingIn(c, wait)) {
     server.blocking.serveWait(c, wait);
-    return;
+  } else {
+    // The client went away: the move completes all the same, as Redis's command would have.
+    deleteMoved(c, wait);
+    if (server.propagation.active) server.propagation.flushPending();
+    server.aof?.write();
   }
-  // The client went away: the move completes all the same, as Redis's command would have.
-  deleteMoved(c, wait);
-  if (server.propagation.active) server.propagation.flushPending();
-  server.aof?.write();
+  server.releaseKeys(wait.db, wait.sent.map((key) => key.name));
 }
 
 /** migrateCommand from try_again on, with at most one retry on a fresh connection. */
@@ -653,6 +656,9 @@ function migrateCommand(c: Client): void {
   if (request === null) return;
   const wait = new MigrateWait(c.db, request, sent);
   c.server.blocking.block(c, wait);
+  // Until the target answered, commands on these keys wait: they would act on a copy that
+  // is about to go.
+  c.server.keyHolds.hold(c.db, sent.map((key) => key.name));
   startTransfer(c, wait);
 }
 

@@ -34,6 +34,7 @@ import { formatAddress, isLocalAddress } from "./address.ts";
 import { RdbState } from "../persistence/rdb.ts";
 import { Propagation } from "./propagate.ts";
 import { PendingShutdown, ShutdownOutcome } from "./shutdown.ts";
+import { KeyHolds } from "./key-holds.ts";
 import { Aof, aofStatus } from "../persistence/aof.ts";
 import { ReplicationMaster } from "../replication/master.ts";
 import { MasterLink } from "../replication/replica.ts";
@@ -164,6 +165,8 @@ export class Server {
   readonly propagation = new Propagation();
   /** The append-only file while `appendonly` is on. */
   aof: Aof | null = null;
+  /** Keys an in-flight MIGRATE works on: commands touching them wait (see key-holds.ts). */
+  readonly keyHolds = new KeyHolds();
   /** Cluster mode (cluster-enabled yes): the cluster state, its bus and its redirections. */
   cluster: Cluster | null = null;
   /** The BGREWRITEAOF under way, if any. */
@@ -549,6 +552,10 @@ export class Server {
     }
     // Redis checks the pause after every rejection, so rejected commands still answer at once.
     if (this.pauseMode !== PauseMode.Off && this.pauseHolds(flags)) return this.postpone(c);
+    // A command on keys an in-flight MIGRATE holds waits for it, as behind Redis's blocking one.
+    if (this.keyHolds.count !== 0 && (c.multi === null || cmd === this.execCommand) && this.keyHolds.touches(c, cmd, argv, cmd === this.execCommand)) {
+      return this.postpone(c);
+    }
     if (c.multi !== null && !this.txControl.has(cmd)) {
       c.multi.queue(cmd, argv);
       w.addRaw(QUEUED);
@@ -1160,6 +1167,12 @@ export class Server {
       return ShutdownOutcome.Waiting;
     }
     return this.finishShutdown(exitCode, finalSave) ? ShutdownOutcome.Done : ShutdownOutcome.Failed;
+  }
+
+  /** Keys held by an in-flight command are released: the commands that waited for them run. */
+  releaseKeys(db: Db, keys: readonly Uint8Array[]): void {
+    this.keyHolds.release(db, keys);
+    this.queueResume();
   }
 
   /** A replica acknowledged: a shutdown waiting for the replicas may go on now. */

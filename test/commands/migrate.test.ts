@@ -368,18 +368,28 @@ describe("MIGRATE on the wire", () => {
     fake.stop();
   });
 
-  test("a key written during the transfer stays; the others are deleted", async () => {
+  test("a command on a key in transfer waits for the transfer, as behind Redis's blocking MIGRATE; others go on", async () => {
     const fake = new FakeTarget(true);
     await redbunSrc.call("SET", "a", "1");
     await redbunSrc.call("SET", "b", "1");
     const pending = redbunSrc.call("MIGRATE", "127.0.0.1", String(fake.port), "", "0", "5000", "KEYS", "a", "b");
     await fake.until(3);
     const other = await RespConn.connect(redbunSrcPort);
-    expect(await other.call("SET", "a", "2")).toBe("+OK\r\n");
+    const write = other.call("SET", "a", "2");
+    const third = await RespConn.connect(redbunSrcPort);
+    // Keys the transfer does not hold are served meanwhile.
+    expect(await third.call("SET", "c", "3")).toBe("+OK\r\n");
+    let written = false;
+    void write.then(() => (written = true));
+    await Bun.sleep(50);
+    expect(written).toBe(false);
     fake.release();
     expect(await pending).toBe("+OK\r\n");
-    expect(await other.call("MGET", "a", "b")).toBe("*2\r\n$1\r\n2\r\n$-1\r\n");
+    // The write ran after the move, on a key that was gone: a new one.
+    expect(await write).toBe("+OK\r\n");
+    expect(await other.call("MGET", "a", "b", "c")).toBe("*3\r\n$1\r\n2\r\n$-1\r\n$1\r\n3\r\n");
     other.close();
+    third.close();
     fake.stop();
   });
 
