@@ -175,6 +175,13 @@ export class ClusterBus {
     this.inbound.clear();
   }
 
+  /** Open bus connections, both directions (INFO cluster_connections). */
+  linkCount(): number {
+    let n = this.inbound.size;
+    for (const link of this.outbound.values()) if (link.socket !== null) n++;
+    return n;
+  }
+
   /** Whether this node has a live link to `node` (CLUSTER NODES connected/disconnected). */
   readonly isConnected = (node: ClusterNode): boolean => {
     const link = this.outbound.get(node);
@@ -646,7 +653,7 @@ export class ClusterBus {
       }
       state.deleteSlot(slot);
       state.addSlot(slot, sender);
-      this.cluster.changed();
+      this.cluster.changed(true, true);
     }
     if (newMaster !== null && currentMaster !== null && currentMaster.numSlots === 0 && (this.cluster.server.config.clusterAllowReplicaMigration || senderSlots === movedOurSlots)) {
       this.cluster.server.log.warning(`Configuration change detected. Reconfiguring myself as a replica of ${sender.name}`);
@@ -661,7 +668,7 @@ export class ClusterBus {
     if (sender.name <= this.myself.name) return;
     this.state.currentEpoch++;
     this.myself.configEpoch = this.state.currentEpoch;
-    this.cluster.changed();
+    this.cluster.changed(true, true);
     this.cluster.server.log.verbose(`WARNING: configEpoch collision with node ${sender.name}. configEpoch set to ${this.myself.configEpoch}`);
   }
 

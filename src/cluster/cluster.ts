@@ -26,8 +26,9 @@ export class Cluster {
   readonly bus: ClusterBus;
   /** Where nodes.conf lives: `cluster-config-file` in `dir`. */
   readonly configPath: string;
-  /** Set when the state changed and nodes.conf must be written before the next reply leaves. */
+  /** Set when the state changed and nodes.conf must be written before the next reply leaves; synced too for epochs, votes and roles. */
   private saveQueued = false;
+  private fsyncQueued = false;
   private updateQueued = false;
   /** When this node was last part of a minority partition (Redis's among_minority_time). */
   private minoritySinceMs = 0;
@@ -144,9 +145,13 @@ export class Cluster {
   // Saving and updating, once per turn (Redis's clusterDoBeforeSleep)
   // -------------------------------------------------------------------------------------
 
-  /** The state changed: nodes.conf is rewritten, and the health recomputed, before the turn ends. */
-  changed(save = true): void {
+  /**
+   * The state changed: nodes.conf is rewritten (and synced, for a change that must survive
+   * a crash: an epoch, a vote, a role), and the health recomputed, before the turn ends.
+   */
+  changed(save = true, fsync = false): void {
     if (save) this.saveQueued = true;
+    if (fsync) this.fsyncQueued = true;
     if (!this.updateQueued) {
       this.updateQueued = true;
       queueMicrotask(this.beforeSleep);
@@ -156,14 +161,15 @@ export class Cluster {
   private readonly beforeSleep = (): void => {
     this.updateQueued = false;
     this.updateState();
-    if (this.saveQueued) this.saveNow();
+    if (this.saveQueued) this.saveNow(this.fsyncQueued);
   };
 
   /** Writes nodes.conf now; logs and carries on when it cannot, as Redis does outside CLUSTER SAVECONFIG. */
-  saveNow(): boolean {
+  saveNow(fsync = true): boolean {
     this.saveQueued = false;
+    this.fsyncQueued = false;
     try {
-      saveNodesConf(this.configPath, this.state, this.bus.isConnected);
+      saveNodesConf(this.configPath, this.state, this.bus.isConnected, fsync);
       return true;
     } catch (e) {
       this.server.log.warning(`Could not save cluster config file: ${(e as Error).message}`);
@@ -312,7 +318,7 @@ export class Cluster {
     master.addReplica(myself);
     this.server.upstream.setMaster(master.ip, master.port);
     this.bus.failover.resetManual();
-    this.changed();
+    this.changed(true, true);
   }
 
   /**
@@ -325,7 +331,7 @@ export class Cluster {
     if (myself.configEpoch !== 0 && myself.configEpoch === max) return false;
     this.state.currentEpoch++;
     myself.configEpoch = this.state.currentEpoch;
-    this.changed();
+    this.changed(true, true);
     this.server.log.warning(`New configEpoch set to ${myself.configEpoch}`);
     return true;
   }

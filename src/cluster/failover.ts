@@ -144,7 +144,7 @@ export class Failover {
     }
     state.lastVoteEpoch = state.currentEpoch;
     master.votedTimeMs = Date.now();
-    cluster.changed();
+    cluster.changed(true, true);
     const link = this.bus.linkTo(node);
     if (link !== null) this.bus.send(link, { ...this.bus.header(), type: BusType.FAILOVER_AUTH_ACK });
     log.warning(`Failover auth granted to ${node.name} for epoch ${state.currentEpoch}`);
@@ -224,7 +224,7 @@ export class Failover {
       if (manual) header.mflags |= MsgFlag0.FORCEACK;
       this.bus.broadcast({ ...header, type: BusType.FAILOVER_AUTH_REQUEST });
       this.authSent = true;
-      cluster.changed();
+      cluster.changed(true, true);
       return;
     }
     if (this.authCount < quorum) return this.logOnce("Waiting for votes, but majority still not reached.");

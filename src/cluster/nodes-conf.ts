@@ -155,9 +155,10 @@ function applySlotWord(state: ClusterState, node: ClusterNode, word: string): vo
 
 /**
  * clusterSaveConfig: every node's line and the vars line, written whole to a temp file,
- * synced, then renamed over nodes.conf. Throws the fs error when it cannot.
+ * then renamed over nodes.conf; synced first when `fsync` (the changes Redis syncs: epochs,
+ * votes, roles). Throws the fs error when it cannot.
  */
-export function saveNodesConf(path: string, state: ClusterState, connected: LinkCheck): void {
+export function saveNodesConf(path: string, state: ClusterState, connected: LinkCheck, fsync: boolean): void {
   let text = "";
   for (const node of state.nodes.values()) {
     // Nodes still in handshake are not saved: they may never answer.
@@ -171,7 +172,7 @@ export function saveNodesConf(path: string, state: ClusterState, connected: Link
     const bytes = Buffer.from(text, "latin1");
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
+    if (fsync) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

@@ -546,7 +546,7 @@ function clusterSetConfigEpochCommand(c: Client): void {
   cluster.myself.configEpoch = epoch;
   c.server.log.warning(`configEpoch set to ${epoch} via CLUSTER SET-CONFIG-EPOCH`);
   if (state.currentEpoch < epoch) state.currentEpoch = epoch;
-  cluster.changed();
+  cluster.changed(true, true);
   c.w.addRaw(OK);
 }
 

@@ -107,7 +107,7 @@ function clientsSection(s: Server): string[] {
   }
   return [
     `connected_clients:${s.clients.size}`,
-    "cluster_connections:0",
+    `cluster_connections:${s.cluster !== null ? s.cluster.bus.linkCount() : 0}`,
     `maxclients:${s.config.maxclients}`,
     `client_recent_max_input_buffer:${maxIn}`,
     `client_recent_max_output_buffer:${maxOut}`,
