@@ -838,6 +838,7 @@ export class ClusterBus {
       }
     }
     this.failover.cron(now);
+    this.cluster.redirectBlockedClients();
     if (state.health === ClusterHealth.Fail || this.cronLoops % 10 === 0) this.cluster.changed(false);
   };
 

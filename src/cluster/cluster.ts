@@ -12,7 +12,7 @@ import { keyHashSlot } from "./slots.ts";
 import { ClusterBus } from "./bus.ts";
 import { ROUTE, Redirect, addRouteError, route, type ClusterView } from "./routing.ts";
 import type { Client } from "../server/client.ts";
-import type { Command } from "../commands/table.ts";
+import { CMD, type Command } from "../commands/table.ts";
 import type { MultiState } from "../server/transaction.ts";
 
 /** Redis's CLUSTER_WRITABLE_DELAY: a master that just started waits this long before it says ok. */
@@ -226,6 +226,37 @@ export class Cluster {
     if (health === ClusterHealth.Ok && this.myself.isMaster && now - this.minoritySinceMs < rejoinDelay) return;
     this.server.log.warning(`Cluster state changed: ${health === ClusterHealth.Ok ? "ok" : "fail"}`);
     state.health = health;
+  }
+
+  /**
+   * Clients blocked on keys this node no longer serves (the slot moved, or a failover made
+   * this node a replica) are answered with the redirection, and a cluster that went down
+   * answers them CLUSTERDOWN (Redis's clusterRedirectBlockedClientIfNeeded).
+   */
+  redirectBlockedClients(): void {
+    const blocking = this.server.blocking;
+    if (blocking.blockedCount === 0) return;
+    const state = this.state;
+    const myself = this.myself;
+    for (const c of blocking.blockedClients()) {
+      const wait = blocking.waitOf(c);
+      if (wait === undefined || wait.keys.length === 0) continue;
+      if (state.health === ClusterHealth.Fail) {
+        blocking.unblockByRequest(c, true, "CLUSTERDOWN The cluster is down");
+        continue;
+      }
+      for (const key of wait.keys) {
+        const bytes = Buffer.from(key, "latin1");
+        const slot = keyHashSlot(bytes, 0, bytes.length);
+        const owner = state.slotOwners[slot];
+        if (owner === myself || owner === null) continue;
+        if (state.importingFrom[slot] !== null && c.asking) continue;
+        // A READONLY client of a replica may keep waiting on its master's slots for a read.
+        if (owner === myself.master && c.readonlyReplica && c.lastCommand !== null && !(c.lastCommand.flags & CMD.write)) continue;
+        blocking.unblockByRequest(c, true, `MOVED ${slot} ${owner.ip}:${owner.port}`);
+        break;
+      }
+    }
   }
 
   // -------------------------------------------------------------------------------------

@@ -216,6 +216,11 @@ export class Blocking {
     }
   }
 
+  /** What `c` waits for, if it waits. */
+  waitOf(c: Client): BlockedWait | undefined {
+    return this.waiting.get(c)?.wait;
+  }
+
   /** Whether `c` still waits in `wait`. */
   isWaitingIn(c: Client, wait: BlockedWait): boolean {
     return this.waiting.get(c)?.wait === wait;

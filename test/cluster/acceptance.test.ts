@@ -500,6 +500,38 @@ describe("a six-node redbun cluster", () => {
   }, 15000);
 
   // Last, because a failed reshard leaves a slot open that the other scenarios would trip on.
+  test("a client blocked on a key whose slot moves is answered with MOVED", async () => {
+    const [source, target] = await pairs();
+    const slots = slotsOf((await clusterNodes(source!.master.conn)).find((l) => l.id === source!.masterId)!);
+    // A slot without keys, which SETSLOT NODE may hand over at once.
+    let key = "";
+    for (const candidate of keysIn(slots, "blocked:", 500)) {
+      if ((await source!.master.conn.call("CLUSTER", "COUNTKEYSINSLOT", String(slotOf(candidate)))) === ":0\r\n") {
+        key = candidate;
+        break;
+      }
+    }
+    expect(key).not.toBe("");
+    const slot = String(slotOf(key));
+    const waiter = await RespConn.connect(source!.master.port);
+    try {
+      const reply = waiter.call("BLPOP", key, "0");
+      await waitUntil("the client to block", async () => (await infoField(source!.master.conn, "clients", "blocked_clients")) === "1");
+      // The slot (empty here) goes to the other master, as the last step of a reshard does.
+      for (const node of [target!.master, source!.master]) {
+        expect(await node.conn.call("CLUSTER", "SETSLOT", slot, "NODE", target!.masterId)).toBe("+OK\r\n");
+      }
+      expect(await reply).toBe(`-MOVED ${slot} 127.0.0.1:${target!.master.port}\r\n`);
+    } finally {
+      waiter.close();
+      // Give the slot back, with a new epoch so that every node takes it.
+      for (const node of [source!.master, target!.master]) await node.conn.call("CLUSTER", "SETSLOT", slot, "NODE", source!.masterId);
+      await source!.master.conn.call("CLUSTER", "BUMPEPOCH");
+    }
+    await waitHealthy();
+    await checkCluster(nodes[0]!);
+  }, 15000);
+
   test("reshard 1000 slots with --cluster reshard while ioredis keeps writing", async () => {
     // From the master with the most slots to the one with the fewest.
     const bySize = await Promise.all((await pairs()).map(async (p) => ({ ...p, size: await slotCount(p.masterId) })));
