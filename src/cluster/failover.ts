@@ -15,7 +15,7 @@
 
 import type { Cluster } from "./cluster.ts";
 import type { ClusterBus } from "./bus.ts";
-import { CLUSTER_SLOTS, ClusterNode, NodeFlag } from "./state.ts";
+import { CLUSTER_SLOTS, ClusterHealth, ClusterNode, NodeFlag } from "./state.ts";
 import { BusType, MsgFlag0, slotBit, type BusHeader } from "./bus-message.ts";
 import { PauseMode } from "../server/client.ts";
 
@@ -23,6 +23,8 @@ import { PauseMode } from "../server/client.ts";
 const MANUAL_FAILOVER_TIMEOUT_MS = 5000;
 /** The shortest vote timeout (Redis's auth_timeout floor). */
 const AUTH_TIMEOUT_MIN_MS = 2000;
+/** How long a master must be orphaned before a replica moves to it (CLUSTER_SLAVE_MIGRATION_DELAY). */
+const REPLICA_MIGRATION_DELAY_MS = 5000;
 
 export class Failover {
   /** When the election may start (or started), 0 when none is scheduled. */
@@ -175,6 +177,41 @@ export class Failover {
       }
     }
     this.handleReplicaFailover(now);
+    this.handleReplicaMigration(now);
+  }
+
+  /**
+   * Redis's clusterHandleSlaveMigration: a master left without a working replica gets one
+   * from the master with the most, when that one keeps more than cluster-migration-barrier;
+   * of its replicas, the one with the smallest name moves, after the orphan waited a while.
+   */
+  private handleReplicaMigration(now: number): void {
+    const cluster = this.cluster;
+    const config = cluster.server.config;
+    const myself = cluster.myself;
+    const myMaster = myself.master!;
+    if (!config.clusterAllowReplicaMigration || cluster.state.health !== ClusterHealth.Ok) return;
+    let maxReplicas = 0;
+    for (const node of cluster.state.nodes.values()) if (node.isMaster) maxReplicas = Math.max(maxReplicas, node.nonFailingReplicas());
+    const mine = myMaster.nonFailingReplicas();
+    if (maxReplicas < 2 || mine !== maxReplicas || mine <= config.clusterMigrationBarrier) return;
+    let target: ClusterNode | null = null;
+    let candidate = myself;
+    for (const node of cluster.state.nodes.values()) {
+      if (!node.isMaster) continue;
+      const ok = node.nonFailingReplicas();
+      const orphaned = !node.has(NodeFlag.Fail) && node.has(NodeFlag.MigrateTo) && ok === 0;
+      if (orphaned) {
+        if (target === null && node.numSlots > 0) target = node;
+        if (node.orphanedSinceMs === 0) node.orphanedSinceMs = now;
+      } else {
+        node.orphanedSinceMs = 0;
+      }
+      if (ok === maxReplicas) for (const r of node.replicas) if (!r.has(NodeFlag.Fail) && r.name < candidate.name) candidate = r;
+    }
+    if (target === null || candidate !== myself || now - target.orphanedSinceMs <= REPLICA_MIGRATION_DELAY_MS) return;
+    cluster.server.log.warning(`Migrating to orphaned master ${target.name}`);
+    cluster.setMaster(target);
   }
 
   private handleReplicaFailover(now: number): void {

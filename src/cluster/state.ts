@@ -56,6 +56,8 @@ export class ClusterNode {
   dataReceivedMs = 0;
   /** When it was flagged FAIL. */
   failTimeMs = 0;
+  /** When it was last seen as a master with slots and no working replica, 0 when not. */
+  orphanedSinceMs = 0;
   /** When this node last voted for one of its replicas. */
   votedTimeMs = 0;
   /** Its replication offset, as it reported, and when. */
@@ -122,8 +124,10 @@ export class ClusterNode {
     return ranges;
   }
 
+  /** A master that has had replicas is a target for replica migration (MIGRATE_TO). */
   addReplica(replica: ClusterNode): void {
     if (!this.replicas.includes(replica)) this.replicas.push(replica);
+    this.flags |= NodeFlag.MigrateTo;
   }
 
   removeReplica(replica: ClusterNode): void {
