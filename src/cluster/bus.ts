@@ -264,7 +264,12 @@ export class ClusterBus {
         this.cluster.server.log.warning(`Discarding a cluster bus message: ${decoded.reason}`);
         return;
       }
-      this.process(link, decoded.message);
+      try {
+        this.process(link, decoded.message);
+      } catch (e) {
+        // A message this node cannot handle is logged; the server and the link go on.
+        this.cluster.server.log.warning(`Cluster bus message failed: ${e instanceof Error ? e.stack : String(e)}`);
+      }
     });
     if (failure === null) return;
     // Not bus traffic, or a length no message has: drop the connection (Redis's handleLinkIOError).
@@ -791,7 +796,16 @@ export class ClusterBus {
   // The cron (Redis's clusterCron)
   // -------------------------------------------------------------------------------------
 
+  /** The cron, kept alive: a bug in one pass is logged, never fatal to the server. */
   private readonly cron = (): void => {
+    try {
+      this.cronPass();
+    } catch (e) {
+      this.cluster.server.log.warning(`Cluster cron failed: ${e instanceof Error ? e.stack : String(e)}`);
+    }
+  };
+
+  private cronPass(): void {
     const now = Date.now();
     const state = this.state;
     const timeout = this.nodeTimeout;
@@ -840,7 +854,7 @@ export class ClusterBus {
     this.failover.cron(now);
     this.cluster.redirectBlockedClients();
     if (state.health === ClusterHealth.Fail || this.cronLoops % 10 === 0) this.cluster.changed(false);
-  };
+  }
 
   // -------------------------------------------------------------------------------------
   // CLUSTER INFO and LINKS

@@ -189,7 +189,9 @@ export class Failover {
     const cluster = this.cluster;
     const config = cluster.server.config;
     const myself = cluster.myself;
-    const myMaster = myself.master!;
+    const myMaster = myself.master;
+    // A failover may just have made this node a master.
+    if (myself.isMaster || myMaster === null) return;
     if (!config.clusterAllowReplicaMigration || cluster.state.health !== ClusterHealth.Ok) return;
     let maxReplicas = 0;
     for (const node of cluster.state.nodes.values()) if (node.isMaster) maxReplicas = Math.max(maxReplicas, node.nonFailingReplicas());
