@@ -3,7 +3,7 @@
 // does, so that every master keeps a replica to fail over to.
 
 import { afterAll, expect, test } from "bun:test";
-import { startClusterNode, startRedisCluster, waitForClusterInfo, type ClusterNode } from "./redis-cluster.ts";
+import { clusterNodeEntries, startClusterNode, startRedisCluster, waitForClusterInfo, waitUntil, type ClusterNode } from "./redis-cluster.ts";
 
 const FAST = ["--cluster-node-timeout", "1000", "--repl-diskless-sync-delay", "0"];
 const started: ClusterNode[] = [];
@@ -12,37 +12,12 @@ afterAll(async () => {
   await Promise.all(started.map((n) => n.stop()));
 });
 
-interface Line {
-  id: string;
-  port: number;
-  flags: string;
-  masterId: string;
-}
-
-async function nodes(node: ClusterNode): Promise<Line[]> {
-  const text = (await node.conn.call("CLUSTER", "NODES")).split("\r\n")[1]!;
-  return text
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => {
-      const f = l.split(" ");
-      return { id: f[0]!, port: Number(f[1]!.split(":")[1]!.split("@")[0]), flags: f[2]!, masterId: f[3]! };
-    });
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 test("a master that lost its replica gets one from the master with two", async () => {
   const cluster = await startRedisCluster(6, "redbun", 1, FAST);
   started.push(...cluster);
   const first = cluster[0]!;
-  const lines = await nodes(first);
+  const lines = await clusterNodeEntries(first);
   const masters = lines.filter((l) => l.flags.includes("master"));
   const [rich, poor] = [masters[0]!, masters[1]!];
   // A seventh node joins as a second replica of `rich`.
@@ -53,7 +28,7 @@ test("a master that lost its replica gets one from the master with two", async (
     { stdout: "ignore", stderr: "ignore" },
   );
   expect(await add.exited).toBe(0);
-  await waitUntil("two replicas of one master", async () => (await nodes(first)).filter((l) => l.masterId === rich.id).length === 2, 10000);
+  await waitUntil("two replicas of one master", async () => (await clusterNodeEntries(first)).filter((l) => l.masterId === rich.id).length === 2, 10000);
   // The only replica of `poor` dies.
   const poorReplica = lines.find((l) => l.masterId === poor.id)!;
   const victim = cluster.find((n) => n.port === poorReplica.port)!;
@@ -61,10 +36,10 @@ test("a master that lost its replica gets one from the master with two", async (
   // After the failure is known and the orphan waited 5 s, one of `rich`'s replicas moves.
   await waitUntil(
     "a replica to migrate",
-    async () => (await nodes(first)).some((l) => l.masterId === poor.id && l.id !== poorReplica.id && !l.flags.includes("fail")),
+    async () => (await clusterNodeEntries(first)).some((l) => l.masterId === poor.id && l.id !== poorReplica.id && !l.flags.includes("fail")),
     15000,
   );
-  const after = await nodes(first);
+  const after = await clusterNodeEntries(first);
   expect(after.filter((l) => l.masterId === rich.id && !l.flags.includes("fail")).length).toBe(1);
   const moved = after.find((l) => l.masterId === poor.id && l.id !== poorReplica.id)!;
   const movedNode = [...cluster, extra].find((n) => n.port === moved.port)!;

@@ -121,3 +121,38 @@ export async function startRedisCluster(count: number, kind: NodeKind = "redis",
   for (const node of nodes) await waitForClusterInfo(node.conn, "cluster_state", "ok");
   return nodes;
 }
+
+/** One CLUSTER NODES line as the tests look at it. */
+export interface NodeEntry {
+  id: string;
+  port: number;
+  flags: string;
+  /** The master's id for a replica, "-" for a master. */
+  masterId: string;
+}
+
+/** The node's CLUSTER NODES, a line per node it knows. */
+export async function clusterNodeEntries(node: ClusterNode): Promise<NodeEntry[]> {
+  const text = (await node.conn.call("CLUSTER", "NODES")).split("\r\n")[1]!;
+  return text
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => {
+      const f = l.split(" ");
+      return { id: f[0]!, port: Number(f[1]!.split(":")[1]!.split("@")[0]), flags: f[2]!, masterId: f[3]! };
+    });
+}
+
+/** Polls until `check` holds; a node that refuses for a moment (failing over) is asked again. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // Asked again below.
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(50);
+  }
+}
