@@ -10,6 +10,7 @@ import { CLUSTER_SLOTS, ClusterHealth, ClusterNode, ClusterState, NodeFlag, rand
 import { NodesConfError, loadNodesConf, nodesDescription, saveNodesConf } from "./nodes-conf.ts";
 import { keyHashSlot } from "./slots.ts";
 import { ClusterBus } from "./bus.ts";
+import { SlotIndex } from "./slot-index.ts";
 import { ROUTE, Redirect, addRouteError, route, type ClusterView } from "./routing.ts";
 import type { Client } from "../server/client.ts";
 import { CMD, type Command } from "../commands/table.ts";
@@ -37,6 +38,8 @@ export class Cluster {
   private readonly view: ClusterView<ClusterNode>;
   private readonly redirect = new Redirect<ClusterNode>();
   private readonly routeClient = { asking: false, readonly: false, multi: null as MultiState | null };
+  /** Database 0's keys by slot, kept as they come and go. */
+  private readonly slotIndex: SlotIndex;
 
   private constructor(
     readonly server: Server,
@@ -46,6 +49,9 @@ export class Cluster {
     this.configPath = join(server.config.dir, server.config.clusterConfigFile);
     this.bus = new ClusterBus(this);
     this.view = this.makeView();
+    const table = server.dbs[0]!.table;
+    this.slotIndex = new SlotIndex(table);
+    table.observer = this.slotIndex;
   }
 
   private makeView(): ClusterView<ClusterNode> {
@@ -263,14 +269,9 @@ export class Cluster {
   // Slots and keys
   // -------------------------------------------------------------------------------------
 
-  /** Keys of database 0 in `slot` (Redis's countKeysInSlot), by walking the key table. */
+  /** Keys of database 0 in `slot` (Redis's countKeysInSlot). */
   countKeysInSlot(slot: number): number {
-    let n = 0;
-    this.forEachKeyInSlot(slot, () => {
-      n++;
-      return true;
-    });
-    return n;
+    return this.slotIndex.countKeys(slot);
   }
 
   /** Up to `count` keys of `slot`, as bytes (CLUSTER GETKEYSINSLOT). */
@@ -285,25 +286,14 @@ export class Cluster {
     return keys;
   }
 
-  /** Calls `visit` with each live key id of `slot` until it returns false. */
+  /** Calls `visit` with each key id of `slot` until it returns false. */
   private forEachKeyInSlot(slot: number, visit: (id: number) => boolean): void {
-    const table = this.server.dbs[0]!.table;
-    const limit = table.idLimit;
-    for (let id = 0; id < limit; id++) {
-      if (!table.isLive(id)) continue;
-      if (keyHashSlot(table.keyPage(id), table.keyOffset(id), table.keyLength(id)) !== slot) continue;
-      if (!visit(id)) return;
-    }
+    this.slotIndex.forEachKey(slot, visit);
   }
 
   /** Whether database 0 holds any key of `slot`. */
   hasKeysInSlot(slot: number): boolean {
-    let found = false;
-    this.forEachKeyInSlot(slot, () => {
-      found = true;
-      return false;
-    });
-    return found;
+    return this.slotIndex.countKeys(slot) > 0;
   }
 
   /** Deletes every key of `slot` (Redis's delKeysInSlot), propagating each deletion. */

@@ -453,8 +453,14 @@ export class Db {
     const n = this.table.size;
     // A background save still owes keys of this table: it keeps the table, the database
     // starts a new one.
-    if (this.snapshot !== null) this.table = new KeyTable();
-    else this.table.clear();
+    if (this.snapshot !== null) {
+      const observer = this.table.observer;
+      this.table = new KeyTable();
+      this.table.observer = observer;
+      observer?.reindex(this.table);
+    } else {
+      this.table.clear();
+    }
     this.avgTtl = 0;
     return n;
   }

@@ -189,9 +189,21 @@ const RELEASED_VIEW = new DataView(RELEASED_PAGE.buffer);
 const EMPTY_EXPIRES_BYTES = MIN_VOLATILE * (4 + 8);
 const EMPTY_MAIN_BYTES = MIN_IDS * CELL * 4 + MIN_INDEX_SLOTS * SLOT * 4;
 
+/**
+ * Told of every key that comes and goes (cluster mode's index of keys by slot), and asked
+ * to index everything anew when the table empties or renumbers its ids.
+ */
+export interface KeyTableObserver {
+  inserted(id: number, buf: Uint8Array, start: number, len: number): void;
+  deleted(id: number): void;
+  reindex(table: KeyTable): void;
+}
+
 export class KeyTable implements MemoryLedger {
   /** Live entries. */
   size = 0;
+  /** Null unless something indexes the keys (see KeyTableObserver). */
+  observer: KeyTableObserver | null = null;
   /**
    * What the values held as objects cost (cache/memory.ts): counted when an object is
    * taken and let go, and moved by the objects themselves as they change in between.
@@ -293,6 +305,7 @@ export class KeyTable implements MemoryLedger {
     this.ent[cell + VOL] = 0;
     this.placeInIndex(hash, id, addr);
     this.size++;
+    if (this.observer !== null) this.observer.inserted(id, buf, start, len);
     return id;
   }
 
@@ -306,6 +319,7 @@ export class KeyTable implements MemoryLedger {
   /** Removes a live entry, its value, its object reference and its expiry. The id becomes free. */
   delete(id: number): void {
     const cell = this.liveCell(id);
+    if (this.observer !== null) this.observer.deleted(id);
     this.removeFromIndex(id);
     const addr = this.ent[cell + REC]!;
     if (this.kindAt(addr) === ValueKind.Object) this.releaseObject(this.objectSlotAt(addr));
@@ -348,6 +362,7 @@ export class KeyTable implements MemoryLedger {
     this.objectBytes = 0;
     this.sharedObjects = null;
     this.arraysResized();
+    if (this.observer !== null) this.observer.reindex(this);
   }
 
   /** Grows the index and the entry cells so that `count` entries fit without a resize. */
@@ -914,6 +929,7 @@ export class KeyTable implements MemoryLedger {
     this.mask = this.slots.length / SLOT - 1;
     for (let id = 0; id < next; id++) this.placeInIndex(ent[id * CELL + HASH]!, id, ent[id * CELL + REC]!);
     this.arraysResized();
+    if (this.observer !== null) this.observer.reindex(this);
     return true;
   }
 
