@@ -178,10 +178,17 @@ async function waitHealthy(all: ClusterNode[] = nodes, timeoutMs = 10000): Promi
     for (const n of all) if ((await clusterInfoField(n.conn, "cluster_state")) !== "ok") return false;
     return true;
   }, timeoutMs);
-  await waitUntil("every node showing the same CLUSTER NODES", async () => {
-    const views = await Promise.all(all.map(async (n) => topology(await clusterNodes(n.conn))));
-    return views.every((v) => v === views[0]) && !views[0]!.includes("fail") && !views[0]!.includes("disconnected");
-  }, timeoutMs);
+  let views: string[] = [];
+  try {
+    await waitUntil("every node showing the same CLUSTER NODES", async () => {
+      views = await Promise.all(all.map(async (n) => topology(await clusterNodes(n.conn))));
+      return views.every((v) => v === views[0]) && !views[0]!.includes("fail") && !views[0]!.includes("disconnected");
+    }, timeoutMs);
+  } catch (e) {
+    // What each node saw, to tell which one disagrees and how.
+    console.error(views.map((v, i) => `--- node ${all[i]!.port}\n${v}`).join("\n"));
+    throw e;
+  }
   await waitUntil("every replica's master_link_status:up", async () => {
     for (const n of all) {
       if ((await roleOf(n.conn)) === "slave" && (await infoField(n.conn, "replication", "master_link_status")) !== "up") return false;
@@ -524,9 +531,10 @@ describe("a six-node redbun cluster", () => {
       expect(await reply).toBe(`-MOVED ${slot} 127.0.0.1:${target!.master.port}\r\n`);
     } finally {
       waiter.close();
-      // Give the slot back, with a new epoch so that every node takes it.
-      for (const node of [source!.master, target!.master]) await node.conn.call("CLUSTER", "SETSLOT", slot, "NODE", source!.masterId);
+      // Give the slot back. The source takes a new epoch first, so that its claim beats a
+      // claim of the target still on its way (as a reshard's IMPORTING step makes sure).
       await source!.master.conn.call("CLUSTER", "BUMPEPOCH");
+      for (const node of [source!.master, target!.master]) await node.conn.call("CLUSTER", "SETSLOT", slot, "NODE", source!.masterId);
     }
     await waitHealthy();
     await checkCluster(nodes[0]!);
