@@ -196,7 +196,7 @@ afterAll(async () => {
 
 test("two redbun replicas attach to a redbun master under a write load", async () => {
   await buildDataset(M.conn);
-  const bench = Bun.spawn(["redis-benchmark", "-p", String(M.proc.port), "-t", "set,lpush,incr", "-n", "20000", "-r", "300", "-P", "16", "-q"], {
+  const bench = Bun.spawn(["redis-benchmark", "-p", String(M.proc.port), "-t", "set,lpush,incr", "-n", "100000", "-r", "300", "-P", "16", "-q"], {
     stdout: "pipe",
     stderr: "pipe",
   });
