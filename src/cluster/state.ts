@@ -109,18 +109,32 @@ export class ClusterNode {
     return true;
   }
 
-  /** Its slots as [first, last] ranges, in order. */
+  /** Its slots as [first, last] ranges, in order; whole bytes of the bitmap at a time where it can. */
   slotRanges(): [number, number][] {
     const ranges: [number, number][] = [];
+    const bits = this.slots;
     let start = -1;
-    for (let slot = 0; slot <= CLUSTER_SLOTS; slot++) {
-      const owned = slot < CLUSTER_SLOTS && this.ownsSlot(slot);
-      if (owned && start < 0) start = slot;
-      else if (!owned && start >= 0) {
-        ranges.push([start, slot - 1]);
-        start = -1;
+    for (let byte = 0; byte < bits.length; byte++) {
+      const b = bits[byte]!;
+      // Eight slots alike continue or end a range as one.
+      if (b === 0xff && start >= 0) continue;
+      if (b === 0) {
+        if (start >= 0) {
+          ranges.push([start, byte * 8 - 1]);
+          start = -1;
+        }
+        continue;
+      }
+      for (let bit = 0; bit < 8; bit++) {
+        const owned = (b & (1 << bit)) !== 0;
+        if (owned && start < 0) start = byte * 8 + bit;
+        else if (!owned && start >= 0) {
+          ranges.push([start, byte * 8 + bit - 1]);
+          start = -1;
+        }
       }
     }
+    if (start >= 0) ranges.push([start, CLUSTER_SLOTS - 1]);
     return ranges;
   }
 
