@@ -163,6 +163,28 @@ export class ClusterBus {
     });
     this.cronTimer = setInterval(this.cron, CRON_MS);
     this.cronTimer.unref?.();
+    this.syncAnnouncedAddress();
+  }
+
+  /**
+   * cluster-announce-ip, -port, -bus-port and -hostname become this node's own address and
+   * hostname (CLUSTER NODES, SLOTS, SHARDS, redirections), checked by the cron, so that a
+   * CONFIG SET takes effect within one pass. Without an announced ip, the address stays the
+   * one peers see (processPing).
+   */
+  private syncAnnouncedAddress(): void {
+    const server = this.cluster.server;
+    const myself = this.myself;
+    const ip = server.config.clusterAnnounceIp === "" ? myself.ip : server.config.clusterAnnounceIp;
+    const port = server.config.clusterAnnouncePort || server.port;
+    const cport = this.cluster.busPort();
+    const hostname = server.config.clusterAnnounceHostname;
+    if (myself.ip === ip && myself.port === port && myself.cport === cport && myself.hostname === hostname) return;
+    myself.ip = ip;
+    myself.port = port;
+    myself.cport = cport;
+    myself.hostname = hostname;
+    this.cluster.changed();
   }
 
   stop(): void {
@@ -536,6 +558,12 @@ export class ClusterBus {
       }
     }
     if (sender === undefined) return;
+    // A sender without the hostname extension announces none (any earlier one is dropped).
+    const hostname = msg.hostname ?? "";
+    if (sender.hostname !== hostname) {
+      sender.hostname = hostname;
+      this.cluster.changed();
+    }
     // The sender's own flags that only it knows.
     if (msg.flags & NodeFlag.NoFailover) sender.flags |= NodeFlag.NoFailover;
     else sender.flags &= ~NodeFlag.NoFailover;
@@ -811,6 +839,7 @@ export class ClusterBus {
     const timeout = this.nodeTimeout;
     const handshakeTimeout = Math.max(timeout, HANDSHAKE_TIMEOUT_MIN_MS);
     this.cronLoops++;
+    this.syncAnnouncedAddress();
     for (const node of [...state.nodes.values()]) {
       if (node === this.myself || node.has(NodeFlag.NoAddr)) continue;
       if (node.has(NodeFlag.Handshake) && now - node.createdMs > handshakeTimeout) {

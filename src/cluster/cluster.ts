@@ -22,6 +22,17 @@ const WRITABLE_DELAY_MS = 2000;
 const REJOIN_DELAY_MIN_MS = 500;
 const REJOIN_DELAY_MAX_MS = 5000;
 
+/**
+ * The address clients are told to use for a node (Redis's getPreferredEndpoint), by
+ * cluster-preferred-endpoint-type: its ip; its announced hostname, "?" when it has none;
+ * or nothing at all, for clients to reuse the address they already reach the cluster at.
+ */
+export function preferredEndpoint(node: ClusterNode, type: string): string {
+  if (type === "hostname") return node.hostname === "" ? "?" : node.hostname;
+  if (type === "unknown-endpoint") return "";
+  return node.ip;
+}
+
 export class Cluster {
   readonly state: ClusterState;
   readonly bus: ClusterBus;
@@ -65,7 +76,7 @@ export class Cluster {
       migratingTo: (slot) => state.migratingTo[slot]!,
       importingFrom: (slot) => state.importingFrom[slot]!,
       stateOk: () => state.health === ClusterHealth.Ok,
-      endpoint: (node) => `${node.ip}:${node.port}`,
+      endpoint: (node) => `${preferredEndpoint(node, config.clusterPreferredEndpointType)}:${node.port}`,
       keyExists: (buf, start, len) => {
         const id = db.table.find(buf, start, len);
         return id >= 0 && !db.isExpired(id, this.server.clock.nowMs);

@@ -5,7 +5,7 @@
 import type { Client } from "../server/client.ts";
 import type { CommandDef } from "./table.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
-import type { Cluster } from "../cluster/cluster.ts";
+import { type Cluster, preferredEndpoint } from "../cluster/cluster.ts";
 import { OK } from "../resp/writer.ts";
 import { ERR } from "../resp/errors.ts";
 import { parseLongLong, parsedInt64 } from "../util/numbers.ts";
@@ -203,84 +203,118 @@ function clusterReplicasCommand(c: Client): void {
   for (const r of node.replicas) c.w.addBulkLatin1(nodeDescription(cluster.state, r, cluster.bus.isConnected));
 }
 
-/** The endpoint clients are sent to: the ip, or "?" when unknown (cluster-preferred-endpoint-type ip). */
-function endpointOf(node: ClusterNode): string {
-  return node.ip === "" ? "?" : node.ip;
-}
-
-/** One node of a CLUSTER SLOTS range: endpoint, port, name, and its extra networking fields. */
-function addSlotsNode(w: ReplyWriter, node: ClusterNode): void {
+/**
+ * One node of a CLUSTER SLOTS range (Redis's addNodeToNodeReply): the preferred endpoint
+ * (null when the type is unknown-endpoint), port, name, then a map of the networking
+ * fields the endpoint did not show: the ip unless it was the ip, the hostname if any
+ * unless it was the hostname.
+ */
+function addSlotsNode(w: ReplyWriter, node: ClusterNode, endpointType: string): void {
   w.addArrayLen(4);
-  w.addBulkLatin1(endpointOf(node));
+  if (endpointType === "unknown-endpoint") w.addNull();
+  else w.addBulkLatin1(preferredEndpoint(node, endpointType));
   w.addInteger(node.port);
   w.addBulkLatin1(node.name);
-  if (node.hostname === "") return w.addMapLen(0);
-  w.addMapLen(1);
-  w.addBulkLatin1("hostname");
-  w.addBulkLatin1(node.hostname);
+  const showIp = endpointType !== "ip";
+  const showHostname = endpointType !== "hostname" && node.hostname !== "";
+  w.addMapLen((showIp ? 1 : 0) + (showHostname ? 1 : 0));
+  if (showIp) {
+    w.addBulkLatin1("ip");
+    w.addBulkLatin1(node.ip);
+  }
+  if (showHostname) {
+    w.addBulkLatin1("hostname");
+    w.addBulkLatin1(node.hostname);
+  }
 }
 
+/** The replication offset a node reports: this node's own, else the last one its messages carried. */
+function replOffsetOf(node: ClusterNode, cluster: Cluster): number {
+  if (node !== cluster.myself) return node.replOffset;
+  return node.isReplica ? cluster.server.upstream.reploff : cluster.server.replication.offset;
+}
+
+/** A replica listed by CLUSTER SLOTS: not failing, and done with its first sync (Redis's isReplicaAvailable). */
+function replicaAvailable(node: ClusterNode, cluster: Cluster): boolean {
+  return !node.has(NodeFlag.Fail) && replOffsetOf(node, cluster) !== 0;
+}
+
+/** CLUSTER SLOTS: each run of slots with one owner, from slot 0 up, with its master and available replicas. */
 function clusterSlotsCommand(c: Client): void {
   const cluster = clusterOf(c);
   if (cluster === null) return;
   const w = c.w;
-  const ranges: [number, number, ClusterNode][] = [];
+  const endpointType = c.server.config.clusterPreferredEndpointType;
   const owners = cluster.state.slotOwners;
+  const lenAt = w.deferLen();
+  let ranges = 0;
   for (let slot = 0; slot < CLUSTER_SLOTS; ) {
     const owner = owners[slot];
     let last = slot;
     while (last + 1 < CLUSTER_SLOTS && owners[last + 1] === owner) last++;
-    if (owner !== null && owner !== undefined) ranges.push([slot, last, owner]);
+    if (owner !== null && owner !== undefined) {
+      addSlotsRange(w, cluster, slot, last, owner, endpointType);
+      ranges++;
+    }
     slot = last + 1;
   }
-  w.addArrayLen(ranges.length);
-  for (const [first, last, master] of ranges) {
-    const replicas = master.replicas.filter((r) => !r.has(NodeFlag.Fail));
-    w.addArrayLen(3 + replicas.length);
-    w.addInteger(first);
-    w.addInteger(last);
-    addSlotsNode(w, master);
-    for (const r of replicas) addSlotsNode(w, r);
-  }
+  w.setDeferredLen(lenAt, "array", ranges);
 }
 
-/** A node's health for CLUSTER SHARDS. */
-function healthOf(node: ClusterNode, cluster: Cluster): string {
+function addSlotsRange(w: ReplyWriter, cluster: Cluster, first: number, last: number, master: ClusterNode, endpointType: string): void {
+  let available = 0;
+  for (const r of master.replicas) if (replicaAvailable(r, cluster)) available++;
+  w.addArrayLen(3 + available);
+  w.addInteger(first);
+  w.addInteger(last);
+  addSlotsNode(w, master, endpointType);
+  for (const r of master.replicas) if (replicaAvailable(r, cluster)) addSlotsNode(w, r, endpointType);
+}
+
+/** A node's health for CLUSTER SHARDS: a replica that has not synced yet is still loading. */
+function healthOf(node: ClusterNode, offset: number): string {
   if (node.has(NodeFlag.Fail)) return "fail";
-  if (node.isReplica && node === cluster.myself && !cluster.server.upstream.connected) return "loading";
+  if (node.isReplica && offset === 0) return "loading";
   return "online";
 }
 
-function addShardNode(w: ReplyWriter, node: ClusterNode, cluster: Cluster): void {
-  const fields = node.hostname === "" ? 7 : 8;
-  w.addMapLen(fields);
+/** One node of a shard (Redis's addNodeDetailsToShardReply); the port only when known, the hostname only when set. */
+function addShardNode(w: ReplyWriter, node: ClusterNode, cluster: Cluster, endpointType: string): void {
+  const offset = replOffsetOf(node, cluster);
+  w.addMapLen(6 + (node.port !== 0 ? 1 : 0) + (node.hostname !== "" ? 1 : 0));
   w.addBulkLatin1("id");
   w.addBulkLatin1(node.name);
-  w.addBulkLatin1("port");
-  w.addInteger(node.port);
+  if (node.port !== 0) {
+    w.addBulkLatin1("port");
+    w.addInteger(node.port);
+  }
   w.addBulkLatin1("ip");
   w.addBulkLatin1(node.ip);
   w.addBulkLatin1("endpoint");
-  w.addBulkLatin1(endpointOf(node));
+  w.addBulkLatin1(preferredEndpoint(node, endpointType));
   if (node.hostname !== "") {
     w.addBulkLatin1("hostname");
     w.addBulkLatin1(node.hostname);
   }
   w.addBulkLatin1("role");
-  w.addBulkLatin1(node.isMaster ? "master" : "replica");
+  w.addBulkLatin1(node.isReplica ? "replica" : "master");
   w.addBulkLatin1("replication-offset");
-  w.addInteger(node === cluster.myself ? cluster.server.replication.offset : node.replOffset);
+  w.addInteger(offset);
   w.addBulkLatin1("health");
-  w.addBulkLatin1(healthOf(node, cluster));
+  w.addBulkLatin1(healthOf(node, offset));
 }
 
+/** CLUSTER SHARDS: every master, with or without slots, its slot ranges, then itself and its replicas. */
 function clusterShardsCommand(c: Client): void {
   const cluster = clusterOf(c);
   if (cluster === null) return;
   const w = c.w;
-  const masters = [...cluster.state.nodes.values()].filter((n) => n.isMaster);
-  w.addArrayLen(masters.length);
-  for (const master of masters) {
+  const endpointType = c.server.config.clusterPreferredEndpointType;
+  const lenAt = w.deferLen();
+  let shards = 0;
+  for (const master of cluster.state.nodes.values()) {
+    if (!master.isMaster) continue;
+    shards++;
     w.addMapLen(2);
     w.addBulkLatin1("slots");
     const ranges = master.slotRanges();
@@ -291,9 +325,10 @@ function clusterShardsCommand(c: Client): void {
     }
     w.addBulkLatin1("nodes");
     w.addArrayLen(1 + master.replicas.length);
-    addShardNode(w, master, cluster);
-    for (const r of master.replicas) addShardNode(w, r, cluster);
+    addShardNode(w, master, cluster, endpointType);
+    for (const r of master.replicas) addShardNode(w, r, cluster, endpointType);
   }
+  w.setDeferredLen(lenAt, "array", shards);
 }
 
 function clusterLinksCommand(c: Client): void {
