@@ -213,6 +213,9 @@ function sameBytes(a: Uint8Array, aStart: number, aLen: number, b: Uint8Array, b
 /** Folds the keys of one command line (argv[0] is its name) into the scan. */
 function scanCommand<N>(view: ClusterView<N>, cmd: Command, argv: Argv): RouteCode {
   if (isPubsubShard(cmd)) return scanChannels(view, cmd, argv);
+  // The common case, one key at a fixed index, needs no key search.
+  const single = cmd.singleKeyAt;
+  if (single > 0) return single < argv.count ? scanArg(view, argv, single) : ROUTE.serve;
   // Specs Redis cannot follow (incomplete ones, a key count that is not a number) fall back
   // to the command's own key function; without one the command has no keys, and its handler
   // reports the bad arguments.

@@ -97,6 +97,11 @@ export class Command {
   readonly subcommands: Map<string, Command> | null;
   /** Whether cluster mode must route it: it has key specs or finds its keys itself. */
   readonly routed: boolean;
+  /**
+   * The argument index of its only key when its key specs say "one key, at that index"
+   * (GET, SET, INCR ...), so routing can skip the general key search; -1 otherwise.
+   */
+  readonly singleKeyAt: number;
   /** ACL categories in Redis's order, with the ones implied by flags. */
   readonly aclCategories: string[];
   calls = 0;
@@ -117,6 +122,7 @@ export class Command {
     this.handler = def.handler ?? null;
     this.aclCategories = aclCategories(def, this.flags);
     this.routed = (def.keySpecs !== undefined && def.keySpecs.length > 0) || (this.flags & CMD.movablekeys) !== 0 || def.getKeys !== undefined;
+    this.singleKeyAt = singleKeyIndex(def);
     if (def.subcommands === undefined) {
       this.subcommands = null;
     } else {
@@ -136,6 +142,17 @@ export class Command {
     this.calls = this.usec = this.rejectedCalls = this.failedCalls = 0;
     if (this.subcommands !== null) for (const s of this.subcommands.values()) s.resetStats();
   }
+}
+
+/** The index of a command's one key when its only key spec is a plain index with no range. */
+function singleKeyIndex(def: CommandDef): number {
+  const specs = def.keySpecs;
+  if (specs === undefined || specs.length !== 1) return -1;
+  const spec = specs[0]!;
+  const words = spec.flags.split(" ");
+  if (words.includes("not_key") || words.includes("incomplete")) return -1;
+  if (!("index" in spec.begin) || !("lastkey" in spec.find)) return -1;
+  return spec.find.lastkey === 0 ? spec.begin.index : -1;
 }
 
 function parseFlags(def: CommandDef): number {
