@@ -112,6 +112,8 @@ export class ClusterBus {
   private readonly sent = new Array<number>(MESSAGE_TYPE_NAMES.length).fill(0);
   private readonly received = new Array<number>(MESSAGE_TYPE_NAMES.length).fill(0);
   readonly failover: Failover;
+  /** Links closed for exceeding cluster-link-sendbuf-limit (CLUSTER INFO total_cluster_links_buffer_limit_exceeded). */
+  linksFreedOverLimit = 0;
 
   constructor(private readonly cluster: Cluster) {
     this.failover = new Failover(cluster, this);
@@ -880,9 +882,29 @@ export class ClusterBus {
         this.cluster.changed(false);
       }
     }
+    this.freeOverfullLinks();
     this.failover.cron(now);
     this.cluster.redirectBlockedClients();
     if (state.health === ClusterHealth.Fail || this.cronLoops % 10 === 0) this.cluster.changed(false);
+  }
+
+  /**
+   * A link whose peer does not read what it is sent is closed once its unsent bytes pass
+   * cluster-link-sendbuf-limit (0: no limit); the cron connects again (Redis's
+   * clusterNodeCronFreeLinkOnBufferLimitReached).
+   */
+  private freeOverfullLinks(): void {
+    const limit = this.cluster.server.config.clusterLinkSendbufLimit;
+    if (limit === 0) return;
+    for (const link of [...this.outbound.values(), ...this.inbound]) {
+      if (link.pendingBytes <= limit) continue;
+      const direction = link.inbound ? "from" : "to";
+      this.cluster.server.log.warning(
+        `Freeing cluster link(${direction} node ${link.node?.name ?? "unknown"}, used memory: ${link.pendingBytes}) due to exceeding send buffer memory limit.`,
+      );
+      this.linksFreedOverLimit++;
+      this.closeLink(link);
+    }
   }
 
   // -------------------------------------------------------------------------------------

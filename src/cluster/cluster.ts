@@ -430,7 +430,7 @@ export class Cluster {
       `cluster_current_epoch:${state.currentEpoch}`,
       `cluster_my_epoch:${myEpoch}`,
       ...this.bus.statsLines(),
-      "total_cluster_links_buffer_limit_exceeded:0",
+      `total_cluster_links_buffer_limit_exceeded:${this.bus.linksFreedOverLimit}`,
     ];
     return lines.join("\r\n") + "\r\n";
   }
