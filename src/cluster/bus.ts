@@ -199,6 +199,13 @@ export class ClusterBus {
     this.inbound.clear();
   }
 
+  /** Bytes the bus links hold: unsent output and partly received messages (INFO mem_cluster_links). */
+  linksMemory(): number {
+    let bytes = 0;
+    for (const link of [...this.outbound.values(), ...this.inbound]) bytes += link.pendingBytes + link.framer.bufferedBytes;
+    return bytes;
+  }
+
   /** Open bus connections, both directions (INFO cluster_connections). */
   linkCount(): number {
     let n = this.inbound.size;

@@ -179,7 +179,7 @@ function memorySection(s: Server): string[] {
     "mem_total_replication_buffers:0",
     "mem_clients_slaves:0",
     `mem_clients_normal:${mh.clientsNormal}`,
-    "mem_cluster_links:0",
+    `mem_cluster_links:${s.cluster !== null ? s.cluster.bus.linksMemory() : 0}`,
     `mem_aof_buffer:${mh.aofBuffer}`,
     `mem_allocator:${ALLOCATOR_NAME}`,
     "active_defrag_running:0",
