@@ -149,18 +149,7 @@ export class ClusterBus {
           socket.data = link;
           bus.inbound.add(link);
         },
-        data(socket, chunk) {
-          bus.onData(socket.data, chunk);
-        },
-        drain(socket) {
-          socket.data.drain();
-        },
-        close(socket) {
-          bus.linkClosed(socket.data);
-        },
-        error(socket) {
-          bus.linkClosed(socket.data);
-        },
+        ...this.linkEvents,
       },
     });
     this.cronTimer = setInterval(this.cron, CRON_MS);
@@ -244,24 +233,21 @@ export class ClusterBus {
           node.pingSentMs = pendingPing;
           node.flags &= ~NodeFlag.Meet;
         },
-        data(socket, chunk) {
-          bus.onData(socket.data, chunk);
-        },
-        drain(socket) {
-          socket.data.drain();
-        },
-        close(socket) {
-          bus.linkClosed(socket.data);
-        },
-        error(socket) {
-          bus.linkClosed(socket.data);
-        },
+        ...this.linkEvents,
         connectError() {
           bus.linkClosed(link);
         },
       },
     }).catch(() => bus.linkClosed(link));
   }
+
+  /** What a link's socket does once open, either direction. */
+  private readonly linkEvents = {
+    data: (socket: Socket<Link>, chunk: Uint8Array) => this.onData(socket.data, chunk),
+    drain: (socket: Socket<Link>) => socket.data.drain(),
+    close: (socket: Socket<Link>) => this.linkClosed(socket.data),
+    error: (socket: Socket<Link>) => this.linkClosed(socket.data),
+  };
 
   private linkClosed(link: Link): void {
     link.socket = null;

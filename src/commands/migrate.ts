@@ -46,6 +46,7 @@ import { ERR } from "../resp/errors.ts";
 import { parseInt64Arg } from "./args.ts";
 import { dumpView } from "./dump.ts";
 import { NOTIFY } from "../server/notify.ts";
+import { encodeCommands } from "../resp/command-encoder.ts";
 
 /** Redis's MIGRATE_SOCKET_CACHE_ITEMS and MIGRATE_SOCKET_CACHE_TTL. */
 const CACHE_ITEMS = 64;
@@ -484,42 +485,18 @@ function failed(wait: MigrateWait, link: MigrateLink | null, error: string, why:
 /** AUTH when asked, SELECT when the target's database differs, then one RESTORE per key. */
 function encodeRequest(wait: MigrateWait, select: boolean): Uint8Array {
   const request = wait.request;
-  const out = new RespBuilder();
+  const commands: PropArg[][] = [];
   if (request.password !== null) {
-    out.array(request.username !== null ? 3 : 2).bulk("AUTH");
-    if (request.username !== null) out.bulk(request.username);
-    out.bulk(request.password);
+    commands.push(request.username !== null ? ["AUTH", request.username, request.password] : ["AUTH", request.password]);
   }
-  if (select) out.array(2).bulk("SELECT").bulk(request.dbid);
+  if (select) commands.push(["SELECT", request.dbid]);
   for (const key of wait.sent) {
-    out.array(request.replace ? 5 : 4).bulk(request.restoreName).bulk(key.name).bulk(String(key.ttlMs)).bulk(key.payload);
-    if (request.replace) out.bulk("REPLACE");
+    const restore: PropArg[] = [request.restoreName, key.name, String(key.ttlMs), key.payload];
+    if (request.replace) restore.push("REPLACE");
+    commands.push(restore);
   }
-  return out.finish();
+  return encodeCommands(commands);
 }
-
-/** RESP commands built into one buffer (Redis's rioWriteBulkCount / rioWriteBulkString). */
-class RespBuilder {
-  private readonly parts: Uint8Array[] = [];
-
-  array(count: number): this {
-    this.parts.push(Buffer.from(`*${count}\r\n`, "latin1"));
-    return this;
-  }
-
-  /** A bulk string; a JS string is taken as latin1 bytes. */
-  bulk(value: string | Uint8Array): this {
-    const bytes = typeof value === "string" ? Buffer.from(value, "latin1") : value;
-    this.parts.push(Buffer.from(`$${bytes.length}\r\n`, "latin1"), bytes, CRLF);
-    return this;
-  }
-
-  finish(): Uint8Array {
-    return Buffer.concat(this.parts);
-  }
-}
-
-const CRLF = new Uint8Array([13, 10]);
 
 // -----------------------------------------------------------------------------------------
 // The command

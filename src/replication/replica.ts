@@ -17,6 +17,7 @@ import type { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
 import { rdbLoadBytes, rdbPath, tempRdbPath, unlinkQuietly, type ReplSaveInfo } from "../persistence/rdb.ts";
 import { RdbError } from "../persistence/rdb-load.ts";
+import { encodeCommands } from "../resp/command-encoder.ts";
 
 /** Where the link to the master stands (Redis's repl_state, the handshake steps folded). */
 export const enum LinkState {
@@ -47,7 +48,6 @@ const enum Step {
 
 /** Length of the random mark that ends an RDB framed with $EOF: (Redis's RDB_EOF_MARK_SIZE). */
 const EOF_MARK_BYTES = 40;
-const CRLF = "\r\n";
 
 type LinkSocket = Socket<MasterLink>;
 
@@ -208,25 +208,25 @@ export class MasterLink {
     // The PING's reply comes first; the rest of the handshake is sent once it came.
     this.steps = [Step.Pong];
     this.state = LinkState.Handshake;
-    this.send(command(["PING"]));
+    this.send([["PING"]]);
   }
 
   /** After the PONG: AUTH, REPLCONF listening-port / ip-address / capa, pipelined as Redis sends them. */
   private sendHandshake(): void {
     const config = this.server.config;
-    let out = "";
+    const out: string[][] = [];
     if (config.masterauth !== "") {
-      out += command(config.masteruser !== "" ? ["AUTH", config.masteruser, config.masterauth] : ["AUTH", config.masterauth]);
+      out.push(config.masteruser !== "" ? ["AUTH", config.masteruser, config.masterauth] : ["AUTH", config.masterauth]);
       this.steps.push(Step.Auth);
     }
     const port = config.replicaAnnouncePort !== 0 ? config.replicaAnnouncePort : this.server.port;
-    out += command(["REPLCONF", "listening-port", String(port)]);
+    out.push(["REPLCONF", "listening-port", String(port)]);
     this.steps.push(Step.ListeningPort);
     if (config.replicaAnnounceIp !== "") {
-      out += command(["REPLCONF", "ip-address", config.replicaAnnounceIp]);
+      out.push(["REPLCONF", "ip-address", config.replicaAnnounceIp]);
       this.steps.push(Step.IpAddress);
     }
-    out += command(["REPLCONF", "capa", "eof", "capa", "psync2"]);
+    out.push(["REPLCONF", "capa", "eof", "capa", "psync2"]);
     this.steps.push(Step.Capa);
     this.send(out);
   }
@@ -243,11 +243,11 @@ export class MasterLink {
       this.server.log.notice("Partial resynchronization not possible (no cached master)");
     }
     this.state = LinkState.ReceivePsync;
-    this.send(command(["PSYNC", replId, String(offset)]));
+    this.send([["PSYNC", replId, String(offset)]]);
   }
 
-  private send(text: string): void {
-    this.socket?.write(Buffer.from(text, "latin1"));
+  private send(commands: readonly (readonly string[])[]): void {
+    this.socket?.write(encodeCommands(commands));
   }
 
   private onData(chunk: Uint8Array): void {
@@ -493,7 +493,7 @@ export class MasterLink {
   sendAck(): void {
     const c = this.client;
     if (c === null) return;
-    this.server.deliver(c, Buffer.from(command(["REPLCONF", "ACK", String(this.reploff)]), "latin1"));
+    this.server.deliver(c, encodeCommands([["REPLCONF", "ACK", String(this.reploff)]]));
   }
 
   // -------------------------------------------------------------------------------------
@@ -636,12 +636,6 @@ export class MasterLink {
   }
 }
 
-/** A command as the RESP array of bulk strings the master reads. */
-function command(args: readonly string[]): string {
-  let out = `*${args.length}${CRLF}`;
-  for (const a of args) out += `$${Buffer.byteLength(a, "latin1")}${CRLF}${a}${CRLF}`;
-  return out;
-}
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);

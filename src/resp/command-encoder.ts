@@ -10,6 +10,16 @@ const LF = 0x0a;
 const ARRAY = 0x2a; // '*'
 const BULK = 0x24; // '$'
 
+/**
+ * Commands outside any database (a replica's handshake, MIGRATE's requests, a replica's
+ * ACK) as one RESP buffer of their own.
+ */
+export function encodeCommands(commands: readonly (readonly PropArg[])[]): Uint8Array {
+  const encoder = new CommandEncoder(256);
+  for (const args of commands) encoder.argsAnyDb(args);
+  return encoder.bytes.slice(0, encoder.length);
+}
+
 /** A growable buffer of encoded commands; the owner sends `bytes[0, length)` and resets it. */
 export class CommandEncoder {
   bytes: Uint8Array;
