@@ -1,6 +1,6 @@
 // Replication commands: REPLCONF (a replica's handshake and its ACKs), PSYNC and SYNC (a
-// partial or full resynchronization, then the stream), REPLICAOF / SLAVEOF and ROLE. See
-// src/replication/master.ts and replica.ts.
+// partial or full resynchronization, then the stream), REPLICAOF / SLAVEOF, ROLE and
+// FAILOVER. See src/replication/master.ts, replica.ts and coordinated-failover.ts.
 
 import type { Client } from "../server/client.ts";
 import type { CommandDef } from "./table.ts";
@@ -9,6 +9,8 @@ import { OK } from "../resp/writer.ts";
 import { TimeoutUnit, parseIntArg, parseRangeArgOr, parseTimeoutArg } from "./args.ts";
 import { parseLongLong, parsedInt64 } from "../util/numbers.ts";
 import { clientInfoLine } from "./connection.ts";
+import { FailoverState } from "../replication/coordinated-failover.ts";
+import { ReplicaState } from "../replication/master.ts";
 
 /** Redis's NET_HOST_STR_LEN: the longest address a replica may announce. */
 const NET_HOST_STR_LEN = 256;
@@ -67,11 +69,14 @@ function syncGeneric(c: Client, psync: boolean): void {
   const master = server.replication;
   // A replica asking again is ignored, as in Redis.
   if (master.isReplica(c)) return;
+  const argv = c.argv;
+  // PSYNC <replid> <offset> FAILOVER: this server's master hands its role over to it.
+  if (psync && argv.count > 3 && argv.is(3, "failover") && !takeOverFromMaster(c)) return;
+  if (master.failover.state !== FailoverState.None) return c.w.addError("NOMASTERLINK Can't SYNC while failing over");
   // A replica passes its master's history on only while it follows it.
   if (server.upstream.isReplica && !server.upstream.connected) return c.w.addError("NOMASTERLINK Can't SYNC while not connected with my master");
   // Replies still unsent (pipelined before) would reach the replica mixed with its RDB.
   if (c.pendingLen > 0 || c.w.len > 0) return c.w.addError("ERR SYNC and PSYNC are invalid with pending output");
-  const argv = c.argv;
   server.log.notice(`Replica ${master.replicaName(c)} asks for synchronization`);
   if (psync) {
     if (!parseLongLong(argv.buf, argv.start[2]!, argv.len[2]!)) {
@@ -83,6 +88,77 @@ function syncGeneric(c: Client, psync: boolean): void {
     if (!replId.startsWith("?")) master.syncPartialErr++;
   }
   master.fullResync(c, psync);
+}
+
+/**
+ * The target of a FAILOVER becomes the master, if the request continues its own history;
+ * the PSYNC then goes on as any other (and continues from the backlog). False after
+ * replying an error.
+ */
+function takeOverFromMaster(c: Client): boolean {
+  const server = c.server;
+  const replId = c.argv.str(1);
+  server.log.warning(`Failover request received for replid ${replId}.`);
+  if (!server.upstream.isReplica) {
+    c.w.addError("ERR PSYNC FAILOVER can't be sent to a master.");
+    return false;
+  }
+  if (replId.toLowerCase() !== server.replication.replId) {
+    c.w.addError("ERR PSYNC FAILOVER replid must match my replid.");
+    return false;
+  }
+  server.upstream.unsetMaster();
+  server.config.assign("replicaof", null);
+  server.log.notice(`MASTER MODE enabled (failover request from '${clientInfoLine(c, c).trimEnd()}')`);
+  return true;
+}
+
+/** FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds] */
+function failoverCommand(c: Client): void {
+  const server = c.server;
+  const argv = c.argv;
+  const failover = server.replication.failover;
+  if (server.config.clusterEnabled) return c.w.addError("ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.");
+  if (argv.count === 2 && argv.is(1, "abort")) {
+    if (failover.state === FailoverState.None) return c.w.addError("ERR No failover in progress.");
+    failover.abort("Failover manually aborted");
+    return c.w.addRaw(OK);
+  }
+  let timeoutMs = 0;
+  let force = false;
+  let host: string | null = null;
+  let port = 0;
+  // Each option once, as Redis parses them: a repeated one is a syntax error.
+  for (let i = 1; i < argv.count; i++) {
+    if (argv.is(i, "timeout") && i + 1 < argv.count && timeoutMs === 0) {
+      const value = parseIntArg(c, i + 1);
+      if (value === null) return;
+      if (value <= 0) return c.w.addError("ERR FAILOVER timeout must be greater than 0");
+      timeoutMs = value;
+      i++;
+    } else if (argv.is(i, "to") && i + 2 < argv.count && host === null) {
+      const value = parseIntArg(c, i + 2);
+      if (value === null) return;
+      host = argv.str(i + 1);
+      port = value;
+      i += 2;
+    } else if (argv.is(i, "force") && !force) {
+      force = true;
+    } else {
+      return c.w.addErrorBytes(ERR.syntax);
+    }
+  }
+  if (failover.state !== FailoverState.None) return c.w.addError("ERR FAILOVER already in progress.");
+  if (server.upstream.isReplica) return c.w.addError("ERR FAILOVER is not valid when server is a replica.");
+  if (server.replication.replicas.length === 0) return c.w.addError("ERR FAILOVER requires connected replicas.");
+  if (force && (timeoutMs === 0 || host === null)) return c.w.addError("ERR FAILOVER with force option requires both a timeout and target HOST and IP.");
+  if (host !== null) {
+    const replica = failover.findReplica(host, port);
+    if (replica === null) return c.w.addError("ERR FAILOVER target HOST and PORT is not a replica.");
+    if (replica.replica!.state !== ReplicaState.Online) return c.w.addError("ERR FAILOVER target replica is not online.");
+  }
+  failover.start(host, port, timeoutMs, force);
+  c.w.addRaw(OK);
 }
 
 /** WAIT numreplicas timeout */
@@ -223,6 +299,23 @@ export const replicationCommands: CommandDef[] = [
       { name: "timeout", type: "integer" },
     ],
     handler: waitCommand,
+  },
+  {
+    name: "failover", arity: -1, flags: "admin noscript stale", group: "server", since: "6.2.0",
+    summary: "Start a coordinated failover between this server and one of its replicas.", complexity: "O(1)",
+    arguments: [
+      {
+        name: "target", type: "block", token: "TO", flags: ["optional"],
+        arguments: [
+          { name: "host", type: "string" },
+          { name: "port", type: "integer" },
+          { name: "force", type: "pure-token", token: "FORCE", flags: ["optional"] },
+        ],
+      },
+      { name: "abort", type: "pure-token", token: "ABORT", flags: ["optional"] },
+      { name: "milliseconds", type: "integer", token: "TIMEOUT", flags: ["optional"] },
+    ],
+    handler: failoverCommand,
   },
   {
     name: "role", arity: 1, flags: "noscript loading stale fast", acl: "admin dangerous", group: "server", since: "2.8.12",

@@ -295,7 +295,7 @@ function replicationSection(s: Server): string[] {
   if (config.minReplicasToWrite !== 0 && config.minReplicasMaxLag !== 0) lines.push(`min_slaves_good_slaves:${replication.goodReplicas(nowMs)}`);
   lines.push(
     ...replication.infoLines(nowMs),
-    "master_failover_state:no-failover",
+    `master_failover_state:${replication.failover.stateName}`,
     `master_replid:${replication.replId}`,
     `master_replid2:${replication.replId2}`,
     `master_repl_offset:${replication.offset}`,

@@ -17,6 +17,7 @@ import type { ReplSaveInfo } from "../persistence/rdb.ts";
 import { FullSync, type PendingStream } from "./full-sync.ts";
 import { ReplicationBacklog } from "./backlog.ts";
 import { ReplicaWaits } from "./wait.ts";
+import { CoordinatedFailover, FailoverState } from "./coordinated-failover.ts";
 
 /** Where a replica's connection stands (Redis's replstate). */
 export const enum ReplicaState {
@@ -97,6 +98,8 @@ export class ReplicationMaster implements PropagationSink {
   proxying = false;
   /** Clients in WAIT. */
   readonly waits: ReplicaWaits;
+  /** FAILOVER: handing the master role to a replica. */
+  readonly failover: CoordinatedFailover;
   /** Set while a REPLCONF GETACK is queued for the end of the turn. */
   private acksRequested = false;
   /** Full and partial resyncs served, and PSYNCs that could not continue (INFO sync_*). */
@@ -116,6 +119,7 @@ export class ReplicationMaster implements PropagationSink {
 
   constructor(private readonly server: Server) {
     this.waits = new ReplicaWaits(server);
+    this.failover = new CoordinatedFailover(server);
     this.fullSync = new FullSync(server, this);
   }
 
@@ -330,6 +334,7 @@ export class ReplicationMaster implements PropagationSink {
 
   /** The server cron: a master that had no replica for repl-backlog-ttl seconds frees its backlog. */
   cron(nowMs: number): void {
+    this.failover.update();
     const ttl = this.server.config.replBacklogTtl;
     if (this.backlog === null || this.proxying || this.replicas.length > 0 || ttl === 0) return;
     if (nowMs - this.noReplicasSinceMs <= ttl * 1000) return;
@@ -365,6 +370,7 @@ export class ReplicationMaster implements PropagationSink {
     link.ackMs = Date.now();
     if (link.streamOnAck) this.fullSync.startStream(c);
     if (this.waits.size > 0) this.waits.acked();
+    if (this.failover.state === FailoverState.WaitForSync) this.failover.update();
     this.server.replicaAcked();
   }
 
@@ -479,8 +485,9 @@ export class ReplicationMaster implements PropagationSink {
   private readonly pingTick = (): void => {
     this.pingSeconds++;
     this.dropTimedOutReplicas(Date.now());
-    // A replica's master pings its replicas through the stream it passes on.
-    if (this.proxying) return;
+    // A replica's master pings its replicas through the stream it passes on. A FAILOVER
+    // waits for a replica to catch up: a PING would move the offset it must reach.
+    if (this.proxying || this.failover.state !== FailoverState.None) return;
     if (this.pingSeconds % this.server.config.replPingReplicaPeriod !== 0) return;
     this.stream.argsAnyDb(PING);
     this.send();

@@ -18,6 +18,7 @@ import type { Server } from "../server/server.ts";
 import { rdbLoadBytes, rdbPath, tempRdbPath, unlinkQuietly, type ReplSaveInfo } from "../persistence/rdb.ts";
 import { RdbError } from "../persistence/rdb-load.ts";
 import { encodeCommands } from "../resp/command-encoder.ts";
+import { FailoverState } from "./coordinated-failover.ts";
 
 /** Where the link to the master stands (Redis's repl_state, the handshake steps folded). */
 export const enum LinkState {
@@ -243,7 +244,10 @@ export class MasterLink {
       this.server.log.notice("Partial resynchronization not possible (no cached master)");
     }
     this.state = LinkState.ReceivePsync;
-    this.send([["PSYNC", replId, String(offset)]]);
+    // A master handing over with FAILOVER asks its target to become the master.
+    const psync = ["PSYNC", replId, String(offset)];
+    if (replication.failover.state === FailoverState.InProgress) psync.push("FAILOVER");
+    this.send([psync]);
   }
 
   private send(commands: readonly (readonly string[])[]): void {
@@ -316,6 +320,11 @@ export class MasterLink {
     const log = this.server.log;
     // A master preparing the RDB keeps the link alive with newlines.
     if (line === "") return;
+    const failover = this.server.replication.failover;
+    if (failover.state === FailoverState.InProgress) {
+      if (!line.startsWith("+FULLRESYNC") && !line.startsWith("+CONTINUE")) return failover.abort("Failover target rejected psync request");
+      failover.accepted();
+    }
     if (line.startsWith("+FULLRESYNC")) {
       const [, replId = "", offset = ""] = line.split(" ");
       if (replId.length !== 40 || !/^-?\d+$/.test(offset)) {
