@@ -54,6 +54,9 @@ function nullSocket(): unknown {
     localAddress: "127.0.0.1",
     localPort: 6379,
     setNoDelay() {},
+    setKeepAlive() {},
+    pause() {},
+    resume() {},
     write(b: Uint8Array) {
       return b.length;
     },

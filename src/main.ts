@@ -6,15 +6,29 @@ import { SHUTDOWN } from "./config/params.ts";
 import { saveOnShutdown } from "./commands/persistence.ts";
 import { Logger } from "./log/log.ts";
 import { Server } from "./server/server.ts";
+import { checkRenames } from "./commands/table.ts";
+import { allCommands } from "./commands/index.ts";
 import { VERSION } from "./version.ts";
 import { checkManifestAtStart, loadAppendOnlyFiles } from "./persistence/aof-load.ts";
 import { loadRdbAtStartup } from "./persistence/rdb.ts";
 import { MetricsEndpoint } from "./metrics/prometheus.ts";
 import { Cluster, NodesConfError } from "./cluster/cluster.ts";
+import { ListenError } from "./server/listeners.ts";
+import { TlsConfigError } from "./server/tls.ts";
+import { UserDirectiveCheck } from "./acl/acl.ts";
+import { AclCommands } from "./acl/commands-index.ts";
+import { CommandTable } from "./commands/table.ts";
 
 function main(): void {
   const argv = process.argv.slice(2);
-  const config = loadStartupConfig(argv);
+  // rename-command lines are checked against the command table as they are read, so that a
+  // bad one stops start-up at its line; the server applies them to its table.
+  // `user` lines are checked the same way (ACL rules that apply to a scratch user).
+  const users = new UserDirectiveCheck(() => new AclCommands(new CommandTable(allCommands)));
+  const config = loadStartupConfig(argv, undefined, {
+    renameCommand: checkRenames(allCommands.map((def) => def.name)),
+    user: (words) => users.check(words),
+  });
   const log = new Logger(config);
   log.startupBanner(VERSION, { noArguments: argv.length === 0 });
   const server = new Server(config, log);
@@ -27,9 +41,11 @@ function main(): void {
   log.logoOrRunningMode(VERSION, port);
   if (config.clusterEnabled) startClusterOrExit(server, log);
   log.serverInitialized();
+  loadUsersOrExit(server, log);
   loadDataFromDisk(server);
   openMetricsOrExit(server, log);
   log.readyToAcceptConnections();
+  if (server.listeners.unixPath !== "") log.notice(`The server is now ready to accept connections at ${server.listeners.unixPath}`);
   const master = config.replicaof;
   if (master !== null) server.upstream.setMaster(master.host, master.port, true);
   server.onShutdown = (code) => process.exit(code);
@@ -60,22 +76,32 @@ function loadDataFromDisk(server: Server): void {
 }
 
 /**
- * Opens the listeners or exits with status 1 after the lines redis-server logs: port 0 means
- * "no TCP listener", and redbun has no unix socket or TLS listener to fall back on.
+ * Opens the listeners (TCP, TLS, unix socket; see server/listeners.ts) or exits with
+ * status 1 after the lines redis-server logs.
  */
 function listenOrExit(server: Server, log: Logger): number {
-  const port = server.config.port;
-  if (port === 0) {
-    log.warning("Configured to not listen anywhere, exiting.");
-    process.exit(1);
-  }
   try {
     return server.listen();
   } catch (e) {
-    log.warning(`Warning: ${(e as Error).message}`);
-    log.warning(`Failed listening on port ${port} (TCP), aborting.`);
+    if (e instanceof TlsConfigError) {
+      log.warning(e.message);
+      log.warning("Failed to configure TLS. Check logs for more info.");
+    } else if (e instanceof ListenError) {
+      if (e.detail !== "") log.warning(e.detail);
+      log.warning(e.message);
+    } else {
+      log.warning(`Failed listening: ${(e as Error).message}`);
+    }
     process.exit(1);
   }
+}
+
+/** Redis's ACLLoadUsersAtStartup: the `user` directives or the aclfile; an error stops start-up. */
+function loadUsersOrExit(server: Server, log: Logger): void {
+  const errors = server.acl.loadAtStartup();
+  if (errors === null) return;
+  for (const line of errors) log.warning(line);
+  process.exit(1);
 }
 
 /** clusterInit: nodes.conf and the bus port; a broken file or a busy port stops start-up. */

@@ -11,9 +11,11 @@
 // FAIL once a majority of masters report it. A replica of a failed master asks the masters
 // for their votes and takes over its slots when a majority agrees (failover.ts).
 
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket, TCPSocketListener, TLSOptions } from "bun";
 import { isIP } from "node:net";
 import type { Cluster } from "./cluster.ts";
+import type { Server } from "../server/server.ts";
+import { chainVerified, clientTlsOptions } from "../server/tls.ts";
 import { CLUSTER_SLOTS, ClusterHealth, ClusterNode, ClusterState, NodeFlag, randomNodeName } from "./state.ts";
 import {
   BUS_MESSAGE_MAX_BYTES,
@@ -139,9 +141,15 @@ export class ClusterBus {
     const bus = this;
     const hostnames = this.cluster.server.config.bind.map((b) => (b.startsWith("-") ? b.slice(1) : b));
     const hostname = hostnames.includes("*") || hostnames.length === 0 ? "0.0.0.0" : hostnames[0]!;
+    // With tls-cluster the bus is TLS, and every node must present a certificate the CA
+    // signed, whatever tls-auth-clients says for clients (Redis's TLS_CLIENT_AUTH_YES).
+    // The TLS files were loaded at start-up, since tls-cluster asks for them.
+    const server = this.cluster.server;
+    const tls = server.config.tlsCluster ? server.tls?.server : undefined;
     this.listener = Bun.listen<Link>({
       hostname,
       port,
+      ...(tls !== undefined ? { tls: { ...tls, requestCert: true, rejectUnauthorized: true } } : {}),
       socket: {
         open(socket) {
           const link = new Link(null, true);
@@ -167,12 +175,14 @@ export class ClusterBus {
     const server = this.cluster.server;
     const myself = this.myself;
     const ip = server.config.clusterAnnounceIp === "" ? myself.ip : server.config.clusterAnnounceIp;
-    const port = server.config.clusterAnnouncePort || server.port;
+    const port = announcedClientPort(server);
+    const pport = server.config.tlsCluster ? server.config.clusterAnnouncePort || server.port : 0;
     const cport = this.cluster.busPort();
     const hostname = server.config.clusterAnnounceHostname;
-    if (myself.ip === ip && myself.port === port && myself.cport === cport && myself.hostname === hostname) return;
+    if (myself.ip === ip && myself.port === port && myself.pport === pport && myself.cport === cport && myself.hostname === hostname) return;
     myself.ip = ip;
     myself.port = port;
+    myself.pport = pport;
     myself.cport = cport;
     myself.hostname = hostname;
     this.cluster.changed();
@@ -210,6 +220,9 @@ export class ClusterBus {
 
   /** Opens the outgoing link to a node; its first message is a MEET or a PING. */
   private connect(node: ClusterNode): void {
+    // TLS files that fail to load leave the node unlinked until the next cron pass tries again.
+    const tls = this.tls();
+    if (tls === null) return;
     const link = new Link(node, false);
     this.outbound.set(node, link);
     // The PING the new link starts with counts as sent from now, even if the connection
@@ -221,17 +234,16 @@ export class ClusterBus {
       hostname: node.ip,
       port: node.cport,
       data: link,
+      ...(tls !== undefined ? { tls } : {}),
       socket: {
         open(socket) {
-          if (bus.outbound.get(node) !== link) return void socket.end();
-          link.socket = socket;
-          socket.setNoDelay(true);
-          // A MEET makes the other node add this one; then plain PINGs.
-          const meet = node.has(NodeFlag.Meet);
-          const pendingPing = node.pingSentMs;
-          bus.sendPing(link, meet ? BusType.MEET : BusType.PING);
-          node.pingSentMs = pendingPing;
-          node.flags &= ~NodeFlag.Meet;
+          // A TLS link starts after its handshake, since Bun drops what is written before.
+          if (tls === undefined) bus.linkOpened(node, link, socket);
+        },
+        handshake(socket, _success, error) {
+          // The other node's chain must verify, not its name (nodes are known by IP).
+          if (chainVerified(socket.authorized, error)) bus.linkOpened(node, link, socket);
+          else socket.end();
         },
         ...this.linkEvents,
         connectError() {
@@ -239,6 +251,24 @@ export class ClusterBus {
         },
       },
     }).catch(() => bus.linkClosed(link));
+  }
+
+  /** The client side of the bus links: TLS options with tls-cluster, undefined without, null when the files fail to load. */
+  private tls(): TLSOptions | undefined | null {
+    const server = this.cluster.server;
+    return server.config.tlsCluster ? clientTlsOptions(server) : undefined;
+  }
+
+  /** An outgoing link is up: a MEET makes the other node add this one; then plain PINGs. */
+  private linkOpened(node: ClusterNode, link: Link, socket: Socket<Link>): void {
+    if (this.outbound.get(node) !== link) return void socket.end();
+    link.socket = socket;
+    socket.setNoDelay(true);
+    const meet = node.has(NodeFlag.Meet);
+    const pendingPing = node.pingSentMs;
+    this.sendPing(link, meet ? BusType.MEET : BusType.PING);
+    node.pingSentMs = pendingPing;
+    node.flags &= ~NodeFlag.Meet;
   }
 
   /** What a link's socket does once open, either direction. */
@@ -337,7 +367,7 @@ export class ClusterBus {
       slaveof: myself.isReplica && myself.master !== null ? myself.master.name : null,
       myip: config.clusterAnnounceIp,
       port: myself.port,
-      pport: 0,
+      pport: myself.pport,
       cport: myself.cport,
       flags: myself.flags,
       state: this.state.health === ClusterHealth.Ok ? 0 : 1,
@@ -394,7 +424,7 @@ export class ClusterBus {
       port: node.port,
       cport: node.cport,
       flags: node.flags,
-      pport: 0,
+      pport: node.pport,
     };
   }
 
@@ -515,6 +545,7 @@ export class ClusterBus {
     if (sender === undefined && type === BusType.MEET) {
       const ip = msg.myip !== "" ? msg.myip : remoteAddressOf(link.socket);
       const node = new ClusterNode(randomNodeName(), NodeFlag.Handshake, ip, msg.port, msg.cport);
+      node.pport = msg.pport;
       state.addNode(node);
       this.processGossip(msg, undefined);
     }
@@ -553,6 +584,8 @@ export class ClusterBus {
       }
     }
     if (sender === undefined) return;
+    // Its plain client port beside the TLS one (tls-cluster); nodes.conf does not keep it.
+    sender.pport = msg.pport;
     // A sender without the hostname extension announces none (any earlier one is dropped).
     const hostname = msg.hostname ?? "";
     if (sender.hostname !== hostname) {
@@ -585,9 +618,10 @@ export class ClusterBus {
   /** The sender's address as it sends it, or as the socket shows it (nodeUpdateAddressIfNeeded). */
   private updateAddress(node: ClusterNode, link: Link, msg: PingMessage): void {
     const ip = msg.myip !== "" ? msg.myip : remoteAddressOf(link.socket);
-    if (node.ip === ip && node.port === msg.port && node.cport === msg.cport) return;
+    if (node.ip === ip && node.port === msg.port && node.pport === msg.pport && node.cport === msg.cport) return;
     node.ip = ip;
     node.port = msg.port;
+    node.pport = msg.pport;
     node.cport = msg.cport;
     const out = this.outbound.get(node);
     if (out !== undefined) this.closeLink(out);
@@ -726,6 +760,7 @@ export class ClusterBus {
           if (!this.isConnected(node) && (node.ip !== entry.ip || node.port !== entry.port || node.cport !== entry.cport) && entry.ip !== "") {
             node.ip = entry.ip;
             node.port = entry.port;
+            node.pport = entry.pport;
             node.cport = entry.cport;
             node.flags &= ~NodeFlag.NoAddr;
           }
@@ -964,4 +999,15 @@ function localAddressOf(socket: Socket<Link> | null): string {
 function remoteAddressOf(socket: Socket<Link> | null): string {
   const address = socket?.remoteAddress ?? "";
   return address.startsWith("::ffff:") ? address.slice(7) : address;
+}
+
+/**
+ * The client port this node announces: with tls-cluster the TLS one (cluster-announce-tls-port
+ * overrides), which CLUSTER SLOTS/NODES and redirections then name; else the plain one
+ * (cluster-announce-port overrides).
+ */
+export function announcedClientPort(server: Server): number {
+  const config = server.config;
+  if (config.tlsCluster) return config.clusterAnnounceTlsPort || server.tlsPort;
+  return config.clusterAnnouncePort || server.port;
 }

@@ -7,9 +7,9 @@
 import { join } from "node:path";
 import type { Server } from "../server/server.ts";
 import { CLUSTER_SLOTS, ClusterHealth, ClusterNode, ClusterState, NodeFlag, randomNodeName } from "./state.ts";
-import { NodesConfError, loadNodesConf, nodesDescription, saveNodesConf } from "./nodes-conf.ts";
+import { NodesConfError, loadNodesConf, nodesDescription, saveNodesConf, type PortOf } from "./nodes-conf.ts";
 import { keyHashSlot } from "./slots.ts";
-import { ClusterBus } from "./bus.ts";
+import { ClusterBus, announcedClientPort } from "./bus.ts";
 import { SlotIndex } from "./slot-index.ts";
 import { ROUTE, Redirect, addRouteError, route, type ClusterView } from "./routing.ts";
 import type { Client } from "../server/client.ts";
@@ -49,6 +49,8 @@ export class Cluster {
   private readonly view: ClusterView<ClusterNode>;
   private readonly redirect = new Redirect<ClusterNode>();
   private readonly routeClient = { asking: false, readonly: false, multi: null as MultiState | null };
+  /** The client whose command is being routed, whose connection decides the port a redirection names. */
+  private routedClient: Client | null = null;
   /** Database 0's keys by slot, kept as they come and go. */
   private readonly slotIndex: SlotIndex;
 
@@ -76,7 +78,7 @@ export class Cluster {
       migratingTo: (slot) => state.migratingTo[slot]!,
       importingFrom: (slot) => state.importingFrom[slot]!,
       stateOk: () => state.health === ClusterHealth.Ok,
-      endpoint: (node) => `${preferredEndpoint(node, config.clusterPreferredEndpointType)}:${node.port}`,
+      endpoint: (node) => `${preferredEndpoint(node, config.clusterPreferredEndpointType)}:${this.clientPort(node, this.routedClient)}`,
       keyExists: (buf, start, len) => {
         const id = db.table.find(buf, start, len);
         return id >= 0 && !db.isExpired(id, this.server.clock.nowMs);
@@ -95,6 +97,7 @@ export class Cluster {
    * true when this node serves the command; else the redirection or refusal is written.
    */
   routeCommand(c: Client, cmd: Command): boolean {
+    this.routedClient = c;
     const rc = this.routeClient;
     rc.asking = c.asking;
     rc.readonly = c.readonlyReplica;
@@ -122,7 +125,7 @@ export class Cluster {
     }
     const cluster = new Cluster(server, state);
     const myself = state.myself;
-    myself.port = server.config.clusterAnnouncePort || server.port;
+    myself.port = announcedClientPort(server);
     myself.cport = cluster.busPort();
     cluster.applyNoFailover();
     server.config.onChange("cluster-replica-no-failover", () => cluster.applyNoFailover());
@@ -143,10 +146,11 @@ export class Cluster {
     if (myself.flags !== before) this.changed();
   }
 
-  /** The bus port this node listens on: cluster-port, else the port + 10000. */
+  /** The bus port this node listens on: cluster-port, else the client port (the TLS one with tls-cluster) + 10000. */
   listenBusPort(): number {
     const config = this.server.config;
-    return config.clusterPort !== 0 ? config.clusterPort : this.server.port + 10000;
+    if (config.clusterPort !== 0) return config.clusterPort;
+    return (config.tlsCluster ? this.server.tlsPort : this.server.port) + 10000;
   }
 
   /** The bus port this node announces (cluster-announce-bus-port overrides). */
@@ -195,8 +199,22 @@ export class Cluster {
   }
 
   /** CLUSTER NODES. */
-  nodesText(): string {
-    return nodesDescription(this.state, this.bus.isConnected);
+  /** CLUSTER NODES, with the ports `c` is to use. */
+  nodesText(c: Client): string {
+    return nodesDescription(this.state, this.bus.isConnected, this.portsFor(c));
+  }
+
+  /**
+   * Redis's getNodeClientPort: the port a client is told for `node`. With tls-cluster the
+   * nodes announce their TLS port, and a client on a plain connection gets the plain one.
+   */
+  clientPort(node: ClusterNode, c: Client | null): number {
+    return this.server.config.tlsCluster && c !== null && !c.tls ? node.pport : node.port;
+  }
+
+  /** clientPort for one client, as CLUSTER NODES, REPLICAS and SLOTS take it. */
+  portsFor(c: Client): PortOf {
+    return (node) => this.clientPort(node, c);
   }
 
   /**
@@ -270,7 +288,7 @@ export class Cluster {
         if (state.importingFrom[slot] !== null && c.asking) continue;
         // A READONLY client of a replica may keep waiting on its master's slots for a read.
         if (owner === myself.master && c.readonlyReplica && c.lastCommand !== null && !(c.lastCommand.flags & CMD.write)) continue;
-        blocking.unblockByRequest(c, true, `MOVED ${slot} ${owner.ip}:${owner.port}`);
+        blocking.unblockByRequest(c, true, `MOVED ${slot} ${owner.ip}:${this.clientPort(owner, c)}`);
         break;
       }
     }

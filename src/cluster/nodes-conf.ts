@@ -26,9 +26,13 @@ export function flagWords(flags: number): string {
 /** Whether a node has a live link, as CLUSTER NODES shows it; the bus tells. */
 export type LinkCheck = (node: ClusterNode) => boolean;
 
+/** The client port shown for a node: its `port` in nodes.conf, per client in CLUSTER NODES (Cluster.portsFor). */
+export type PortOf = (node: ClusterNode) => number;
+const ANNOUNCED_PORT: PortOf = (node) => node.port;
+
 /** One CLUSTER NODES line, without its newline. */
-export function nodeDescription(state: ClusterState, node: ClusterNode, connected: LinkCheck): string {
-  let line = `${node.name} ${node.ip}:${node.port}@${node.cport}`;
+export function nodeDescription(state: ClusterState, node: ClusterNode, connected: LinkCheck, portOf = ANNOUNCED_PORT): string {
+  let line = `${node.name} ${node.ip}:${portOf(node)}@${node.cport}`;
   if (node.hostname !== "") line += `,${node.hostname}`;
   line += ` ${flagWords(node.flags)} ${node.master !== null ? node.master.name : "-"}`;
   const linked = node.has(NodeFlag.Myself) || connected(node);
@@ -49,9 +53,9 @@ export function nodeDescription(state: ClusterState, node: ClusterNode, connecte
 }
 
 /** CLUSTER NODES: a line per node, each ending with a newline. */
-export function nodesDescription(state: ClusterState, connected: LinkCheck): string {
+export function nodesDescription(state: ClusterState, connected: LinkCheck, portOf = ANNOUNCED_PORT): string {
   let text = "";
-  for (const node of state.nodes.values()) text += nodeDescription(state, node, connected) + "\n";
+  for (const node of state.nodes.values()) text += nodeDescription(state, node, connected, portOf) + "\n";
   return text;
 }
 

@@ -66,6 +66,8 @@ export class ClusterNode {
   /** Masters that reported it failing, with when (Redis's fail_reports). */
   readonly failReports = new Map<ClusterNode, number>();
   hostname = "";
+  /** With tls-cluster, `port` is its TLS port and this its plain one (0 when unknown); else 0. */
+  pport = 0;
 
   constructor(
     public name: string,

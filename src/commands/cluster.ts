@@ -11,7 +11,7 @@ import { ERR } from "../resp/errors.ts";
 import { parseLongLong, parsedInt64 } from "../util/numbers.ts";
 import { keyHashSlot } from "../cluster/slots.ts";
 import { CLUSTER_SLOTS, type ClusterNode, NodeFlag } from "../cluster/state.ts";
-import { nodeDescription } from "../cluster/nodes-conf.ts";
+import { nodeDescription, type PortOf } from "../cluster/nodes-conf.ts";
 
 const DISABLED = "ERR This instance has cluster support disabled";
 
@@ -145,7 +145,7 @@ function clusterInfoCommand(c: Client): void {
 function clusterNodesCommand(c: Client): void {
   const cluster = clusterOf(c);
   if (cluster === null) return;
-  c.w.addVerbatim(cluster.nodesText());
+  c.w.addVerbatim(cluster.nodesText(c));
 }
 
 function clusterMyidCommand(c: Client): void {
@@ -200,7 +200,8 @@ function clusterReplicasCommand(c: Client): void {
   if (node === null) return;
   if (node.isReplica) return c.w.addError("ERR The specified node is not a master");
   c.w.addArrayLen(node.replicas.length);
-  for (const r of node.replicas) c.w.addBulkLatin1(nodeDescription(cluster.state, r, cluster.bus.isConnected));
+  const portOf = cluster.portsFor(c);
+  for (const r of node.replicas) c.w.addBulkLatin1(nodeDescription(cluster.state, r, cluster.bus.isConnected, portOf));
 }
 
 /**
@@ -209,11 +210,11 @@ function clusterReplicasCommand(c: Client): void {
  * fields the endpoint did not show: the ip unless it was the ip, the hostname if any
  * unless it was the hostname.
  */
-function addSlotsNode(w: ReplyWriter, node: ClusterNode, endpointType: string): void {
+function addSlotsNode(w: ReplyWriter, node: ClusterNode, endpointType: string, portOf: PortOf): void {
   w.addArrayLen(4);
   if (endpointType === "unknown-endpoint") w.addNull();
   else w.addBulkLatin1(preferredEndpoint(node, endpointType));
-  w.addInteger(node.port);
+  w.addInteger(portOf(node));
   w.addBulkLatin1(node.name);
   const showIp = endpointType !== "ip";
   const showHostname = endpointType !== "hostname" && node.hostname !== "";
@@ -245,6 +246,7 @@ function clusterSlotsCommand(c: Client): void {
   if (cluster === null) return;
   const w = c.w;
   const endpointType = c.server.config.clusterPreferredEndpointType;
+  const portOf = cluster.portsFor(c);
   const owners = cluster.state.slotOwners;
   const lenAt = w.deferLen();
   let ranges = 0;
@@ -253,7 +255,7 @@ function clusterSlotsCommand(c: Client): void {
     let last = slot;
     while (last + 1 < CLUSTER_SLOTS && owners[last + 1] === owner) last++;
     if (owner !== null && owner !== undefined) {
-      addSlotsRange(w, cluster, slot, last, owner, endpointType);
+      addSlotsRange(w, cluster, slot, last, owner, endpointType, portOf);
       ranges++;
     }
     slot = last + 1;
@@ -261,14 +263,14 @@ function clusterSlotsCommand(c: Client): void {
   w.setDeferredLen(lenAt, "array", ranges);
 }
 
-function addSlotsRange(w: ReplyWriter, cluster: Cluster, first: number, last: number, master: ClusterNode, endpointType: string): void {
+function addSlotsRange(w: ReplyWriter, cluster: Cluster, first: number, last: number, master: ClusterNode, endpointType: string, portOf: PortOf): void {
   let available = 0;
   for (const r of master.replicas) if (replicaAvailable(r, cluster)) available++;
   w.addArrayLen(3 + available);
   w.addInteger(first);
   w.addInteger(last);
-  addSlotsNode(w, master, endpointType);
-  for (const r of master.replicas) if (replicaAvailable(r, cluster)) addSlotsNode(w, r, endpointType);
+  addSlotsNode(w, master, endpointType, portOf);
+  for (const r of master.replicas) if (replicaAvailable(r, cluster)) addSlotsNode(w, r, endpointType, portOf);
 }
 
 /** A node's health for CLUSTER SHARDS: a replica that has not synced yet is still loading. */
@@ -278,15 +280,25 @@ function healthOf(node: ClusterNode, offset: number): string {
   return "online";
 }
 
-/** One node of a shard (Redis's addNodeDetailsToShardReply); the port only when known, the hostname only when set. */
+/**
+ * One node of a shard (Redis's addNodeDetailsToShardReply); the ports only when known (with
+ * tls-cluster, "port" is the plain one and "tls-port" the announced one), the hostname only when set.
+ */
 function addShardNode(w: ReplyWriter, node: ClusterNode, cluster: Cluster, endpointType: string): void {
   const offset = replOffsetOf(node, cluster);
-  w.addMapLen(6 + (node.port !== 0 ? 1 : 0) + (node.hostname !== "" ? 1 : 0));
+  const tlsCluster = cluster.server.config.tlsCluster;
+  const port = tlsCluster ? node.pport : node.port;
+  const tlsPort = tlsCluster ? node.port : 0;
+  w.addMapLen(6 + (port !== 0 ? 1 : 0) + (tlsPort !== 0 ? 1 : 0) + (node.hostname !== "" ? 1 : 0));
   w.addBulkLatin1("id");
   w.addBulkLatin1(node.name);
-  if (node.port !== 0) {
+  if (port !== 0) {
     w.addBulkLatin1("port");
-    w.addInteger(node.port);
+    w.addInteger(port);
+  }
+  if (tlsPort !== 0) {
+    w.addBulkLatin1("tls-port");
+    w.addInteger(tlsPort);
   }
   w.addBulkLatin1("ip");
   w.addBulkLatin1(node.ip);

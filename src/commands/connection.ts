@@ -1,9 +1,9 @@
 // Connection commands (Redis's networking.c and server.c): PING ECHO QUIT SELECT SWAPDB HELLO
-// RESET AUTH, and CLIENT with its subcommands. Authentication knows one user, "default", whose
-// password is `requirepass` (no password: any password is accepted), until ACL lands.
+// RESET AUTH, and CLIENT with its subcommands. Authentication goes through the ACL users
+// (src/acl/acl.ts); `requirepass` is the default user's password.
 
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { Client } from "../server/client.ts";
+import type { User } from "../acl/user.ts";
 import { PauseMode, ReplyMode } from "../server/client.ts";
 import type { CommandDef } from "./table.ts";
 import type { Db } from "../store/db.ts";
@@ -95,22 +95,11 @@ function swapdbCommand(c: Client): void {
 // ---------------------------------------------------------------------------------------
 
 /**
- * Redis's ACLAuthenticateUser for the "default" user: its password is requirepass, and with
- * none set it takes any password. A failed attempt leaves an authenticated client as it was.
+ * Redis's ACLAuthenticateUser (src/acl/acl.ts): the user must exist, be on, and take the
+ * password; a failed attempt is logged and leaves the client as it was.
  */
 function authenticate(c: Client, username: string, password: string): boolean {
-  const requirepass = c.server.config.requirepass;
-  if (username !== "default" || (requirepass !== "" && !samePassword(password, requirepass))) return false;
-  c.authenticated = true;
-  c.user = "default";
-  return true;
-}
-
-/** Compares digests rather than the strings so that the time taken does not leak the password. */
-function samePassword(given: string, expected: string): boolean {
-  const a = createHash("sha256").update(given, "latin1").digest();
-  const b = createHash("sha256").update(expected, "latin1").digest();
-  return timingSafeEqual(a, b);
+  return c.server.acl.authenticate(c, username, password);
 }
 
 /** AUTH [username] password */
@@ -118,7 +107,7 @@ function authCommand(c: Client): void {
   const argv = c.argv;
   if (argv.count > 3) return c.w.addErrorBytes(ERR.syntax);
   for (let i = 1; i < argv.count; i++) c.server.monitors.redact(i);
-  if (argv.count === 2 && c.server.config.requirepass === "") {
+  if (argv.count === 2 && c.server.acl.defaultUser.nopass) {
     return c.w.addError(
       "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
     );
@@ -206,8 +195,7 @@ function resetCommand(c: Client): void {
   c.resp = 2;
   c.w.resp = 2;
   c.name = "";
-  c.user = "default";
-  c.authenticated = !c.server.authRequired();
+  c.server.acl.resetClient(c);
   // Redis clears "replies off" and "skip the next reply", but a skip already under way
   // (RESET is the command being skipped) still swallows this reply.
   if (c.replyMode !== ReplyMode.Skip) c.replyMode = ReplyMode.On;
@@ -331,6 +319,7 @@ function clientFlags(c: Client): string {
   if (c.dirtyCas) flags += "d";
   if (c.closeAfterReply) flags += "c";
   if (c.closeAsap) flags += "A";
+  if (c.unixSocket) flags += "U";
   if (c.noEvict) flags += "e";
   return flags === "" ? "N" : flags;
 }
@@ -375,7 +364,7 @@ export function clientInfoLine(c: Client, caller: Client | null): string {
     ` ssub=${c.shardChannels?.size ?? 0} multi=${c.multi?.commands.length ?? -1} qbuf=${qbufUsed} qbuf-free=${qbufSize - c.qlen}` +
     ` argv-mem=${argvBytes} multi-mem=${multiMem} rbs=${REPLY_BUFFER_BYTES} rbp=${self ? REPLY_BUFFER_BYTES : 0}` +
     ` obl=0 oll=${omem > 0 ? 1 : 0} omem=${omem} tot-mem=${totMem} events=r${omem > 0 ? "w" : ""}` +
-    ` cmd=${c.lastCommand?.fullName ?? "NULL"} user=${c.user} redir=${trackingRedirect(c)} resp=${c.resp}\n`
+    ` cmd=${c.lastCommand?.fullName ?? "NULL"} user=${c.user.name} redir=${trackingRedirect(c)} resp=${c.resp}\n`
   );
 }
 
@@ -422,7 +411,7 @@ interface KillFilter {
   laddr: string | null;
   type: ClientType | -1;
   id: number;
-  user: string | null;
+  user: User | null;
   skipMe: boolean;
 }
 
@@ -474,12 +463,12 @@ function parseKillFilter(c: Client, filter: KillFilter): boolean {
     } else if (argv.is(i, "laddr")) {
       filter.laddr = value;
     } else if (argv.is(i, "user")) {
-      // "default" is the only user until ACL lands.
-      if (value !== "default") {
+      const user = c.server.acl.users.get(value);
+      if (user === undefined) {
         c.w.addError(`ERR No such user '${cString(value, Infinity)}'`);
         return false;
       }
-      filter.user = value;
+      filter.user = user;
     } else if (argv.is(i, "skipme") && (argv.is(i + 1, "yes") || argv.is(i + 1, "no"))) {
       filter.skipMe = argv.is(i + 1, "yes");
     } else {

@@ -23,6 +23,7 @@ import { memoryCommands } from "./memory.ts";
 import { slowlogCommands } from "./slowlog.ts";
 import { replicationCommands } from "./replication.ts";
 import { clusterCommands } from "./cluster.ts";
+import { aclCommands } from "./acl.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -47,4 +48,5 @@ export const allCommands: CommandDef[] = [
   ...slowlogCommands,
   ...replicationCommands,
   ...clusterCommands,
+  ...aclCommands,
 ];

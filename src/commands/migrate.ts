@@ -32,12 +32,13 @@
 //   here, as after a timeout in Redis. A client that disconnects does not stop its
 //   transfer: the acknowledged keys are deleted, as Redis would have completed the command.
 
-import type { Socket } from "bun";
+import type { Socket, TLSOptions } from "bun";
 import type { Client } from "../server/client.ts";
 import type { Db } from "../store/db.ts";
 import type { BlockedWait } from "../server/blocking.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
 import type { Server } from "../server/server.ts";
+import { chainVerified, clientTlsOptions } from "../server/tls.ts";
 import type { Argv } from "../resp/parser.ts";
 import type { PropArg } from "../server/propagate.ts";
 import { type CommandDef } from "./table.ts";
@@ -89,7 +90,25 @@ class MigrateLink {
   /** The pending readLine or write, woken by data, drain or close. */
   private waiter: (() => void) | null = null;
 
+  /** Over TLS: whether the handshake ended with the target's chain verified; null while it runs. */
+  private verified: boolean | null = null;
+
   constructor(readonly name: string) {}
+
+  handshakeDone(verified: boolean): void {
+    this.verified = verified;
+    this.wake();
+  }
+
+  /** Waits for the TLS handshake, at most `timeoutMs`: true once the target's certificate verified. */
+  async secured(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.verified === null && !this.closed) {
+      const left = deadline - Date.now();
+      if (left <= 0 || !(await this.waitEvent(left))) return false;
+    }
+    return this.verified === true;
+  }
 
   received(chunk: Uint8Array): void {
     const joined = new Uint8Array(this.input.length + chunk.length);
@@ -163,6 +182,9 @@ class MigrateLink {
 }
 
 const LINK_HANDLERS = {
+  handshake(socket: Socket<MigrateLink>, _success: boolean, error: Error | null) {
+    socket.data.handshakeDone(chainVerified(socket.authorized, error));
+  },
   data(socket: Socket<MigrateLink>, chunk: Uint8Array) {
     socket.data.received(chunk);
   },
@@ -189,13 +211,13 @@ const turns = new Map<string, Promise<void>>();
 let sweepTimer: ReturnType<typeof setInterval> | null = null;
 
 /** migrateGetSocket: the cached connection to host:port, or a new one. */
-async function getLink(name: string, host: string, port: number, timeoutMs: number): Promise<MigrateLink | ConnectFailure> {
+async function getLink(name: string, host: string, port: number, timeoutMs: number, tls: TLSOptions | null): Promise<MigrateLink | ConnectFailure> {
   const cached = links.get(name);
   if (cached !== undefined && !cached.closed) {
     cached.lastUseSec = unixSeconds();
     return cached;
   }
-  const opened = await openLink(name, host, port, timeoutMs);
+  const opened = await openLink(name, host, port, timeoutMs, tls);
   if (typeof opened === "number") return opened;
   if (links.size >= CACHE_ITEMS) dropOneIdle();
   opened.lastUseSec = unixSeconds();
@@ -211,11 +233,11 @@ async function getLink(name: string, host: string, port: number, timeoutMs: numb
  * Connect, waiting at most twice the timeout: Redis's blocking connect waits `timeout` and
  * then hands a connection still in progress to its write, which waits `timeout` more.
  */
-async function openLink(name: string, host: string, port: number, timeoutMs: number): Promise<MigrateLink | ConnectFailure> {
+async function openLink(name: string, host: string, port: number, timeoutMs: number, tls: TLSOptions | null): Promise<MigrateLink | ConnectFailure> {
   const link = new MigrateLink(name);
   let connecting: Promise<Socket<MigrateLink>>;
   try {
-    connecting = Bun.connect<MigrateLink>({ hostname: host, port, data: link, socket: LINK_HANDLERS });
+    connecting = Bun.connect<MigrateLink>({ hostname: host, port, data: link, socket: LINK_HANDLERS, ...(tls !== null ? { tls } : {}) });
   } catch {
     // An empty host name or the like: what getaddrinfo refuses in Redis.
     return UNRESOLVED;
@@ -232,6 +254,12 @@ async function openLink(name: string, host: string, port: number, timeoutMs: num
     }
     socket.setNoDelay(true);
     link.socket = socket;
+    // Bun drops what a TLS socket is given before its handshake is over. Redis's TLS
+    // connect includes the handshake, so a failed one is a connect error, not a write error.
+    if (tls !== null && !(await link.secured(timeoutMs))) {
+      link.close();
+      return UNRESOLVED;
+    }
     return link;
   } catch (e) {
     return isResolveError(e) ? UNRESOLVED : REFUSED;
@@ -301,6 +329,8 @@ interface MigrateRequest {
   username: Uint8Array | null;
   password: Uint8Array | null;
   restoreName: string;
+  /** With tls-cluster, MIGRATE connects over TLS, as Redis's does; null for a plain connection. */
+  tls: TLSOptions | null;
 }
 
 /** The blocked client's wait: answered once the transfer ended (Blocking.serveWait). */
@@ -402,7 +432,7 @@ async function transfer(wait: MigrateWait): Promise<void> {
 /** One try; true when it failed in a way Redis retries once (it is then up to the caller). */
 async function attempt(wait: MigrateWait, mayRetry: boolean): Promise<boolean> {
   const request = wait.request;
-  const got = await getLink(request.name, request.host, request.port, request.timeoutMs);
+  const got = await getLink(request.name, request.host, request.port, request.timeoutMs, request.tls);
   if (got === UNRESOLVED) {
     wait.error = CONNECT_ERROR;
     return false;
@@ -614,6 +644,7 @@ function buildRequest(c: Client, o: MigrateOptions, timeoutMs: number, dbid: str
     username: o.username,
     password: o.password,
     restoreName: c.server.config.clusterEnabled ? "RESTORE-ASKING" : "RESTORE",
+    tls: c.server.config.tlsCluster ? clientTlsOptions(c.server) : null,
   };
 }
 

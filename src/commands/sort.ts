@@ -492,6 +492,23 @@ const opts = {
 };
 
 
+/**
+ * BY and GET patterns read keys that no key spec names: Redis refuses them in cluster mode
+ * (the keys may live elsewhere) and to a user who may not read every key. False after
+ * replying.
+ */
+function patternAllowed(c: Client, option: string): boolean {
+  if (c.server.config.clusterEnabled) {
+    c.w.addError(`ERR ${option} option of SORT denied in Cluster mode.`);
+    return false;
+  }
+  if (!c.server.acl.readsEveryKey(c)) {
+    c.w.addError(`ERR ${option} option of SORT denied due to insufficient ACL permissions.`);
+    return false;
+  }
+  return true;
+}
+
 /** Parses the options in Redis's order; false after replying an error. */
 function parseOptions(c: Client, readonly: boolean): boolean {
   const argv = c.argv;
@@ -523,7 +540,9 @@ function parseOptions(c: Client, readonly: boolean): boolean {
       opts.byAt = ++j;
       // Once a BY without '*' is seen nothing is sorted, whatever BY comes after it.
       if (cIndexOf(argv.buf, argv.start[j]!, argv.len[j]!, 0, STAR) < 0) opts.dontSort = true;
+      else if (!patternAllowed(c, "BY")) return false;
     } else if (argv.isOption(j, "get") && left >= 1) {
+      if (!patternAllowed(c, "GET")) return false;
       patternAt(1 + opts.gets++).compile(argv, ++j);
     } else {
       c.w.addErrorBytes(ERR.syntax);

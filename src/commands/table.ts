@@ -91,7 +91,6 @@ export class Command {
   readonly fullName: string;
   readonly arity: number;
   readonly flags: number;
-  readonly nameBytes: Uint8Array;
   readonly handler: Handler | null;
   readonly parent: Command | null;
   readonly subcommands: Map<string, Command> | null;
@@ -118,7 +117,6 @@ export class Command {
     this.name = parent === null ? def.name : def.name.slice(parent.name.length + 1);
     this.arity = def.arity;
     this.flags = parseFlags(def);
-    this.nameBytes = new TextEncoder().encode(this.name);
     this.handler = def.handler ?? null;
     this.aclCategories = aclCategories(def, this.flags);
     this.routed = (def.keySpecs !== undefined && def.keySpecs.length > 0) || (this.flags & CMD.movablekeys) !== 0 || def.getKeys !== undefined;
@@ -197,28 +195,38 @@ export function keyRange(flags: string, index: number, lastkey = 0, keystep = 1)
   return { flags, begin: { index }, find: { lastkey, keystep, limit: 0 } };
 }
 
-/** All commands, found by name bytes without allocating. */
+/** A name the table answers to, and the command it names. */
+interface NameEntry {
+  readonly nameBytes: Uint8Array;
+  readonly cmd: Command;
+}
+
+/**
+ * All commands, found by name bytes without allocating. A command is found by the name it
+ * was declared with unless `rename-command` gave it another (or none); what it reports
+ * (COMMAND INFO, INFO commandstats, errors) stays its own name, as in Redis.
+ */
 export class CommandTable {
+  /** By the lower-cased name the command answers to. */
   readonly byName = new Map<string, Command>();
   /** Buckets by (name length, first letter), compared byte by byte, case-insensitively. */
-  private readonly buckets: Command[][] = [];
+  private buckets: NameEntry[][] = [];
 
   constructor(defs: CommandDef[]) {
     for (const def of defs) {
       if (this.byName.has(def.name)) throw new Error(`command ${def.name} declared twice`);
       const c = new Command(def, null);
       this.byName.set(c.name, c);
-      const b = bucketOf(c.nameBytes, 0, c.nameBytes.length);
-      (this.buckets[b] ??= []).push(c);
     }
+    this.index();
   }
 
   lookup(buf: Uint8Array, start: number, len: number): Command | undefined {
     const list = this.buckets[bucketOf(buf, start, len)];
     if (list === undefined) return undefined;
     for (let i = 0; i < list.length; i++) {
-      const c = list[i]!;
-      if (c.nameBytes.length === len && sameCaseFolded(buf, start, c.nameBytes)) return c;
+      const e = list[i]!;
+      if (e.nameBytes.length === len && sameCaseFolded(buf, start, e.nameBytes)) return e.cmd;
     }
     return undefined;
   }
@@ -230,6 +238,57 @@ export class CommandTable {
   all(): IterableIterator<Command> {
     return this.byName.values();
   }
+
+  /**
+   * Applies `rename-command from to` directives in order (an empty `to` removes the
+   * command); throws with Redis's message on a name that cannot be renamed, which
+   * checkRenames reports while the config is read.
+   */
+  rename(renames: readonly (readonly [from: string, to: string])[]): void {
+    if (renames.length === 0) return;
+    const check = checkRenames(this.byName.keys());
+    for (const [from, to] of renames) {
+      const err = check(from, to);
+      if (err !== null) throw new Error(err);
+      const cmd = this.byName.get(asciiLower(from))!;
+      this.byName.delete(asciiLower(from));
+      if (to !== "") this.byName.set(asciiLower(to), cmd);
+    }
+    this.index();
+  }
+
+  /** Rebuilds the lookup buckets from byName. */
+  private index(): void {
+    this.buckets = [];
+    for (const [name, cmd] of this.byName) {
+      const nameBytes = Buffer.from(name, "latin1");
+      (this.buckets[bucketOf(nameBytes, 0, nameBytes.length)] ??= []).push({ nameBytes, cmd });
+    }
+  }
+}
+
+/**
+ * A checker for a sequence of `rename-command from to` directives over the given command
+ * names, as Redis's config loader validates them one by one: the name must name a command
+ * now (case-insensitively; a subcommand "x|y" never does), and a new name must not be taken.
+ * Returns Redis's error, or null once the rename is recorded for the next check.
+ */
+export function checkRenames(names: Iterable<string>): (from: string, to: string) => string | null {
+  const current = new Set(names);
+  return (from, to) => {
+    const old = asciiLower(from);
+    if (from.includes("|") || !current.has(old)) return "No such command in rename-command";
+    current.delete(old);
+    if (to === "") return null;
+    if (current.has(asciiLower(to))) return "Target command name already exists";
+    current.add(asciiLower(to));
+    return null;
+  };
+}
+
+/** A latin1 name with its ASCII letters lower-cased: command names compare as strcasecmp does, ASCII only. */
+function asciiLower(name: string): string {
+  return name.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
 function bucketOf(buf: Uint8Array, start: number, len: number): number {

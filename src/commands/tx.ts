@@ -52,6 +52,16 @@ function execCommand(c: Client): void {
   try {
     for (const queued of multi.commands) {
       argv.use(queued);
+      // The rules may have changed since the command was queued: Redis checks again (and
+      // logs a denial with the client as running EXEC).
+      if (!c.user.unrestricted && !c.isMaster) {
+        c.lastCommand = execCmd;
+        const denied = server.acl.execDenial(c, queued.cmd);
+        if (denied !== null) {
+          c.w.addError(denied);
+          continue;
+        }
+      }
       c.lastCommand = queued.cmd;
       server.execute(c, queued.cmd);
     }

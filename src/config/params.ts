@@ -3,7 +3,7 @@
 //
 // The table lists all 7.0.15 parameters, not only those redbun acts on: a stock redis.conf,
 // the Redis test suite's configs and CONFIG GET * must all work as they do against the real
-// server. Parameters that redbun accepts but ignores (io-threads, tls-*, syslog-ident, ...)
+// server. Parameters that redbun accepts but ignores (io-threads, tls-session-*, syslog-ident, ...)
 // keep the value they were given so that CONFIG GET reports it. Defaults, bounds,
 // mutability and error strings were checked against redis-server 7.0.15 (Debian).
 //
@@ -1014,6 +1014,11 @@ export class Config {
   readonly renameCommands: [from: string, to: string][] = [];
   /** `user` directives (all their words) for the ACL module to load. */
   readonly users: string[][] = [];
+  /**
+   * The current users as `user` lines, for CONFIG REWRITE; the ACL module installs it
+   * (without it the default user is described from requirepass alone).
+   */
+  userLines: (() => string[]) | null = null;
   /** `loadmodule` directives (path, args...). redbun loads no modules. */
   readonly loadModules: string[][] = [];
   /** `module.name value` directives. */

@@ -458,13 +458,14 @@ export function applyArgv(cfg: Config, argv: readonly string[], opts: LoadOption
 export function loadStartupConfig(
   argv: readonly string[],
   exit: (code: number) => never = (code) => process.exit(code),
+  hooks: Pick<LoadOptions, "renameCommand" | "user"> = {},
 ): Config {
   const cfg = new Config();
   // Before the config is loaded Redis logs with its defaults: notice level, stdout, role C.
   const early = new Logger();
   let plan: ArgvPlan;
   try {
-    plan = applyArgv(cfg, argv, { log: (_level, msg) => early.warning(msg) });
+    plan = applyArgv(cfg, argv, { ...hooks, log: (_level, msg) => early.warning(msg) });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     if (e.kind === "open") early.warning(e.reason);

@@ -211,11 +211,13 @@ const SPECIAL_REWRITES: Record<string, SpecialRewrite> = {
 };
 
 /**
- * The `user` lines: redbun has only the default user, whose password is requirepass. An
- * aclfile owns the users instead, so every `user` line goes.
+ * The `user` lines: every ACL user, in ACL LIST's order and form. An aclfile owns the users
+ * instead, so every `user` line goes.
  */
 function rewriteUsers(state: RewriteState, cfg: Config): void {
-  if (cfg.aclfile === "") {
+  if (cfg.aclfile === "" && cfg.userLines !== null) {
+    for (const line of cfg.userLines()) state.rewriteLine("user", line, true);
+  } else if (cfg.aclfile === "") {
     const pass = cfg.requirepass === "" ? "nopass" : `#${createHash("sha256").update(Buffer.from(cfg.requirepass, "latin1")).digest("hex")}`;
     state.rewriteLine("user", `user default on ${pass} ~* &* +@all`, true);
   }

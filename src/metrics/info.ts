@@ -82,7 +82,7 @@ function serverSection(s: Server): string[] {
     `process_id:${process.pid}`,
     "process_supervised:no",
     `run_id:${s.runId}`,
-    `tcp_port:${s.port}`,
+    `tcp_port:${s.port || s.tlsPort}`,
     `server_time_usec:${nowMs * 1000}`,
     `uptime_in_seconds:${uptimeS}`,
     `uptime_in_days:${Math.floor(uptimeS / 86400)}`,
@@ -96,12 +96,8 @@ function serverSection(s: Server): string[] {
 }
 
 function clientsSection(s: Server): string[] {
-  let maxIn = 0;
-  let maxOut = 0;
   let blocked = 0;
   for (const c of s.clients.values()) {
-    maxIn = Math.max(maxIn, c.qlen);
-    maxOut = Math.max(maxOut, c.pendingLen);
     // Redis counts clients held by CLIENT PAUSE among the blocked ones.
     if (c.blocked || c.postponed) blocked++;
   }
@@ -109,8 +105,8 @@ function clientsSection(s: Server): string[] {
     `connected_clients:${s.clients.size}`,
     `cluster_connections:${s.cluster !== null ? s.cluster.bus.linkCount() : 0}`,
     `maxclients:${s.config.maxclients}`,
-    `client_recent_max_input_buffer:${maxIn}`,
-    `client_recent_max_output_buffer:${maxOut}`,
+    `client_recent_max_input_buffer:${s.recentClientPeaks.maxInput}`,
+    `client_recent_max_output_buffer:${s.recentClientPeaks.maxOutput}`,
     `blocked_clients:${blocked}`,
     `tracking_clients:${s.tracking.clients}`,
     `clients_in_timeout_table:${s.blocking.timedCount}`,

@@ -15,6 +15,7 @@ import type { Socket } from "bun";
 import { renameSync, writeFileSync } from "node:fs";
 import type { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
+import { chainVerified, clientTlsOptions } from "../server/tls.ts";
 import { rdbLoadBytes, rdbPath, tempRdbPath, unlinkQuietly, type ReplSaveInfo } from "../persistence/rdb.ts";
 import { RdbError } from "../persistence/rdb-load.ts";
 import { encodeCommands } from "../resp/command-encoder.ts";
@@ -164,6 +165,9 @@ export class MasterLink {
 
   private connect(): void {
     if (this.state !== LinkState.Connect || this.host === null) return;
+    // tls-replication: the link is TLS; files that fail to load leave it down until the next try.
+    const tls = this.server.config.tlsReplication ? clientTlsOptions(this.server) : undefined;
+    if (tls === null) return;
     this.server.log.notice(`Connecting to MASTER ${this.host}:${this.port}`);
     this.state = LinkState.Connecting;
     this.lastIoMs = Date.now();
@@ -172,9 +176,14 @@ export class MasterLink {
       hostname: this.host,
       port: this.port,
       data: this,
+      ...(tls !== undefined ? { tls } : {}),
       socket: {
         open(socket) {
-          link.onOpen(socket);
+          // A TLS link starts after its handshake, since Bun drops what is written before.
+          if (tls === undefined) link.onOpen(socket);
+        },
+        handshake(socket, _success, error) {
+          link.onHandshake(socket, error);
         },
         data(socket, chunk) {
           if (socket === link.socket) link.onData(chunk);
@@ -194,6 +203,13 @@ export class MasterLink {
       },
     }).catch((error: unknown) => this.onLinkError(error as Error));
     this.server.log.notice("MASTER <-> REPLICA sync started");
+  }
+
+  /** Like Redis, the master's certificate chain must verify; its name is not checked. */
+  private onHandshake(socket: LinkSocket, error: Error | null): void {
+    if (chainVerified(socket.authorized, error)) return this.onOpen(socket);
+    socket.end();
+    this.onLinkError(new Error(`TLS handshake failed: ${error?.message ?? "certificate verify failed"}`));
   }
 
   private onOpen(socket: LinkSocket): void {
@@ -220,7 +236,9 @@ export class MasterLink {
       out.push(config.masteruser !== "" ? ["AUTH", config.masteruser, config.masterauth] : ["AUTH", config.masterauth]);
       this.steps.push(Step.Auth);
     }
-    const port = config.replicaAnnouncePort !== 0 ? config.replicaAnnouncePort : this.server.port;
+    // A TLS replica announces its TLS port, where its own replicas would connect.
+    const ownPort = config.tlsReplication && this.server.tlsPort !== 0 ? this.server.tlsPort : this.server.port;
+    const port = config.replicaAnnouncePort !== 0 ? config.replicaAnnouncePort : ownPort;
     out.push(["REPLCONF", "listening-port", String(port)]);
     this.steps.push(Step.ListeningPort);
     if (config.replicaAnnounceIp !== "") {

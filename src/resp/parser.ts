@@ -411,3 +411,27 @@ function splitArgs(buf: Uint8Array, start: number, end: number, argv: Argv): boo
   argv.buf = out;
   return true;
 }
+
+/**
+ * Where Redis's query buffer would start for the incomplete request in buf[0..end), which
+ * the parser has accepted so far. Redis moves each complete argument out of its query buffer
+ * as it arrives, so only the argument still arriving counts against
+ * client-query-buffer-limit: from its payload once its `$len` header is read, else from the
+ * header. An inline request stays whole.
+ */
+export function pendingArgumentStart(buf: Uint8Array, end: number): number {
+  if (buf[0] !== STAR) return 0;
+  let cr = findCR(buf, 0, end);
+  if (cr < 0 || cr + 1 >= end) return 0;
+  const count = headerInt(buf, 1, cr);
+  let pos = cr + 2;
+  for (let k = 0; k < count && pos < end; k++) {
+    cr = findCR(buf, pos, end);
+    if (cr < 0 || cr + 1 >= end) return pos;
+    const dataStart = cr + 2;
+    const next = dataStart + headerInt(buf, pos + 1, cr) + 2;
+    if (!(next <= end)) return dataStart;
+    pos = next;
+  }
+  return pos;
+}

@@ -11,6 +11,7 @@ import { isLocalAddress } from "./address.ts";
 import type { MultiState, WatchedKey } from "./transaction.ts";
 import type { ClientTracking } from "./tracking.ts";
 import type { ReplicaLink } from "../replication/master.ts";
+import type { User } from "../acl/user.ts";
 
 /** CLIENT REPLY modes. */
 export const enum ReplyMode {
@@ -45,9 +46,13 @@ export class Client {
   resp = 2;
   /** CLIENT SETNAME, latin1; empty when unset. */
   name = "";
+  /**
+   * Authenticated by AUTH or HELLO, or connected while the default user needed no
+   * password (Redis's c->authenticated): commands need no AUTH even if it needs one later.
+   */
   authenticated: boolean;
-  /** The user name the connection is authenticated as (ACL arrives later: "default"). */
-  user = "default";
+  /** The ACL user the connection runs as (src/acl/). */
+  user: User;
   replyMode = ReplyMode.On;
   /** Set by QUIT and protocol errors: close once the pending replies are written. */
   closeAfterReply = false;
@@ -63,6 +68,10 @@ export class Client {
   lastCommand: Command | null = null;
   readonly addr: string;
   readonly laddr: string;
+  /** Connected through `unixsocket` (CLIENT LIST flag U); such a peer is local. */
+  unixSocket = false;
+  /** Connected through `tls-port`: with tls-cluster, cluster replies name the TLS ports. */
+  tls = false;
   /** The socket's file descriptor (CLIENT LIST fd=), -1 for clients without a socket. */
   readonly fd: number;
   /** Pub/sub subscriptions by kind (SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE); null until the first. */
@@ -126,6 +135,7 @@ export class Client {
     this.argv = server.argv;
     this.w = server.writer;
     this.db = db;
+    this.user = server.acl.defaultUser;
     this.authenticated = !server.authRequired();
     this.createdMs = server.clock.nowMs;
     this.lastInteractionMs = this.createdMs;
@@ -137,7 +147,7 @@ export class Client {
 
   /** Whether the peer is on this machine (Redis's islocalClient), for protected configs. */
   isLocal(): boolean {
-    return isLocalAddress(this.addr);
+    return this.unixSocket || isLocalAddress(this.addr);
   }
 
   /** Replaces the query buffer (server.ts keeps what a read leaves incomplete there). */

@@ -3,8 +3,10 @@
 // the command against the table and runs its handler, the handler appends replies to the
 // shared writer, and everything one read event produced leaves in one socket write.
 
-import type { Socket, TCPSocketListener, TCPSocketListenOptions } from "bun";
-import { Argv, ParseState, parseCommand, NEED_MORE, PROTOCOL_ERROR, latin1 } from "../resp/parser.ts";
+import type { Socket, SocketHandler } from "bun";
+import { Argv, ParseState, parseCommand, pendingArgumentStart, NEED_MORE, PROTOCOL_ERROR, latin1 } from "../resp/parser.ts";
+import { catRepr } from "../config/parse.ts";
+import { clientInfoLine } from "../commands/connection.ts";
 import { ReplyWriter } from "../resp/writer.ts";
 import { ERR, unknownCommand, unknownSubcommand, wrongArity } from "../resp/errors.ts";
 import { CMD, CommandTable, type Command } from "../commands/table.ts";
@@ -14,13 +16,13 @@ import { Client, PauseMode, ReplyMode } from "./client.ts";
 import { Blocking, type BlockedCall, type BlockingHost } from "./blocking.ts";
 import { KeyEventHub } from "./key-events.ts";
 import { PubSub, subscribedContextError } from "./pubsub.ts";
-import { OutputLimits } from "./output-limits.ts";
+import { OutputLimits, outputBytes } from "./output-limits.ts";
 import { WatchRegistry } from "./transaction.ts";
 import { Monitors } from "./monitor.ts";
 import { KeyspaceNotifier } from "./notify.ts";
 import { Tracking } from "./tracking.ts";
 import { MAX_TIMER_MS } from "../util/timer.ts";
-import { ServerStats } from "./stats.ts";
+import { RecentClientPeaks, ServerStats } from "./stats.ts";
 import type { Config } from "../config/params.ts";
 import type { Logger } from "../log/log.ts";
 import { ExpireCycleState, activeExpireCycle, activeExpireFastCycle } from "../cache/expire.ts";
@@ -29,8 +31,9 @@ import { trackPeakMemory } from "../cache/memory.ts";
 import { recordCommandLatency } from "../metrics/latency.ts";
 import { Slowlog } from "../metrics/slowlog.ts";
 import { LatencyMonitor } from "../metrics/latency-monitor.ts";
-import { strerror } from "../config/params.ts";
-import { formatAddress, isLocalAddress } from "./address.ts";
+import { formatAddress } from "./address.ts";
+import { Listeners, Transport } from "./listeners.ts";
+import { acceptErrorText, verifiedPeer, type TlsContext } from "./tls.ts";
 import { RdbState } from "../persistence/rdb.ts";
 import { Propagation } from "./propagate.ts";
 import { PendingShutdown, ShutdownOutcome } from "./shutdown.ts";
@@ -41,6 +44,17 @@ import { MasterLink } from "../replication/replica.ts";
 import type { Cluster } from "../cluster/cluster.ts";
 import { saveCron } from "../persistence/bgsave.ts";
 import { BackgroundRewrite, rewriteCron } from "../persistence/bgrewrite.ts";
+import { Acl } from "../acl/acl.ts";
+
+/**
+ * How large a query buffer holding `received` bytes of a request that ends at `wantEnd` is
+ * made: large enough for the whole request, but never more than twice what arrived plus
+ * QUERY_AHEAD_BYTES, so that a declared length alone (`$536870912`) cannot make the server
+ * allocate it. Buffers still grow geometrically, so a large payload is copied O(1) times per byte.
+ */
+function queryBufferAhead(received: number, wantEnd: number): number {
+  return Math.min(wantEnd, 2 * received + QUERY_AHEAD_BYTES);
+}
 
 export function randomHex(chars: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(chars / 2));
@@ -57,6 +71,14 @@ const MISCONF_RDB =
 
 /** Reading from a client pauses while this much of its output is still unwritten. */
 const OUTPUT_PAUSE_BYTES = 4 * 1024 * 1024;
+/** How far ahead of the bytes received a query buffer may grow for a request in progress. */
+const QUERY_AHEAD_BYTES = 64 * 1024;
+/** What protected mode tells a peer from outside before disconnecting it (Redis's text, typo included). */
+const PROTECTED_MODE_DENIED =
+  "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/** Buffers dropped by closed clients that start a garbage collection (see collectAfterRelease). */
+const RELEASED_GC_BYTES = 64 * 1024 * 1024;
 /** Input read since the last garbage collection that makes an idle server collect (see collectAfterBurst). */
 const GC_INPUT_BYTES = 1024 * 1024;
 
@@ -76,6 +98,8 @@ export class Server {
   readonly watches: WatchRegistry;
   /** Clients in MONITOR mode. */
   readonly monitors = new Monitors();
+  /** ACL users, the permission checks and the ACL log. */
+  readonly acl: Acl;
   /** SLOWLOG's entries and LATENCY's event samples. */
   readonly slowlog: Slowlog;
   readonly latencyMonitor: LatencyMonitor;
@@ -84,13 +108,17 @@ export class Server {
   /** The time commands see, advanced once per command. */
   readonly clock = new Clock();
   readonly stats = new ServerStats();
+  readonly recentClientPeaks = new RecentClientPeaks();
   readonly clients = new Map<number, Client>();
   readonly argv = new Argv();
   readonly writer = new ReplyWriter();
   /** The client whose commands are running (their replies go to `writer`), or null. */
   current: Client | null = null;
   private readonly parseState = new ParseState();
-  private listeners: TCPSocketListener<Client>[] = [];
+  /** The TCP, TLS and unix socket listeners (see listeners.ts). */
+  readonly listeners = new Listeners();
+  /** The TLS certificates and keys, loaded at start-up when anything uses TLS. */
+  tls: TlsContext | null = null;
   private nextClientId = 1;
   private cronTimer: ReturnType<typeof setInterval> | null = null;
   /** Where the active expiry cycle stands between calls. */
@@ -155,6 +183,8 @@ export class Server {
   private readonly sideWriter = new ReplyWriter();
   /** For collectAfterBurst: the input counter at the last collection, the reads at the last cron. */
   private inputAtLastGc = 0;
+  /** Bytes of buffers closed clients dropped since the last collection they started. */
+  private releasedSinceGc = 0;
   private readsAtLastCron = 0;
   /** Clients whose wait ended, to run what they pipelined behind the blocking command. */
   private unblockedClients: Client[] = [];
@@ -176,6 +206,7 @@ export class Server {
     this.config = config;
     this.log = log;
     this.commands = new CommandTable(allCommands);
+    this.acl = new Acl(this);
     this.pingCommand = this.commands.byName.get("ping")!;
     this.execCommand = this.commands.byName.get("exec")!;
     this.askingCommand = this.commands.byName.get("asking")!;
@@ -214,53 +245,40 @@ export class Server {
     });
     config.onChange("appendonly", () => this.applyAppendonly());
     config.onChange("repl-backlog-size", () => this.replication.backlog?.resize(config.replBacklogSize));
+    // Last, so that the commands the server holds on to above are found by their own names.
+    this.commands.rename(config.renameCommands);
   }
 
+  /** Whether the default user has a password (or is off): connections must authenticate. */
   authRequired(): boolean {
-    return this.config.requirepass !== "";
+    return this.acl.defaultNeedsAuth;
   }
 
-  /** Open the listeners named by `bind` on `port`. Resolves with the port (useful with port 0). */
+  /**
+   * Opens the listeners (see listeners.ts): `port` and `tls-port` on every `bind` address,
+   * and `unixsocket`. Throws TlsConfigError or ListenError with the lines Redis logs;
+   * returns the port Redis names in its logs.
+   */
   listen(): number {
-    let port = this.config.port;
-    const errors: string[] = [];
-    for (const entry of this.config.bind) {
-      const optional = entry.startsWith("-");
-      const address = optional ? entry.slice(1) : entry;
-      const hostname = address === "*" ? "0.0.0.0" : address === "::*" ? "::" : address;
-      try {
-        // Like Redis, an IPv6 listener is IPv6 only, so that `bind * -::*` can also listen on
-        // 0.0.0.0 at the same port.
-        const ipv6Only = hostname.includes(":");
-        // Bun supports ipv6Only on listeners, though its types only declare it for connect.
-        const options: TCPSocketListenOptions<Client> & { ipv6Only: boolean } = { hostname, port, ipv6Only, socket: this.socketHandlers() };
-        const listener = Bun.listen<Client>(options);
-        port = listener.port;
-        this.listeners.push(listener);
-      } catch (e) {
-        if (optional) continue;
-        const code = (e as NodeJS.ErrnoException).code;
-        errors.push(`Could not create server TCP listening socket ${address}:${port}: bind: ${strerror(code)}`);
-      }
-    }
-    if (errors.length > 0 || this.listeners.length === 0) {
-      for (const l of this.listeners) l.stop(true);
-      this.listeners = [];
-      throw new Error(errors[0] ?? `Could not create server TCP listening socket on port ${port}`);
-    }
+    this.listeners.start(this);
     this.startCron();
-    return port;
+    return this.port || this.tlsPort;
   }
 
+  /** The plain TCP port (INFO tcp_port, the announced port), 0 without a TCP listener. */
   get port(): number {
-    return this.listeners[0]?.port ?? this.config.port;
+    return this.listeners.tcpPort || this.config.port;
   }
 
-  private socketHandlers() {
+  get tlsPort(): number {
+    return this.listeners.tlsPort || this.config.tlsPort;
+  }
+
+  socketHandlers(transport: Transport): SocketHandler<Client> {
     const server = this;
-    return {
+    const handlers: SocketHandler<Client> = {
       open(socket: Socket<Client>) {
-        server.onOpen(socket);
+        server.onOpen(socket, transport);
       },
       data(socket: Socket<Client>, chunk: Uint8Array) {
         server.handleInput(socket.data, chunk);
@@ -275,10 +293,36 @@ export class Server {
         if (socket.data !== undefined) server.onClose(socket.data);
       },
     };
+    if (transport === Transport.Tls) {
+      handlers.handshake = (socket: Socket<Client>, success: boolean, error: Error | null) => {
+        if (socket.data !== undefined) server.onHandshake(socket, success, error);
+      };
+    }
+    return handlers;
   }
 
-  private onOpen(socket: Socket<Client>): void {
+  /**
+   * A TLS client finished its handshake: one that failed, or whose certificate
+   * tls-auth-clients refuses, is logged and closed; the others are accepted as plain ones are.
+   */
+  private onHandshake(socket: Socket<Client>, success: boolean, error: Error | null): void {
+    const c = socket.data;
+    const sentCertificate = success && Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
+    if (!success || !verifiedPeer(this.tls!.authClients, socket.authorized, sentCertificate)) {
+      this.log.warning(`Error accepting a client connection: ${acceptErrorText(error)}`);
+      this.closeClient(c);
+      return;
+    }
+    this.acceptClient(c);
+  }
+
+  private onOpen(socket: Socket<Client>, transport: Transport): void {
     socket.setNoDelay(true);
+    // tcp-keepalive, read per connection so that CONFIG SET applies to the next ones, as in
+    // Redis. Bun sets the idle time before the first probe; its probe interval and count are
+    // its own (Redis uses a third of the idle time and 3 probes). A unix socket has none.
+    const keepaliveS = this.config.tcpKeepalive;
+    if (keepaliveS > 0 && transport !== Transport.Unix) socket.setKeepAlive(true, keepaliveS * 1000);
     if (this.clients.size >= this.config.maxclients) {
       this.stats.rejectedConnections++;
       socket.write("-ERR max number of clients reached\r\n");
@@ -286,18 +330,36 @@ export class Server {
       return;
     }
     this.clock.tick();
-    const addr = formatAddress(socket.remoteAddress, socket.remotePort ?? 0);
-    const laddr = formatAddress(socket.localAddress ?? "", socket.localPort ?? this.port);
+    // Redis names a unix socket peer, and the local end, by the socket's path.
+    const unix = transport === Transport.Unix;
+    const addr = unix ? `${this.listeners.unixPath}:0` : formatAddress(socket.remoteAddress, socket.remotePort ?? 0);
+    const laddr = unix ? addr : formatAddress(socket.localAddress ?? "", socket.localPort ?? this.port);
     const c = new Client(this.nextClientId++, this, socket, this.dbs[0]!, addr, laddr);
+    c.unixSocket = unix;
+    c.tls = transport === Transport.Tls;
     socket.data = c;
     this.clients.set(c.id, c);
     this.stats.connectionsReceived++;
+    // A TLS client is accepted once its handshake is over (onHandshake).
+    if (transport !== Transport.Tls) this.acceptClient(c);
+  }
+
+  /**
+   * Protected mode (Redis's clientAcceptHandler): while the default user has no password, a
+   * peer from outside this machine is told why and disconnected, whatever `bind` says.
+   */
+  private acceptClient(c: Client): void {
+    if (!this.config.protectedMode || this.authRequired() || c.isLocal()) return;
+    c.socket!.write(PROTECTED_MODE_DENIED);
+    this.closeClient(c);
   }
 
   private onClose(c: Client): void {
     if (c.socket === null) return;
     c.socket = null;
+    const buffersBefore = this.clientBufferBytes;
     c.countBuffers();
+    this.collectAfterRelease(buffersBefore - this.clientBufferBytes);
     this.clients.delete(c.id);
     // A held command dies with its client, as in Redis: it never runs.
     if (c.postponed) this.postponedClients.delete(c);
@@ -378,11 +440,7 @@ export class Server {
       end = chunk.length;
     } else {
       this.appendQuery(c, chunk);
-      if (c.qlen > this.config.clientQueryBufferLimit) {
-        this.log.warning(`Closing client that reached max query buffer length: id=${c.id} addr=${c.addr} (qbuf initial bytes: ${JSON.stringify(latin1(c.qbuf!, 0, Math.min(64, c.qlen)))})`);
-        this.closeClient(c);
-        return;
-      }
+      if (c.qlen > this.config.clientQueryBufferLimit && this.closeOverQueryLimit(c)) return;
       // A held or blocked client keeps reading, as in Redis, but runs nothing until its
       // wait ends.
       if (c.qlen < c.wantEnd || c.postponed || c.blocked) return;
@@ -399,7 +457,7 @@ export class Server {
   private processQuery(c: Client, buf: Uint8Array, end: number): void {
     this.current = c;
     const state = this.parseState;
-    state.authRequired = !c.authenticated;
+    state.authRequired = !c.authenticated && this.acl.defaultNeedsAuth;
     const w = this.writer;
     w.reset();
     let pos = 0;
@@ -448,7 +506,7 @@ export class Server {
           break;
         }
       }
-      state.authRequired = !c.authenticated;
+      state.authRequired = !c.authenticated && this.acl.defaultNeedsAuth;
     }
     // What a master's stream applied passes on to this server's replicas and backlog.
     if (c.isMaster && pos > 0) this.replication.feedFromUpstream(buf.subarray(0, pos));
@@ -469,9 +527,27 @@ export class Server {
     if (this.aof !== null) this.aof.write();
   }
 
+  /**
+   * client-query-buffer-limit: close c if what Redis would hold in its query buffer is over
+   * the limit. A blocked or held client's buffer is unparsed, so all of it counts; otherwise
+   * only the argument still arriving does (the complete ones are parsed arguments in Redis).
+   */
+  private closeOverQueryLimit(c: Client): boolean {
+    // A master's stream is exempt, as in Redis: its commands are as large as its clients'
+    // were, whatever this replica's limit says.
+    if (c.isMaster) return false;
+    const qbuf = c.qbuf!;
+    const start = c.blocked || c.postponed ? 0 : pendingArgumentStart(qbuf, c.qlen);
+    if (c.qlen - start <= this.config.clientQueryBufferLimit) return false;
+    const initial = catRepr(latin1(qbuf, start, Math.min(64, c.qlen - start)));
+    this.log.warning(`Closing client that reached max query buffer length: ${clientInfoLine(c, null).trimEnd()} (qbuf initial bytes: ${initial})`);
+    this.closeClient(c);
+    return true;
+  }
+
   /** Append a chunk to the client's query buffer, growing it for the bytes known to be coming. */
   private appendQuery(c: Client, chunk: Uint8Array): void {
-    const need = Math.max(c.qlen + chunk.length, c.wantEnd);
+    const need = Math.max(c.qlen + chunk.length, queryBufferAhead(c.qlen + chunk.length, c.wantEnd));
     if (c.qbuf === null || need > c.qbuf.length) {
       const bigger = new Uint8Array(Math.max(need, (c.qbuf?.length ?? 0) * 2, 1024));
       if (c.qbuf !== null) bigger.set(c.qbuf.subarray(0, c.qlen));
@@ -494,7 +570,7 @@ export class Server {
     if (buf === c.qbuf) {
       if (pos > 0) buf.copyWithin(0, pos, end);
     } else {
-      const size = Math.max(rest, wantEnd - pos, 1024);
+      const size = Math.max(rest, queryBufferAhead(rest, wantEnd - pos), 1024);
       if (c.qbuf === null || c.qbuf.length < size) c.setQueryBuffer(new Uint8Array(size));
       c.qbuf!.set(buf.subarray(pos, end));
     }
@@ -519,7 +595,8 @@ export class Server {
       // Redis finds no command for an unknown subcommand: only the error counters move.
       if (sub === undefined) {
         this.flagTransaction(c);
-        return w.addError(unknownSubcommand(argv.str(1), cmd.name));
+        // Named as the client typed it, which rename-command may have changed.
+        return w.addError(unknownSubcommand(argv.str(1), argv.str(0)));
       }
       cmd = sub;
     }
@@ -534,8 +611,13 @@ export class Server {
         `ERR ${cmd.name.toUpperCase()} command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`,
       );
     }
-    if (!c.authenticated && !(cmd.flags & CMD.no_auth)) return this.reject(c, cmd, NOAUTH);
+    if (!c.authenticated && !(cmd.flags & CMD.no_auth) && this.acl.defaultNeedsAuth) return this.reject(c, cmd, NOAUTH);
     if (c.multi !== null && cmd.flags & CMD.no_multi) return this.reject(c, cmd, "ERR Command not allowed inside a transaction");
+    // ACL: a user allowed everything (the default user as shipped) costs one field read.
+    if (!c.user.unrestricted && !c.isMaster) {
+      const denied = this.acl.denial(c, cmd);
+      if (denied !== null) return this.reject(c, cmd, denied);
+    }
     // Cluster mode: a command for keys this node does not serve is redirected (MOVED, ASK ...).
     if (this.cluster !== null && !c.isMaster && (cmd.routed || cmd === this.execCommand) && !this.cluster.routeCommand(c, cmd)) {
       cmd.rejectedCalls++;
@@ -634,7 +716,7 @@ export class Server {
   /** Whether `enable-debug-command` lets this client run DEBUG (Redis's allowProtectedAction). */
   private protectedAllowed(c: Client): boolean {
     const setting = this.config.enableDebugCommand;
-    return setting === "yes" || (setting === "local" && isLocalAddress(c.addr));
+    return setting === "yes" || (setting === "local" && c.isLocal());
   }
 
   /** Apply CLIENT REPLY: drop the reply when the client asked not to get it. */
@@ -829,6 +911,7 @@ export class Server {
     this.stats.replInputKbps.track(this.stats.netReplInputBytes / 1024, now);
     this.stats.replOutputKbps.track(this.stats.netReplOutputBytes / 1024, now);
     this.closeTimedOutClients(now);
+    this.trackClientPeaks(now);
     this.outputLimits.cron();
     this.collectAfterBurst();
     trackPeakMemory(this);
@@ -852,13 +935,37 @@ export class Server {
     Bun.gc(true);
   }
 
+  /**
+   * Closed clients leave their buffers to the garbage collector, which JSC may run long
+   * after: clients that vanish with megabytes of unread replies (a reader that never
+   * reads, a churn of such connections) would pile them up far beyond what Redis, freeing
+   * them at once, ever holds. So RELEASED_GC_BYTES of such buffers start a collection, or
+   * as many bytes as the heap holds once it is larger, which keeps the time spent collecting
+   * in proportion to the garbage collected on a large dataset.
+   */
+  private collectAfterRelease(bytes: number): void {
+    this.releasedSinceGc += bytes;
+    if (this.releasedSinceGc < RELEASED_GC_BYTES || this.releasedSinceGc < process.memoryUsage().heapUsed) return;
+    this.releasedSinceGc = 0;
+    Bun.gc(true);
+  }
+
+  /** INFO client_recent_max_input_buffer and client_recent_max_output_buffer, sampled as Redis's clientsCron does. */
+  private trackClientPeaks(nowMs: number): void {
+    this.recentClientPeaks.beginPass(nowMs);
+    for (const c of this.clients.values()) this.recentClientPeaks.track(c.qlen, outputBytes(c));
+  }
+
   private closeTimedOutClients(nowMs: number): void {
     const timeoutS = this.config.timeout;
     if (timeoutS <= 0) return;
     for (const c of this.clients.values()) {
       // Redis spares blocked clients (a client held by CLIENT PAUSE is one), monitors and
       // subscribers, which wait for the server by design.
+      // Nor are the links of replication ever idle clients: a master may stay silent for
+      // repl-ping-replica-period, longer than a short timeout.
       if (c.postponed || c.blocked || c.monitor || c.channels?.size || c.patterns?.size || c.shardChannels?.size) continue;
+      if (c.isMaster || this.replication.isReplica(c)) continue;
       if (nowMs - c.lastInteractionMs > timeoutS * 1000) {
         this.log.verbose(`Closing idle client`);
         this.closeClient(c);
@@ -1138,8 +1245,7 @@ export class Server {
     this.cronTimer = null;
     if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
     this.pauseTimer = null;
-    for (const l of this.listeners) l.stop(true);
-    this.listeners = [];
+    if (this.listeners.close()) this.log.notice("Removing the unix socket file.");
     for (const c of [...this.clients.values()]) this.closeClient(c);
   }
 

@@ -75,3 +75,38 @@ export class ServerStats {
     this.errorCodes.clear();
   }
 }
+
+/** Seconds of history INFO's client_recent_max_input/output_buffer cover (CLIENTS_PEAK_MEM_USAGE_SLOTS). */
+const PEAK_SLOTS = 8;
+
+/**
+ * The largest client query and output buffers seen by the cron in each of the last
+ * PEAK_SLOTS seconds, as Redis's clientsCronTrackExpansiveClients keeps them: INFO reports
+ * the largest of them, so a client that was large a few seconds ago still shows after it
+ * shrank or left.
+ */
+export class RecentClientPeaks {
+  private readonly input = new Float64Array(PEAK_SLOTS);
+  private readonly output = new Float64Array(PEAK_SLOTS);
+  private slot = 0;
+
+  /** Starts a cron pass: this second's slot, with the oldest one cleared for the next second. */
+  beginPass(nowMs: number): void {
+    this.slot = Math.floor(nowMs / 1000) % PEAK_SLOTS;
+    const next = (this.slot + 1) % PEAK_SLOTS;
+    this.input[next] = this.output[next] = 0;
+  }
+
+  track(inputBytes: number, outputBytes: number): void {
+    if (inputBytes > this.input[this.slot]!) this.input[this.slot] = inputBytes;
+    if (outputBytes > this.output[this.slot]!) this.output[this.slot] = outputBytes;
+  }
+
+  get maxInput(): number {
+    return Math.max(...this.input);
+  }
+
+  get maxOutput(): number {
+    return Math.max(...this.output);
+  }
+}

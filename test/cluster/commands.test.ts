@@ -98,6 +98,10 @@ test("argument checks and errors of every CLUSTER subcommand answer as Redis doe
     ["MOVE", "{t29}kept", "1"],
     ["COPY", "{t29}kept", "{t29}copy", "DB", "1"],
     ["COPY", "{t29}kept", "{t29}copy", "DB", "0"],
+    // SORT patterns name keys that may live on other nodes.
+    ["SORT", "{t29}kept", "BY", "w_*"],
+    ["SORT", "{t29}kept", "BY", "nosort"],
+    ["SORT", "{t29}kept", "GET", "#"],
     ["INFO", "cluster"],
   ];
   for (const args of cases) await same(...args);

@@ -43,7 +43,8 @@ describe("enable-debug-command local", () => {
   const ip = externalAddress();
 
   test("allows loopback clients only", async () => {
-    await using s = await startRedbun(["--enable-debug-command", "local", ...(ip === null ? [] : ["--bind", "127.0.0.1", ip])]);
+    // Protected mode would refuse the remote peer before DEBUG is reached.
+    await using s = await startRedbun(["--enable-debug-command", "local", "--protected-mode", "no", ...(ip === null ? [] : ["--bind", "127.0.0.1", ip])]);
     const local = await RespConn.connect(s.port);
     expect(await local.call("DEBUG", "PROTOCOL", "integer")).toBe(":12345\r\n");
     local.close();
