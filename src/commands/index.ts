@@ -24,6 +24,7 @@ import { slowlogCommands } from "./slowlog.ts";
 import { replicationCommands } from "./replication.ts";
 import { clusterCommands } from "./cluster.ts";
 import { aclCommands } from "./acl.ts";
+import { geoCommands } from "./geo.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -49,4 +50,5 @@ export const allCommands: CommandDef[] = [
   ...replicationCommands,
   ...clusterCommands,
   ...aclCommands,
+  ...geoCommands,
 ];

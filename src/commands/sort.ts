@@ -7,7 +7,7 @@
 //   that compare equal stay in the order they were read. Array.prototype.sort is stable too.
 // - BY with a LIMIT that leaves elements out sorts partially with Redis's pqsort (NetBSD's
 //   qsort that skips the partitions outside the window), which is not stable: `pqsort`
-//   below follows it swap for swap, so equal elements come out where Redis puts them.
+//   (util/pqsort.ts) follows it swap for swap, so equal elements come out where Redis puts them.
 // - Without STORE, ALPHA compares with strcoll, which in the C and C.UTF-8 locales Redis
 //   runs in is strcmp: a NUL byte ends the comparison. With STORE it compares all the bytes (memcmp). Numeric ties are
 //   broken by comparing all the elements' bytes.
@@ -26,6 +26,7 @@ import { stringBytes } from "../store/string.ts";
 import { LIST_TAIL, Quicklist, QuicklistIter, copyEntry, popped } from "../encoding/quicklist.ts";
 import { SkiplistZSet, type ZNode } from "../encoding/skiplist.ts";
 import { parseStrtod } from "../util/numbers.ts";
+import { pqsort } from "../util/pqsort.ts";
 import { parseIntArg } from "./args.ts";
 import { setMembers } from "./set.ts";
 import { convertToSkiplist } from "./zset.ts";
@@ -378,99 +379,6 @@ function compareElements(i: number, j: number): number {
   return sortDesc ? -cmp : cmp;
 }
 
-function swap(v: number[], i: number, j: number): void {
-  const t = v[i]!;
-  v[i] = v[j]!;
-  v[j] = t;
-}
-
-/** Swaps the n entries from i with the n entries from j (the ranges do not overlap). */
-function swapRuns(v: number[], i: number, j: number, n: number): void {
-  for (let k = 0; k < n; k++) swap(v, i + k, j + k);
-}
-
-/** The median of three entries by position (Bentley and McIlroy's med3). */
-function median3(v: number[], a: number, b: number, c: number): number {
-  if (compareElements(v[a]!, v[b]!) < 0) {
-    if (compareElements(v[b]!, v[c]!) < 0) return b;
-    return compareElements(v[a]!, v[c]!) < 0 ? c : a;
-  }
-  if (compareElements(v[b]!, v[c]!) > 0) return b;
-  return compareElements(v[a]!, v[c]!) < 0 ? a : c;
-}
-
-function insertionSort(v: number[], lo: number, n: number): void {
-  for (let m = lo + 1; m < lo + n; m++) {
-    for (let l = m; l > lo && compareElements(v[l - 1]!, v[l]!) > 0; l--) swap(v, l, l - 1);
-  }
-}
-
-/** Whether entries lo .. lo+n-1 all lie outside the window left .. right that must be sorted. */
-function outsideWindow(lo: number, n: number, left: number, right: number): boolean {
-  return (left < lo && right < lo) || (left >= lo + n && right >= lo + n);
-}
-
-/**
- * Redis's pqsort: the Bentley-McIlroy quicksort of NetBSD's qsort over v[lo .. lo+n),
- * recursing only into partitions that reach into entries left .. right, so that those end
- * up as a full sort would put them. Kept step for step: the order of equal entries it
- * leaves is part of SORT's reply. Unlike NetBSD's qsort, redis-server 7.0 does not switch
- * to insertion sort after a partition pass that swapped nothing: replies show it
- * partitioning such a run all the same, and so does this.
- */
-function pqsort(v: number[], lo: number, n: number, left: number, right: number): void {
-  for (;;) {
-    if (n < 7) return insertionSort(v, lo, n);
-    swap(v, lo, pivotOf(v, lo, n));
-    let pa = lo + 1;
-    let pb = pa;
-    let pc = lo + n - 1;
-    let pd = pc;
-    // Entries equal to the pivot gather at both ends (lo+1 .. pa, pd .. end), smaller ones
-    // after the first group, greater ones before the second.
-    for (;;) {
-      let cmp: number;
-      while (pb <= pc && (cmp = compareElements(v[pb]!, v[lo]!)) <= 0) {
-        if (cmp === 0) swap(v, pa++, pb);
-        pb++;
-      }
-      while (pb <= pc && (cmp = compareElements(v[pc]!, v[lo]!)) >= 0) {
-        if (cmp === 0) swap(v, pc, pd--);
-        pc--;
-      }
-      if (pb > pc) break;
-      swap(v, pb++, pc--);
-    }
-    // The equal entries move to the middle, between the smaller and the greater ones.
-    const pn = lo + n;
-    let r = Math.min(pa - lo, pb - pa);
-    swapRuns(v, lo, pb - r, r);
-    r = Math.min(pd - pc, pn - pd - 1);
-    swapRuns(v, pb, pn - r, r);
-    r = pb - pa;
-    if (r > 1 && !outsideWindow(lo, r, left, right)) pqsort(v, lo, r, left, right);
-    r = pd - pc;
-    if (r <= 1 || outsideWindow(pn - r, r, left, right)) return;
-    lo = pn - r;
-    n = r;
-  }
-}
-
-/** The pivot's position: the middle, or the median of three (of nine past 40 entries). */
-function pivotOf(v: number[], lo: number, n: number): number {
-  let pm = lo + Math.floor(n / 2);
-  if (n === 7) return pm;
-  let pl = lo;
-  let pn = lo + n - 1;
-  if (n > 40) {
-    const d = Math.floor(n / 8);
-    pl = median3(v, pl, pl + d, pl + 2 * d);
-    pm = median3(v, pm - d, pm, pm + d);
-    pn = median3(v, pn - 2 * d, pn - d, pn);
-  }
-  return median3(v, pl, pm, pn);
-}
-
 // ---------------------------------------------------------------------------------------
 // The command
 // ---------------------------------------------------------------------------------------
@@ -639,7 +547,7 @@ function sortVector(byPattern: Pattern | null, alpha: boolean, desc: boolean): v
   sortAlpha = alpha;
   sortByPattern = byPattern !== null;
   const n = elems.length;
-  if (byPattern !== null && (range.start !== 0 || range.end !== n - 1)) pqsort(order, 0, n, range.start, range.end);
+  if (byPattern !== null && (range.start !== 0 || range.end !== n - 1)) pqsort(order, 0, n, range.start, range.end, compareElements);
   else order.sort(compareElements);
 }
 

@@ -264,7 +264,7 @@ export function convertToSkiplist(db: Db, id: number): SkiplistZSet {
 }
 
 /** The member's score, or NaN when it is absent (a score is never NaN). */
-function zsetScore(db: Db, id: number, src: Uint8Array, start: number, len: number): number {
+export function zsetScore(db: Db, id: number, src: Uint8Array, start: number, len: number): number {
   if (!isPacked(db, id)) {
     const score = skiplistOf(db, id).score(latin1(src, start, len));
     return score === undefined ? NaN : score;
@@ -287,8 +287,8 @@ function zsetScoreLatin1(db: Db, id: number, member: string): number {
 
 /** zsetAdd's input flags (Redis's ZADD_IN_*). */
 const IN_INCR = 1;
-const IN_NX = 2;
-const IN_XX = 4;
+export const IN_NX = 2;
+export const IN_XX = 4;
 const IN_GT = 8;
 const IN_LT = 16;
 
@@ -474,10 +474,13 @@ function sortElements(members: string[], scores: number[], count: number): void 
  * its time to live dropped) with the elements, notified as `event`, or deletes it when
  * there are none. Replies with the number of elements, as the *STORE commands do.
  */
-function storeResult(c: Client, i: number, members: string[], scores: number[], count: number, event: string): void {
+export function storeResult(c: Client, i: number, members: string[], scores: number[], count: number, event: string): void {
   const db = c.db;
   if (count === 0) {
-    const id = db.lookupWriteArg(c.argv, i);
+    // Redis's dbDelete takes the key as it is, even past its time to live: the event is
+    // "del", not "expired".
+    const argv = c.argv;
+    const id = db.table.find(argv.buf, argv.start[i]!, argv.len[i]!);
     if (id >= 0) {
       db.delete(id);
       notifyArg(c, NOTIFY.GENERIC, "del", i);
@@ -523,7 +526,7 @@ function skiplistRangeEnd(list: ZSkipList, by: number, last: boolean): ZNode | n
  * node), moved forwards or backwards without allocating. Valid while the set is not
  * modified; commands open it, walk, and close it before they write.
  */
-class ZWalk {
+export class ZWalk {
   packed = false;
   buf: Uint8Array = EMPTY;
   base = 0;
@@ -647,6 +650,21 @@ class ZWalk {
 }
 
 const walk = new ZWalk();
+
+/**
+ * Opens the shared walker on the zset at id at its lowest element with min <= score < max
+ * (how GEO scans the score range of a geohash cell, geoGetPointsInRange); the caller
+ * steps it forwards while scores stay below max, and closes it.
+ */
+export function walkScoreRange(db: Db, id: number, min: number, max: number): ZWalk {
+  scoreRange.min = min;
+  scoreRange.max = max;
+  scoreRange.minExclusive = false;
+  scoreRange.maxExclusive = true;
+  walk.open(db, id);
+  walk.seekRange(BY_SCORE, false);
+  return walk;
+}
 
 /** Reads every element of the zset at id into members/scores (from index 0); returns the count. */
 function readElements(db: Db, id: number, members: string[], scores: number[]): number {
@@ -799,13 +817,13 @@ function doubleArg(argv: Argv, i: number): number {
 }
 
 /** What lookupZset returns for a key holding another type, after replying WRONGTYPE. */
-const WRONG_TYPE = -2;
+export const WRONG_TYPE = -2;
 
 /**
  * The zset at argument i, looked up for reading (or writing), or -1 when the key does not
  * exist, or WRONG_TYPE after replying WRONGTYPE (lookupKeyRead plus checkType).
  */
-function lookupZset(c: Client, i: number, write: boolean): number {
+export function lookupZset(c: Client, i: number, write: boolean): number {
   const db = c.db;
   const id = write ? db.lookupWriteArg(c.argv, i) : db.lookupReadArg(c.argv, i);
   if (id < 0) return -1;
@@ -821,7 +839,7 @@ function lookupZset(c: Client, i: number, write: boolean): number {
 // ---------------------------------------------------------------------------------------
 
 /** ZADD's option words before the first score; 0 for anything else. CH is reported apart. */
-const OPT_CH = 1 << 8;
+export const OPT_CH = 1 << 8;
 
 function zaddOption(argv: Argv, i: number): number {
   if (argv.isOption(i, "nx")) return IN_NX;
@@ -864,11 +882,15 @@ function zaddGeneric(c: Client, initialFlags: number): void {
     if (score !== score) return w.addErrorBytes(ERR.notFloat);
     zaddScores[j] = score;
   }
-  zaddElements(c, scoreIndex, elements, flags);
+  zaddElements(c, scoreIndex + 1, 2, zaddScores, elements, flags);
 }
 
-/** The second half of zaddGeneric: the key, the elements, the reply. */
-function zaddElements(c: Client, scoreIndex: number, elements: number, flags: number): void {
+/**
+ * The second half of zaddGeneric: the key, the elements, the reply. The members are the
+ * arguments firstMember + memberStride * j, their scores scores[j]; GEOADD adds its
+ * computed scores this way, its members three arguments apart.
+ */
+export function zaddElements(c: Client, firstMember: number, memberStride: number, scores: Float64Array, elements: number, flags: number): void {
   const argv = c.argv;
   const db = c.db;
   const config = c.server.config;
@@ -876,15 +898,15 @@ function zaddElements(c: Client, scoreIndex: number, elements: number, flags: nu
   if (id === WRONG_TYPE) return;
   if (id < 0) {
     if (flags & IN_XX) return replyZadd(c, flags, 0, 0, 0, 0);
-    id = createZset(c, argv.len[scoreIndex + 1]!);
+    id = createZset(c, argv.len[firstMember]!);
   }
   let added = 0;
   let updated = 0;
   let processed = 0;
   let score = 0;
   for (let j = 0; j < elements; j++) {
-    const m = scoreIndex + 1 + 2 * j;
-    if (!zsetAdd(db, config, id, zaddScores[j]!, argv.buf, argv.start[m]!, argv.len[m]!, flags)) {
+    const m = firstMember + memberStride * j;
+    if (!zsetAdd(db, config, id, scores[j]!, argv.buf, argv.start[m]!, argv.len[m]!, flags)) {
       if (added + updated > 0) zaddChanged(c, id, flags);
       return c.w.addErrorBytes(ERR.scoreNaN);
     }

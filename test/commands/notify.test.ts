@@ -524,6 +524,8 @@ async function lazyExpiry(): Promise<void> {
       ["SET", "k9", "v", "PX", "1"],
       ["SADD", "k10", "m"],
       ["PEXPIRE", "k10", "1"],
+      ["SET", "k11", "v", "PX", "1"],
+      ["SET", "k12", "v", "PX", "1"],
     ]);
     // The keys' time must pass: nothing else tells that it has.
     await Bun.sleep(5);
@@ -536,6 +538,9 @@ async function lazyExpiry(): Promise<void> {
       ["DEL", "k6"],
       ["OBJECT", "ENCODING", "k7"],
       ["SSCAN", "k10", "0"],
+      // An empty result deletes an expired destination as it is: "del", not "expired".
+      ["ZRANGESTORE", "k11", "nozset", "0", "-1"],
+      ["ZUNIONSTORE", "k12", "1", "nozset"],
       ["SCAN", "0", "MATCH", "k9"],
       ["SCAN", "0", "TYPE", "string"],
     ]);
