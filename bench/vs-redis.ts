@@ -36,7 +36,8 @@ const HELP = `usage: bun run bench:vs-redis [options]
 
   --rounds N          rounds; each round rotates the server order (default 3)
   --tests LIST        redis-benchmark -t names, comma separated (default ping,set,get,incr,mset);
-                      "ping" is split into ping_inline and ping_mbulk, "lrange" into its 4 sizes
+                      "ping" is split into ping_inline and ping_mbulk, "lrange" into its 4 sizes;
+                      "pfadd" runs PFADD hll element:__rand_int__ (no -t name exists for it)
   --pipelines LIST    pipeline depths for -P (default 1,16)
   -n, --requests N    requests per run; default: calibrated per test and depth so a run
                       against Redis takes --seconds
@@ -151,8 +152,19 @@ interface RunResult {
   error?: string;
 }
 
+/**
+ * Tests redis-benchmark has no -t name for, given as its arbitrary-command form (options
+ * first, then the command). `pfadd`: one HLL, a random element each, so that after the
+ * first few thousand the key is dense and most adds change no register.
+ */
+const CUSTOM_TESTS: Record<string, string[]> = {
+  pfadd: ["-r", "1000000", "PFADD", "hll", "element:__rand_int__"],
+};
+
 export async function runBenchmark(server: ServerProcess, test: string, depth: number, requests: number, opts: Options): Promise<RunResult> {
-  const flags = ["-t", test, "-c", String(opts.clients), "-n", String(requests), "-P", String(depth)];
+  const common = ["-c", String(opts.clients), "-n", String(requests), "-P", String(depth)];
+  const custom = CUSTOM_TESTS[test];
+  const flags = custom === undefined ? ["-t", test, ...common] : [...common, ...custom];
   const run = await runRedisBenchmark(server, flags, Math.max(RUN_TIMEOUT_MS, opts.seconds * 20_000));
   // A -t name that expands to several rows inside one process (none of ours after
   // TEST_EXPANSION) shares one CPU figure, spread over all its requests.

@@ -28,7 +28,7 @@ function sumCpuTicks(servers: readonly ServerProcess[]): number {
 }
 
 /**
- * Run `redis-benchmark -h 127.0.0.1 -p <port> <flags> --csv -q` and collect its rows.
+ * Run `redis-benchmark -h 127.0.0.1 -p <port> --csv -q <flags>` and collect its rows.
  * `cpuOf` lists the servers whose CPU time the run is charged (all nodes of a cluster with
  * `--cluster`); by default the one server benchmarked.
  */
@@ -38,7 +38,8 @@ export async function runRedisBenchmark(
   timeoutMs = DEFAULT_TIMEOUT_MS,
   cpuOf: readonly ServerProcess[] = [server],
 ): Promise<BenchmarkRun> {
-  const argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", String(server.port), ...flags, "--csv", "-q"];
+  // Output options first: an arbitrary command given in flags must end the command line.
+  const argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", String(server.port), "--csv", "-q", ...flags];
   await haltIfInterrupted();
   const servers = cpuOf.includes(server) ? cpuOf : [server, ...cpuOf];
   const dead = servers.find((s) => !s.alive);

@@ -25,6 +25,7 @@ import { replicationCommands } from "./replication.ts";
 import { clusterCommands } from "./cluster.ts";
 import { aclCommands } from "./acl.ts";
 import { geoCommands } from "./geo.ts";
+import { hyperloglogCommands } from "./hyperloglog.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -51,4 +52,5 @@ export const allCommands: CommandDef[] = [
   ...clusterCommands,
   ...aclCommands,
   ...geoCommands,
+  ...hyperloglogCommands,
 ];

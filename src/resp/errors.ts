@@ -92,3 +92,7 @@ export const invalidExpireTime = (command: string): string => `ERR invalid expir
 
 /** An option word a command does not know, printed with `%s` as Redis does (cut at a NUL). */
 export const unsupportedOption = (option: string): string => `ERR Unsupported option ${cString(option, option.length)}`;
+
+/** hyperloglog.c's replies for a string that is no HLL, and for a malformed sparse HLL. */
+export const hllWrongType = encode("-WRONGTYPE Key is not a valid HyperLogLog string value.\r\n");
+export const hllInvalid = encode("-INVALIDOBJ Corrupted HLL object detected\r\n");
