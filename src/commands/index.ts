@@ -3,6 +3,7 @@
 import type { CommandDef } from "./table.ts";
 import { connectionCommands } from "./connection.ts";
 import { stringCommands } from "./string.ts";
+import { bitmapCommands } from "./bitmap.ts";
 import { keyspaceCommands } from "./keyspace.ts";
 import { expireCommands } from "./expire.ts";
 import { serverCommands } from "./server.ts";
@@ -30,6 +31,7 @@ import { hyperloglogCommands } from "./hyperloglog.ts";
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
   ...stringCommands,
+  ...bitmapCommands,
   ...keyspaceCommands,
   ...expireCommands,
   ...serverCommands,

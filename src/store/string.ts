@@ -294,3 +294,81 @@ export function stringSetRange(db: Db, id: number, offset: number, src: Uint8Arr
   out.set(src.subarray(start, start + len), offset);
   return storeEdited(db, id, out);
 }
+
+// ---------------------------------------------------------------------------
+// Views for the bit commands. GETBIT, SETBIT and BITCOUNT are hot paths: they read and
+// write a string's bytes where they are, so these report a place (buffer, base, length)
+// in a shared result object instead of allocating a view per call.
+
+/** Where `locateString` and `editStringInPlace` found a string's bytes: buf[base, base+len). */
+export const stringAt = { buf: inlineScratch as Uint8Array, base: 0, len: 0 };
+
+/** Where an int-encoded string's decimal text is written to be read (Redis's llbuf). */
+const decimalScratch = new Uint8Array(24);
+
+/**
+ * Points `stringAt` at the bytes of the string `id` for reading, valid until the key's
+ * value changes: the stored bytes, or the decimal text of an int-encoded value written
+ * into a scratch buffer (Redis's getObjectReadOnlyString).
+ */
+export function locateString(db: Db, id: number): void {
+  const table = db.table;
+  switch (table.valueKind(id)) {
+    case ValueKind.Bytes:
+      stringAt.buf = table.valuePage(id);
+      stringAt.base = table.valueOffset(id);
+      stringAt.len = table.valueLength(id);
+      return;
+    case ValueKind.Number:
+      stringAt.buf = decimalScratch;
+      stringAt.base = 0;
+      stringAt.len = formatInt64(table.getNumber(id), decimalScratch, 0);
+      return;
+    default: {
+      const value = table.getObject(id) as Uint8Array | bigint;
+      if (typeof value === "bigint") {
+        stringAt.buf = decimalScratch;
+        stringAt.len = formatInt64(value, decimalScratch, 0);
+      } else {
+        stringAt.buf = value;
+        stringAt.len = value.length;
+      }
+      stringAt.base = 0;
+    }
+  }
+}
+
+/**
+ * Makes the string `id` a raw string of at least `minLen` bytes, growing it with zero
+ * bytes when shorter (Redis's dbUnshareStringValue then sdsgrowzero), and points
+ * `stringAt` at its bytes, which the caller may then change in place until the key's value
+ * changes. Returns whether the string grew. Once a string is raw and inline, or in a buffer
+ * of this module, nothing is allocated unless it grows past its room.
+ */
+export function editStringInPlace(db: Db, id: number, minLen: number): boolean {
+  const table = db.table;
+  const oldLen = stringLength(db, id);
+  const grows = minLen > oldLen;
+  const kind = table.valueKind(id);
+  const value = kind === ValueKind.Object ? table.getObject(id) : null;
+  const editable = kind === ValueKind.Bytes || (value instanceof Uint8Array && growable.has(value.buffer as ArrayBuffer));
+  if (grows || !editable || metaEnc(table.getMeta(id)) !== Enc.Raw) {
+    const out = editBuffer(db, id, grows ? minLen : oldLen);
+    // A reused buffer's spare room may hold old bytes: the growth must read as zeros.
+    if (grows) out.fill(0, oldLen);
+    storeEdited(db, id, out);
+  }
+  locateString(db, id);
+  return grows;
+}
+
+/**
+ * Makes `bytes` the raw string value of `id`, keeping the buffer itself when it is too big
+ * to go inline (Redis's createObject of a freshly built sds: BITOP's result). The caller
+ * gives the buffer up.
+ */
+export function adoptRawString(db: Db, id: number, bytes: Uint8Array): void {
+  if (bytes.length <= INLINE_MAX) db.table.setBytes(id, bytes, 0, bytes.length);
+  else db.table.setObject(id, bytes);
+  setStringMeta(db, id, Enc.Raw);
+}
