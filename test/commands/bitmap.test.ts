@@ -7,7 +7,8 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { Oracle, RespConn, encodeCommand } from "../oracle/harness.ts";
+import { Oracle, RespConn } from "../oracle/harness.ts";
+import { eventsUntilMarker, listenForEvents } from "../oracle/keyspace-events.ts";
 import { aofFile, readCommands, startIn, tempDir } from "../persistence/aof-helpers.ts";
 import { Clock, Db, KeyspaceStats } from "../../src/store/db.ts";
 import { Enc, metaEnc } from "../../src/store/object.ts";
@@ -409,26 +410,11 @@ describe("WATCH", () => {
 
 describe("keyspace events", () => {
   const MARKER = "bitmap-test-marker";
-  const MARKER_MESSAGE = `*3\r\n$7\r\nmessage\r\n$${MARKER.length}\r\n${MARKER}\r\n$3\r\nend\r\n`;
-
-  async function messagesUntilMarker(sub: RespConn): Promise<string[]> {
-    const out: string[] = [];
-    for (;;) {
-      const message = await sub.read();
-      if (message === MARKER_MESSAGE) return out;
-      out.push(message);
-    }
-  }
 
   test("setbit, bitfield's setbit, bitop's set and del, and nothing for no-ops", async () => {
     const subs = await o.connectBoth();
     try {
-      for (const sub of subs) {
-        sub.write(encodeCommand(["PSUBSCRIBE", "__key*__:*"]));
-        await sub.read();
-        sub.write(encodeCommand(["SUBSCRIBE", MARKER]));
-        await sub.read();
-      }
+      await listenForEvents(subs, MARKER);
       await o.same("CONFIG", "SET", "notify-keyspace-events", "KEA");
       const steps: Cmd[] = [
         ["SETBIT", "k", "3", "1"], ["SETBIT", "k", "3", "1"], ["SETBIT", "k", "30", "0"], ["SETBIT", "k", "3", "0"],
@@ -440,7 +426,7 @@ describe("keyspace events", () => {
       for (const step of steps) {
         await o.same(...step);
         await o.same("PUBLISH", MARKER, "end");
-        const [want, got] = await Promise.all(subs.map(messagesUntilMarker));
+        const [want, got] = await Promise.all(subs.map((sub) => eventsUntilMarker(sub, MARKER)));
         expect({ step, events: got }).toEqual({ step, events: want! });
       }
     } finally {

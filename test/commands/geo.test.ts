@@ -8,7 +8,8 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { Oracle, RespConn, type ServerProcess, encodeCommand } from "../oracle/harness.ts";
+import { Oracle, RespConn, type ServerProcess } from "../oracle/harness.ts";
+import { eventsUntilMarker, listenForEvents } from "../oracle/keyspace-events.ts";
 import { aofFile, readCommands, startIn, tempDir } from "../persistence/aof-helpers.ts";
 
 let o: Oracle;
@@ -313,12 +314,7 @@ describe("keyspace notifications", () => {
   const MARKER = "geo-test-marker";
   test("GEOADD notifies zadd, the searches that store notify their own event or del", async () => {
     const subs = await o.connectBoth();
-    for (const sub of subs) {
-      sub.write(encodeCommand(["PSUBSCRIBE", "__key*__:*"]));
-      await sub.read();
-      sub.write(encodeCommand(["SUBSCRIBE", MARKER]));
-      await sub.read();
-    }
+    await listenForEvents(subs, MARKER);
     await hello(2);
     await o.same("FLUSHALL");
     await o.same("CONFIG", "SET", "notify-keyspace-events", "KEA");
@@ -350,13 +346,7 @@ describe("keyspace notifications", () => {
         `PUBLISH ${MARKER} end`,
       ].map(words),
     );
-    const events = await Promise.all(
-      subs.map(async (sub) => {
-        const out: string[] = [];
-        for (let m = await sub.read(); !m.includes(MARKER); m = await sub.read()) out.push(m);
-        return out;
-      }),
-    );
+    const events = await Promise.all(subs.map((sub) => eventsUntilMarker(sub, MARKER)));
     expect(events[1]).toEqual(events[0]!);
     expect(events[0]!.some((m) => m.includes("geosearchstore"))).toBe(true);
     expect(events[0]!.some((m) => m.includes("georadiusstore"))).toBe(true);

@@ -5,7 +5,8 @@
 // a change (rdb_changes_since_last_save, which decides propagation).
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { Oracle, RespConn, encodeCommand } from "../oracle/harness.ts";
+import { Oracle, RespConn } from "../oracle/harness.ts";
+import { eventsUntilMarker, listenForEvents } from "../oracle/keyspace-events.ts";
 import { aofFile, readCommands, startIn, tempDir } from "../persistence/aof-helpers.ts";
 import { HLL_DENSE_SIZE, HLL_REGISTERS, denseSetRegister } from "../../src/store/hyperloglog.ts";
 
@@ -330,25 +331,14 @@ describe("side effects", () => {
   test("keyspace events", async () => {
     const subs = await o.connectBoth();
     try {
-      for (const sub of subs) {
-        sub.write(encodeCommand(["PSUBSCRIBE", "__key*__:*"]));
-        await sub.read();
-      }
+      await listenForEvents(subs, "hll-test-marker");
       await o.same("CONFIG", "SET", "notify-keyspace-events", "KEA");
       await o.sameAll([
         ["PFADD", "h", "a"], ["PFADD", "h", "a"], ["PFCOUNT", "h"], ["PFMERGE", "m", "h"], ["PFMERGE", "m"],
         ["PFDEBUG", "TODENSE", "h"], ["PFCOUNT", "nothing"], ["PFADD", "n"],
       ]);
-      await o.same("PUBLISH", "__keyspace@0__:end", "end");
-      const read = async (sub: RespConn): Promise<string[]> => {
-        const got: string[] = [];
-        for (;;) {
-          const message = await sub.read();
-          got.push(message);
-          if (message.includes("__keyspace@0__:end")) return got;
-        }
-      };
-      const [want, got] = await Promise.all(subs.map(read));
+      await o.same("PUBLISH", "hll-test-marker", "end");
+      const [want, got] = await Promise.all(subs.map((sub) => eventsUntilMarker(sub, "hll-test-marker")));
       expect(got).toEqual(want!);
       expect(want!.length).toBeGreaterThan(6);
     } finally {

@@ -9,11 +9,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { Oracle, type RespConn, encodeCommand } from "../oracle/harness.ts";
 import { blockedClients } from "../oracle/sides.ts";
+import { eventsUntilMarker, listenForEvents } from "../oracle/keyspace-events.ts";
 
 type Cmd = (string | Uint8Array)[];
 
 const MARKER = "notify-test-marker";
-const MARKER_MESSAGE = `*3\r\n$7\r\nmessage\r\n$${MARKER.length}\r\n${MARKER}\r\n$3\r\nend\r\n`;
 /** A key that is not text: its events must carry the same bytes. */
 const BINARY_KEY = "\xff\x00bin";
 
@@ -26,12 +26,7 @@ beforeAll(async () => {
   o = await Oracle.start(["--enable-debug-command", "yes"]);
   subs = await o.connectBoth();
   blockers = await o.connectBoth();
-  for (const sub of subs) {
-    sub.write(encodeCommand(["PSUBSCRIBE", "__key*__:*"]));
-    await sub.read();
-    sub.write(encodeCommand(["SUBSCRIBE", MARKER]));
-    await sub.read();
-  }
+  await listenForEvents(subs, MARKER);
 });
 afterAll(async () => {
   for (const conn of [...subs, ...blockers]) conn.close();
@@ -55,23 +50,13 @@ async function runAll(commands: Cmd[]): Promise<void> {
   }
 }
 
-/** The messages a subscriber got up to the marker, each as its raw RESP bytes. */
-async function messagesUntilMarker(sub: RespConn): Promise<string[]> {
-  const out: string[] = [];
-  for (;;) {
-    const message = await sub.read();
-    if (message === MARKER_MESSAGE) return out;
-    out.push(message);
-  }
-}
-
 /**
  * End a step: publish the marker and return the events each server sent, compared (as
  * multisets when `unordered`, for the active expiry cycle, which samples keys at random).
  */
 async function sameEvents(unordered = false): Promise<string[]> {
   await o.same("PUBLISH", MARKER, "end");
-  const [want, got] = await Promise.all(subs.map(messagesUntilMarker));
+  const [want, got] = await Promise.all(subs.map((sub) => eventsUntilMarker(sub, MARKER)));
   if (unordered) {
     want!.sort();
     got!.sort();
