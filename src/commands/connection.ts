@@ -364,7 +364,7 @@ export function clientInfoLine(c: Client, caller: Client | null): string {
     ` ssub=${c.shardChannels?.size ?? 0} multi=${c.multi?.commands.length ?? -1} qbuf=${qbufUsed} qbuf-free=${qbufSize - c.qlen}` +
     ` argv-mem=${argvBytes} multi-mem=${multiMem} rbs=${REPLY_BUFFER_BYTES} rbp=${self ? REPLY_BUFFER_BYTES : 0}` +
     ` obl=0 oll=${omem > 0 ? 1 : 0} omem=${omem} tot-mem=${totMem} events=r${omem > 0 ? "w" : ""}` +
-    ` cmd=${c.lastCommand?.fullName ?? "NULL"} user=${c.user.name} redir=${trackingRedirect(c)} resp=${c.resp}\n`
+    ` cmd=${(c.outerCommand ?? c.lastCommand)?.fullName ?? "NULL"} user=${c.user.name} redir=${trackingRedirect(c)} resp=${c.resp}\n`
   );
 }
 

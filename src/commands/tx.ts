@@ -47,6 +47,7 @@ function execCommand(c: Client): void {
   const execCmd = c.lastCommand;
   const propagation = server.propagation;
   c.denyBlocking = true;
+  c.outerCommand = execCmd;
   propagation.nesting++;
   c.w.addArrayLen(multi.commands.length);
   try {
@@ -68,6 +69,7 @@ function execCommand(c: Client): void {
   } finally {
     propagation.nesting--;
     c.denyBlocking = false;
+    c.outerCommand = null;
     argv.use(exec);
     c.lastCommand = execCmd;
     server.discardTransaction(c);

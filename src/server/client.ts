@@ -66,6 +66,8 @@ export class Client {
   lastInteractionMs: number;
   /** The command running or last dispatched, rejected ones included (CLIENT LIST cmd=); null after an unknown one. */
   lastCommand: Command | null = null;
+  /** EXEC while it runs its queued commands: CLIENT LIST's cmd= names it, as Redis's lastcmd. */
+  outerCommand: Command | null = null;
   readonly addr: string;
   readonly laddr: string;
   /** Connected through `unixsocket` (CLIENT LIST flag U); such a peer is local. */

@@ -255,3 +255,24 @@ describe("WATCH: what counts as a change", () => {
   });
 });
 
+
+test("CLIENT INFO run by EXEC shows cmd=exec, as Redis's lastcmd; queued commands show their own", async () => {
+  await sameOnBoth(o, async (side: Side) => {
+    const c = await side.connect();
+    const fields: string[] = [];
+    await c.call("MULTI");
+    await c.call("CLIENT", "INFO");
+    await c.call("SET", "a", "b");
+    await c.call("CLIENT", "INFO");
+    for (const info of (await c.call("EXEC")).match(/cmd=\S+/g) ?? []) fields.push(info);
+    fields.push(/cmd=\S+/.exec(await c.call("CLIENT", "INFO"))![0]);
+    // Seen from another connection, a client in MULTI shows the last command it queued.
+    await c.call("MULTI");
+    await c.call("GET", "a");
+    const other = await side.connect();
+    const line = (await other.call("CLIENT", "LIST")).split("\n").find((l) => l.includes("flags=x"));
+    fields.push(/cmd=\S+/.exec(line ?? "")?.[0] ?? "none");
+    await c.call("DISCARD");
+    return fields;
+  });
+});
