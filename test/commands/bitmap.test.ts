@@ -21,12 +21,17 @@ type Cmd = string[];
 let o: Oracle;
 /** A RESP3 connection to each server. */
 let r3: [RespConn, RespConn];
+/** Where DEBUG RELOAD's dump.rdb goes: never the shared cwd, where it would load into later tests' servers. */
+const dumpDir = tempDir("bitmap");
 
 beforeAll(async () => {
-  o = await Oracle.start(["--enable-debug-command", "yes"]);
+  o = await Oracle.start(["--enable-debug-command", "yes", "--dir", dumpDir]);
   r3 = await o.connectResp3();
 });
-afterAll(() => o.stop());
+afterAll(async () => {
+  await o.stop();
+  rmSync(dumpDir, { recursive: true, force: true });
+});
 beforeEach(async () => {
   await o.same("FLUSHALL");
 });
