@@ -159,6 +159,8 @@ interface RunResult {
  */
 const CUSTOM_TESTS: Record<string, string[]> = {
   pfadd: ["-r", "1000000", "PFADD", "hll", "element:__rand_int__"],
+  // `xadd`: one stream, an auto-generated ID each, entries with the master entry's fields.
+  xadd: ["XADD", "stream", "*", "field", "value"],
 };
 
 export async function runBenchmark(server: ServerProcess, test: string, depth: number, requests: number, opts: Options): Promise<RunResult> {

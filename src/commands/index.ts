@@ -14,6 +14,7 @@ import { hashCommands } from "./hash.ts";
 import { zsetCommands } from "./zset.ts";
 import { setCommands } from "./set.ts";
 import { listCommands } from "./list.ts";
+import { streamCommands } from "./stream.ts";
 import { sortCommands } from "./sort.ts";
 import { dumpCommands } from "./dump.ts";
 import { migrateCommands } from "./migrate.ts";
@@ -42,6 +43,7 @@ export const allCommands: CommandDef[] = [
   ...zsetCommands,
   ...setCommands,
   ...listCommands,
+  ...streamCommands,
   ...sortCommands,
   ...dumpCommands,
   ...migrateCommands,

@@ -17,6 +17,8 @@ import { locatePacked, packedAt } from "../store/packed.ts";
 import { metaEnc, Enc } from "../store/object.ts";
 import { setMembers } from "../commands/set.ts";
 import type { HashTable } from "../commands/hash.ts";
+import { streamRewriteCommands } from "../commands/stream.ts";
+import type { Stream } from "../store/stream.ts";
 import { formatDouble } from "../util/numbers.ts";
 import { RdbWriter } from "./rdb.ts";
 
@@ -215,6 +217,9 @@ function rewriteKey(text: CommandText, db: Db, id: number, nowMs: number): void 
       break;
     case ObjType.ZSet:
       rewriteItems(text, "ZADD", key, zsetItems(db, id), 2);
+      break;
+    case ObjType.Stream:
+      for (const command of streamRewriteCommands(key, db.table.getObject(id) as Stream)) text.command(command);
       break;
     default:
       throw new Error(`the command-form AOF rewrite cannot rebuild values of type ${db.typeOf(id)}`);

@@ -27,6 +27,7 @@ import { setString } from "../store/string.ts";
 import type { Config } from "../config/params.ts";
 import { lzfDecompress } from "./lzf.ts";
 import { RdbType } from "./rdb-value.ts";
+import { loadStream } from "../store/stream-rdb.ts";
 import {
   LP_AFTER,
   lpAppend,
@@ -386,8 +387,8 @@ export function storeLoaded(db: Db, id: number, reader: RdbReader): void {
 /**
  * rdbLoadObject: reads a value of RDB type `rdbType` into `loaded`, converted as Redis
  * would under `config`. Throws RdbError on bad input and EmptyKeyError for a value with
- * no elements; throws RdbError naming the type for streams and module values, which this
- * server does not hold.
+ * no elements; throws RdbError naming the type for module values, which this server does
+ * not hold.
  */
 export function loadValue(r: RdbReader, rdbType: number, config: Config): void {
   switch (rdbType) {
@@ -424,7 +425,7 @@ export function loadValue(r: RdbReader, rdbType: number, config: Config): void {
       return r.fail(`Module values (RDB type ${rdbType}) cannot be loaded: this server has no modules`);
     case RdbType.StreamListpacks:
     case RdbType.StreamListpacks2:
-      return r.fail(`Stream values (RDB type ${rdbType}) are not supported by this server yet`);
+      return loadedObject(ObjType.Stream, Enc.Stream, loadStream(r, rdbType === RdbType.StreamListpacks2));
     default:
       return r.fail(`Unknown RDB encoding type ${rdbType}`);
   }

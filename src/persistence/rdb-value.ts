@@ -58,6 +58,8 @@ import { intsetBytes } from "../encoding/intset.ts";
 import type { Quicklist } from "../encoding/quicklist.ts";
 import type { SkiplistZSet } from "../encoding/skiplist.ts";
 import type { Dict } from "../encoding/dict.ts";
+import type { Stream } from "../store/stream.ts";
+import { saveStream } from "../store/stream-rdb.ts";
 import type { HashTable } from "../commands/hash.ts";
 import { lzfCompress } from "./lzf.ts";
 import { copyBytes } from "../util/bytes.ts";
@@ -349,6 +351,8 @@ export function rdbTypeOf(meta: number): RdbType {
       return enc === Enc.ListPack ? RdbType.ZSetListpack : RdbType.ZSet2;
     case ObjType.Hash:
       return enc === Enc.ListPack ? RdbType.HashListpack : RdbType.Hash;
+    case ObjType.Stream:
+      return RdbType.StreamListpacks2;
     default:
       throw new Error(`no RDB encoding for values of type ${metaType(meta)}`);
   }
@@ -380,6 +384,8 @@ export function saveObject(sink: RdbSink, table: KeyTable, id: number): void {
     case ObjType.Hash:
       if (enc === Enc.ListPack) return savePacked(sink, table, id, enc);
       return saveFields(sink, (table.getObject(id) as HashTable).fields);
+    case ObjType.Stream:
+      return saveStream(sink, table.getObject(id) as Stream);
     default:
       throw new Error(`no RDB encoding for values of type ${metaType(meta)}`);
   }
