@@ -8,15 +8,9 @@
 // The commands are byte for byte what `redis-benchmark -t <test>` sends without -r, where
 // `__rand_int__` stays literal: MSET sets the same key ten times, SADD adds one member.
 import { bench, group, run, summary } from "mitata";
-import { Config } from "../src/config/params.ts";
-import { Logger } from "../src/log/log.ts";
-import { Server } from "../src/server/server.ts";
+import { inProcessServer, resp } from "./lib/in-process.ts";
 
 const PIPELINE = 16;
-
-function resp(...args: string[]): string {
-  return `*${args.length}\r\n` + args.map((a) => `$${a.length}\r\n${a}\r\n`).join("");
-}
 
 const MSET_ARGS = ["MSET"];
 for (let i = 0; i < 10; i++) MSET_ARGS.push("key:__rand_int__", "xxx");
@@ -45,39 +39,14 @@ const TESTS: Record<string, string> = {
 const SETUP_ITEMS = 3_000_000;
 const SETUP = resp("RPUSH", "mylist", ...Array<string>(1000).fill(VALUE)).repeat(SETUP_ITEMS / 1000);
 
-/** A socket that takes every write whole and keeps nothing. */
-function nullSocket(): unknown {
-  return {
-    data: undefined,
-    remoteAddress: "127.0.0.1",
-    remotePort: 50000,
-    localAddress: "127.0.0.1",
-    localPort: 6379,
-    setNoDelay() {},
-    setKeepAlive() {},
-    pause() {},
-    resume() {},
-    write(b: Uint8Array) {
-      return b.length;
-    },
-    end() {},
-    flush() {},
-  };
-}
-
-const config = new Config();
-const server = new Server(config, new Logger(config, { sink: () => {} }));
-// The handlers are private: the benchmark drives them as Bun.listen would.
-const handlers = (server as unknown as { socketHandlers(): Record<string, (s: unknown, d?: Uint8Array) => void> }).socketHandlers();
-const socket = nullSocket() as { data: unknown };
-handlers.open!(socket);
-handlers.data!(socket, new TextEncoder().encode(SETUP));
+const server = inProcessServer();
+server.feed(new TextEncoder().encode(SETUP));
 
 summary(() => {
   group(`one read of ${PIPELINE} pipelined commands`, () => {
     for (const [name, command] of Object.entries(TESTS)) {
       const chunk = new TextEncoder().encode(command.repeat(PIPELINE));
-      bench(name, () => handlers.data!(socket, chunk));
+      bench(name, () => server.feed(chunk));
     }
   });
 });

@@ -11,7 +11,7 @@
 import type { Client } from "../server/client.ts";
 import { ERR } from "../resp/errors.ts";
 import { NOTIFY, notifyArg } from "../server/notify.ts";
-import { formatLongDouble, parseDouble, parseInt64 } from "../util/numbers.ts";
+import { parseDouble, parseInt64 } from "../util/numbers.ts";
 import { pqsort } from "../util/pqsort.ts";
 import { type CommandDef, type KeySpec, keyRange } from "./table.ts";
 import {
@@ -20,7 +20,8 @@ import {
   GEO_LONG_MAX,
   GEO_LONG_MIN,
   type GeoShape,
-  cellScoreRange,
+  cellScoreMax,
+  cellScoreMin,
   decodeScore,
   decoded,
   geoDistance,
@@ -29,6 +30,7 @@ import {
   geoWithin,
   isZeroCell,
   measured,
+  sameCell,
   searchCells,
   standardGeohash,
 } from "../util/geohash.ts";
@@ -170,7 +172,47 @@ function exactFixed(v: number, digits: number): string {
 
 /** Redis's addReplyDoubleDistance: "%.4f" in a bulk string, in both protocols. */
 function replyDistance(c: Client, meters: number): void {
-  c.w.addBulkLatin1(formatFixed(meters, 4));
+  const text = fixed4Text(meters);
+  if (text >= 0) c.w.addBulkView(fixed4, text, fixed4.length - text);
+  else c.w.addBulkLatin1(formatFixed(meters, 4));
+}
+
+/** Where fixed4Text writes its digits, at the end. */
+const fixed4 = new Uint8Array(24);
+const TWO_POW_52 = 2 ** 52;
+
+/**
+ * "%.4f" of a positive v into the end of `fixed4`, without building a string (a search
+ * WITHDIST formats every result): returns where the text starts, or -1 when the fast
+ * way cannot decide, and formatFixed must. The product p = v * 10^4 is within half an
+ * ulp of the exact one, and below 2^52 an ulp is at most 1/2. Then p - floor(p) - 1/2,
+ * unless zero, is at least an ulp away from zero (or below -1/4), farther than the exact
+ * product can be from p, so its sign tells on which side of the half the exact product
+ * lies. Zero may be a tie, to be broken on the exact value, and a zero v needs its sign:
+ * formatFixed does both.
+ */
+function fixed4Text(v: number): number {
+  const scaled = v * 10000;
+  if (!(scaled > 0 && scaled < TWO_POW_52)) return -1;
+  const floor = Math.floor(scaled);
+  const aboveHalf = scaled - floor - 0.5;
+  if (aboveHalf === 0) return -1;
+  const units = aboveHalf > 0 ? floor + 1 : floor;
+  let whole = Math.floor(units / 10000);
+  let fraction = units - whole * 10000;
+  let at = fixed4.length;
+  for (let k = 0; k < 4; k++) {
+    const rest = Math.floor(fraction / 10);
+    fixed4[--at] = 48 + fraction - rest * 10;
+    fraction = rest;
+  }
+  fixed4[--at] = 46; // '.'
+  do {
+    const rest = Math.floor(whole / 10);
+    fixed4[--at] = 48 + whole - rest * 10;
+    whole = rest;
+  } while (whole > 0);
+  return at;
 }
 
 /**
@@ -178,9 +220,25 @@ function replyDistance(c: Client, meters: number): void {
  * RESP2 and a double in RESP3.
  */
 function replyHumanDouble(c: Client, v: number): void {
-  const text = formatLongDouble(v, true);
+  const text = humanDouble(v);
   if (c.resp === 2) c.w.addBulkLatin1(text);
   else c.w.addRaw(Buffer.from("," + text + "\r\n", "latin1"));
+}
+
+/**
+ * The text of Redis's addReplyHumanLongDouble for a double, which a long double holds
+ * exactly: "%.17f" without trailing zeros or a trailing dot, and "0" for "-0". It is
+ * formatLongDouble's text, without the bigint arithmetic a real long double needs there
+ * (several times the cost of the search itself for WITHCOORD).
+ */
+function humanDouble(v: number): string {
+  const text = formatFixed(v, 17);
+  if (text.indexOf(".") < 0) return text;
+  let end = text.length;
+  while (text.charCodeAt(end - 1) === 48 /* '0' */) end--;
+  if (text.charCodeAt(end - 1) === 46 /* '.' */) end--;
+  const trimmed = text.slice(0, end);
+  return trimmed === "-0" ? "0" : trimmed;
 }
 
 /** The member's coordinates into `decoded`; false when it is not in the zset at id. */
@@ -505,10 +563,9 @@ function scanCells(c: Client, id: number, limit: number): void {
     const cell = cells[i]!;
     if (isZeroCell(cell)) continue;
     // As in Redis, the comparison is skipped while the last cell scanned is the center.
-    if (last !== 0 && cell.bits === cells[last]!.bits && cell.step === cells[last]!.step) continue;
+    if (last !== 0 && sameCell(cell, cells[last]!)) continue;
     if (found.count > 0 && limit > 0 && found.count >= limit) break;
-    const [min, max] = cellScoreRange(cell);
-    scanRange(c, id, min, max, limit);
+    scanRange(c, id, cellScoreMin(cell), cellScoreMax(cell), limit);
     last = i;
   }
 }

@@ -23,7 +23,6 @@
 // PFADD would cost more than the add.
 
 import type { Db } from "./db.ts";
-import { ValueKind } from "./keytable.ts";
 import { Enc, metaEnc } from "./object.ts";
 import { setRawString, stringBytes } from "./string.ts";
 
@@ -513,13 +512,15 @@ export function editBegin(db: Db, id: number, maxBytes: number): void {
   changed = false;
   const bytes = stringBytes(db, id);
   if (bytes[ENCODING_AT] === HLL_DENSE) {
-    const table = db.table;
-    const value = table.valueKind(id) === ValueKind.Object ? table.getObject(id) : null;
-    if (!(value instanceof Uint8Array) || !owned.has(value)) {
+    // A value held as an object is that object itself here; any other is copied once
+    // into a buffer of this module's own, which later edits change in place.
+    let stored = bytes;
+    if (!owned.has(stored)) {
       setRawString(db, id, bytes, 0, bytes.length);
-      owned.add(table.getObject(id) as Uint8Array);
+      stored = db.table.getObject(id) as Uint8Array;
+      owned.add(stored);
     }
-    dense = table.getObject(id) as Uint8Array;
+    dense = stored;
     denseStored = true;
     return;
   }
@@ -570,12 +571,13 @@ export function editToDense(): boolean {
 }
 
 export function editInvalidateCache(): void {
-  editBytes()[CARD_HIGH_AT]! |= CACHE_INVALID_BIT;
+  // The header is at the same place in either buffer; editBytes would make a view of `work`.
+  (dense ?? work)[CARD_HIGH_AT]! |= CACHE_INVALID_BIT;
   changed = true;
 }
 
 export function editSetCache(card: number): void {
-  writeCard(editBytes(), card);
+  writeCard(dense ?? work, card);
   changed = true;
 }
 

@@ -7,8 +7,9 @@
 //
 // Every floating point step is the one Redis's x86-64 build performs, in the same order,
 // so that coordinates, distances and the cells searched come out bit for bit the same.
-// Redis's 64-bit integers are held as two unsigned 32-bit halves on the per-point paths
-// (encoding an added point, decoding a scanned one) and as bigints on the per-search path.
+// Redis's 64-bit integers are held as two unsigned 32-bit halves (scores, cells and their
+// moves): no bigint per point or per search; only GEOHASH's strings and the propagated
+// score of a point on the grid's east or north edge use them.
 
 export const GEO_STEP_MAX = 26;
 export const GEO_LAT_MIN = -85.05112878;
@@ -23,11 +24,17 @@ const MERCATOR_MAX = 20037726.37;
 /** Degrees to radians, as the C macro D_R = M_PI / 180.0 computes it. */
 const D_R = Math.PI / 180.0;
 const TWO_POW_32 = 4294967296;
+/** 2^-32: multiplying by it is dividing by 2^32 exactly, and cheaper. */
+const INV_TWO_POW_32 = 1 / TWO_POW_32;
+const TWO_POW_52 = 4503599627370496;
+const TWO_POW_53 = 9007199254740992;
 const TWO_POW_63 = 9223372036854775808;
 
 /** A cell of the grid with 2^step cells per axis: Redis's GeoHashBits. */
 export interface GeoCell {
-  bits: bigint;
+  /** The cell's interleaved indexes (Redis's uint64 bits) in unsigned 32-bit halves. */
+  hi: number;
+  lo: number;
   step: number;
 }
 
@@ -77,7 +84,8 @@ function interleave(latIndex: number, lonIndex: number): void {
 
 /** C's (uint32_t) of a non-negative double below 2^64, as x86-64 converts it (through int64). */
 function toUint32(v: number): number {
-  return Math.trunc(v) % TWO_POW_32 >>> 0;
+  // GEOADD's offsets (below 2^26) take the first branch, without a floating remainder.
+  return v < TWO_POW_32 ? v >>> 0 : Math.trunc(v) % TWO_POW_32 >>> 0;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -113,6 +121,10 @@ export function geoScore(lon: number, lat: number): number {
 
 /** The exact decimal text of the score geoScore last computed (what GEOADD propagates as ZADD). */
 export function geoScoreText(): string {
+  // Below 2^53 the sum is the exact integer, and JS prints such integers in full; a point
+  // on the grid's east or north edge has an index of 2^26, one bit more, and can go beyond.
+  const score = halves.hi * TWO_POW_32 + halves.lo;
+  if (score < TWO_POW_53) return String(score);
   return ((BigInt(halves.hi) << 32n) | BigInt(halves.lo)).toString();
 }
 
@@ -185,10 +197,16 @@ function deinterleave(): void {
 
 const LAT_SCALE = GEO_LAT_MAX - GEO_LAT_MIN;
 const LONG_SCALE = GEO_LONG_MAX - GEO_LONG_MIN;
+/** Cells per axis at the finest step, 2^26. */
+const STEP_MAX_CELLS = 2 ** GEO_STEP_MAX;
 
-/** One bound of a cell on one axis: Redis's `min + (index * 1.0 / (1ull << step)) * scale`. */
+/**
+ * One bound of a cell on one axis: Redis's `min + (index * 1.0 / (1ull << step)) * scale`.
+ * `cells` is a power of two, so multiplying by its inverse (exact) gives the quotient bit
+ * for bit, without a division per bound.
+ */
 function cellBound(min: number, index: number, cells: number, scale: number): number {
-  return min + (index / cells) * scale;
+  return min + index * (1 / cells) * scale;
 }
 
 /**
@@ -197,17 +215,31 @@ function cellBound(min: number, index: number, cells: number, scale: number): nu
  * put there; C's uint32 arithmetic wraps `index + 1` as here.
  */
 export function decodeScore(score: number): void {
+  if (score >= 0 && score < TWO_POW_52) {
+    // Every score GEOADD makes, decoded without leaving int32 arithmetic: the quotient by
+    // 2^32 is exact, so its truncation is the high half (below 2^20); the rest is exact
+    // too, and `| 0` truncates its fraction as the cast does, keeping its 32 bits. Both
+    // indexes are then below 2^26.
+    const hi = (score * INV_TWO_POW_32) | 0;
+    const lo = (score - hi * TWO_POW_32) | 0;
+    return decodeIndexes(gatherBits(lo) | (gatherBits(hi) << 16), gatherBits(lo >>> 1) | (gatherBits(hi >>> 1) << 16));
+  }
   scoreToHalves(score);
   deinterleave();
-  const cells = 2 ** GEO_STEP_MAX;
-  const latMin = cellBound(GEO_LAT_MIN, indexes.lat, cells, LAT_SCALE);
-  const latMax = cellBound(GEO_LAT_MIN, (indexes.lat + 1) >>> 0, cells, LAT_SCALE);
-  const lonMin = cellBound(GEO_LONG_MIN, indexes.lon, cells, LONG_SCALE);
-  const lonMax = cellBound(GEO_LONG_MIN, (indexes.lon + 1) >>> 0, cells, LONG_SCALE);
-  let lon = (lonMin + lonMax) / 2;
+  decodeIndexes(indexes.lat, indexes.lon);
+}
+
+/** The center of the step-26 cell at the given indexes, clamped to the limits, into `decoded`. */
+function decodeIndexes(latIndex: number, lonIndex: number): void {
+  const latMin = cellBound(GEO_LAT_MIN, latIndex, STEP_MAX_CELLS, LAT_SCALE);
+  const latMax = cellBound(GEO_LAT_MIN, (latIndex + 1) >>> 0, STEP_MAX_CELLS, LAT_SCALE);
+  const lonMin = cellBound(GEO_LONG_MIN, lonIndex, STEP_MAX_CELLS, LONG_SCALE);
+  const lonMax = cellBound(GEO_LONG_MIN, (lonIndex + 1) >>> 0, STEP_MAX_CELLS, LONG_SCALE);
+  // Halving by a multiply is exact, as the division is.
+  let lon = (lonMin + lonMax) * 0.5;
   if (lon > GEO_LONG_MAX) lon = GEO_LONG_MAX;
   if (lon < GEO_LONG_MIN) lon = GEO_LONG_MIN;
-  let lat = (latMin + latMax) / 2;
+  let lat = (latMin + latMax) * 0.5;
   if (lat > GEO_LAT_MAX) lat = GEO_LAT_MAX;
   if (lat < GEO_LAT_MIN) lat = GEO_LAT_MIN;
   decoded.lon = lon;
@@ -215,59 +247,104 @@ export function decodeScore(score: number): void {
 }
 
 // ---------------------------------------------------------------------------------------
-// Cells and their neighbours (per search, on bigints)
+// Cells and their neighbours, on 32-bit halves
 // ---------------------------------------------------------------------------------------
 
-const MASK_64 = (1n << 64n) - 1n;
-const EVEN_BITS = 0x5555555555555555n;
-const ODD_BITS = 0xaaaaaaaaaaaaaaaan;
-
-/** Redis's geohashEncode with the WGS84 ranges at a coarser step; the empty cell when outside. */
-function encodeCell(lon: number, lat: number, step: number): GeoCell {
-  if (!encodeHalves(lon, lat, step, GEO_LONG_MIN, GEO_LONG_MAX, GEO_LAT_MIN, GEO_LAT_MAX)) return { bits: 0n, step };
-  return { bits: (BigInt(halves.hi) << 32n) | BigInt(halves.lo), step };
+/** Redis's geohashEncode with the WGS84 ranges at a coarser step, into `cell`; the empty cell when outside. */
+function encodeCell(cell: GeoCell, lon: number, lat: number, step: number): void {
+  cell.step = step;
+  if (!encodeHalves(lon, lat, step, GEO_LONG_MIN, GEO_LONG_MAX, GEO_LAT_MIN, GEO_LAT_MAX)) {
+    cell.hi = 0;
+    cell.lo = 0;
+    return;
+  }
+  cell.hi = halves.hi;
+  cell.lo = halves.lo;
 }
 
 /** Redis's HASHISZERO: a cell ruled out of the search. */
 export function isZeroCell(cell: GeoCell): boolean {
-  return cell.bits === 0n && cell.step === 0;
+  return cell.hi === 0 && cell.lo === 0 && cell.step === 0;
+}
+
+/** Whether two cells are the same (equal bits and step). */
+export function sameCell(a: GeoCell, b: GeoCell): boolean {
+  return a.hi === b.hi && a.lo === b.lo && a.step === b.step;
 }
 
 /** Redis's geohashDecode with the WGS84 ranges; null for the zero cell. */
 export function cellArea(cell: GeoCell): GeoArea | null {
-  if (isZeroCell(cell)) return null;
-  halves.hi = Number((cell.bits >> 32n) & 0xffffffffn);
-  halves.lo = Number(cell.bits & 0xffffffffn);
+  const area: GeoArea = { lonMin: 0, lonMax: 0, latMin: 0, latMax: 0 };
+  return areaInto(cell, area) ? area : null;
+}
+
+/** cellArea into `area`; false for the zero cell. */
+function areaInto(cell: GeoCell, area: GeoArea): boolean {
+  if (isZeroCell(cell)) return false;
+  halves.hi = cell.hi;
+  halves.lo = cell.lo;
   deinterleave();
   const cells = 2 ** cell.step;
-  return {
-    latMin: cellBound(GEO_LAT_MIN, indexes.lat, cells, LAT_SCALE),
-    latMax: cellBound(GEO_LAT_MIN, (indexes.lat + 1) >>> 0, cells, LAT_SCALE),
-    lonMin: cellBound(GEO_LONG_MIN, indexes.lon, cells, LONG_SCALE),
-    lonMax: cellBound(GEO_LONG_MIN, (indexes.lon + 1) >>> 0, cells, LONG_SCALE),
-  };
+  area.latMin = cellBound(GEO_LAT_MIN, indexes.lat, cells, LAT_SCALE);
+  area.latMax = cellBound(GEO_LAT_MIN, (indexes.lat + 1) >>> 0, cells, LAT_SCALE);
+  area.lonMin = cellBound(GEO_LONG_MIN, indexes.lon, cells, LONG_SCALE);
+  area.lonMax = cellBound(GEO_LONG_MIN, (indexes.lon + 1) >>> 0, cells, LONG_SCALE);
+  return true;
 }
+
+/** The even (latitude) and odd (longitude) bits of a 32-bit half. */
+const EVEN_32 = 0x55555555;
+const ODD_32 = 0xaaaaaaaa;
+
+/** The halves moveHalves left in `moved`. */
+const moved = { hi: 0, lo: 0 };
 
 /**
- * Redis's geohash_move_x (odd bits, longitude) or geohash_move_y (even bits, latitude):
- * the cell `d` steps east/north (d > 0) or west/south (d < 0), wrapping around the grid.
+ * Redis's geohash_move_x (odd bits, longitude) or geohash_move_y (even bits, latitude) on
+ * a cell's 64 bits in halves, into `moved`: the cell `d` steps east/north (d > 0) or
+ * west/south (d < 0), wrapping around the grid, with uint64 arithmetic.
  */
-function moveCell(cell: GeoCell, d: number, alongLongitude: boolean): GeoCell {
-  if (d === 0) return cell;
-  const shift = BigInt(64 - cell.step * 2);
-  const moved = alongLongitude ? ODD_BITS : EVEN_BITS;
-  const kept = alongLongitude ? EVEN_BITS : ODD_BITS;
-  let v = cell.bits & moved;
-  const other = cell.bits & kept;
-  const zz = kept >> shift;
-  if (d > 0) v = (v + zz + 1n) & MASK_64;
-  else v = ((v | zz) - (zz + 1n)) & MASK_64;
-  v &= moved >> shift;
-  return { bits: v | other, step: cell.step };
+function moveHalves(hi: number, lo: number, step: number, d: number, alongLongitude: boolean): void {
+  if (d === 0) {
+    moved.hi = hi;
+    moved.lo = lo;
+    return;
+  }
+  const movedMask = alongLongitude ? ODD_32 : EVEN_32;
+  const keptMask = alongLongitude ? EVEN_32 : ODD_32;
+  // zz = kept >> (64 - 2*step), and the moved mask shifted alike: the pattern repeats in
+  // both halves, and the shift is 12 or more (step is at most 26).
+  const shift = 64 - step * 2;
+  const zzHi = shift >= 32 ? 0 : keptMask >>> shift;
+  const zzLo = shift >= 32 ? keptMask >>> (shift - 32) : ((keptMask >>> shift) | (keptMask << (32 - shift))) >>> 0;
+  const maskHi = shift >= 32 ? 0 : movedMask >>> shift;
+  const maskLo = shift >= 32 ? movedMask >>> (shift - 32) : ((movedMask >>> shift) | (movedMask << (32 - shift))) >>> 0;
+  let vHi = (hi & movedMask) >>> 0;
+  let vLo = (lo & movedMask) >>> 0;
+  if (d > 0) {
+    // v + (zz + 1), modulo 2^64.
+    const sumLo = vLo + zzLo + 1;
+    vLo = sumLo >>> 0;
+    vHi = (vHi + zzHi + (sumLo >= TWO_POW_32 ? 1 : 0)) >>> 0;
+  } else {
+    // (v | zz) - (zz + 1), modulo 2^64.
+    const orHi = (vHi | zzHi) >>> 0;
+    const orLo = (vLo | zzLo) >>> 0;
+    const subLo = orLo - zzLo - 1;
+    vLo = subLo >>> 0;
+    vHi = (orHi - zzHi - (subLo < 0 ? 1 : 0)) >>> 0;
+  }
+  moved.hi = ((vHi & maskHi) | (hi & keptMask)) >>> 0;
+  moved.lo = ((vLo & maskLo) | (lo & keptMask)) >>> 0;
 }
 
-function neighbour(cell: GeoCell, dx: number, dy: number): GeoCell {
-  return moveCell(moveCell(cell, dx, true), dy, false);
+/** `target` becomes the cell dx east and dy north of `center`. */
+function neighbourInto(target: GeoCell, center: GeoCell, dx: number, dy: number): void {
+  moveHalves(center.hi, center.lo, center.step, dx, true);
+  moveHalves(moved.hi, moved.lo, center.step, dy, false);
+  target.step = center.step;
+  target.hi = moved.hi;
+  target.lo = moved.lo;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -367,70 +444,85 @@ interface Bounds {
   latMax: number;
 }
 
+/** The bounding box of the running search. */
+const bounds: Bounds = { lonMin: 0, latMin: 0, lonMax: 0, latMax: 0 };
+
 /**
- * Redis's geohashBoundingBox: the latitude span from the height, the longitude span from
- * the width at the edge nearer the pole (the northern edge north of the equator, the
- * southern one south of it), where a degree of longitude is shortest.
+ * Redis's geohashBoundingBox into `bounds`: the latitude span from the height, the
+ * longitude span from the width at the edge nearer the pole (the northern edge north of
+ * the equator, the southern one south of it), where a degree of longitude is shortest.
  */
-function boundingBox(shape: GeoShape): Bounds {
+function boundingBox(shape: GeoShape): void {
   const height = shape.conversion * (shape.isBox ? shape.height / 2 : shape.radius);
   const width = shape.conversion * (shape.isBox ? shape.width / 2 : shape.radius);
   const latDelta = radDeg(height / EARTH_RADIUS_IN_METERS);
   const southern = shape.lat < 0;
   const edgeLat = southern ? shape.lat - latDelta : shape.lat + latDelta;
   const lonDelta = radDeg(width / EARTH_RADIUS_IN_METERS / Math.cos(degRad(edgeLat)));
-  return { lonMin: shape.lon - lonDelta, latMin: shape.lat - latDelta, lonMax: shape.lon + lonDelta, latMax: shape.lat + latDelta };
+  bounds.lonMin = shape.lon - lonDelta;
+  bounds.latMin = shape.lat - latDelta;
+  bounds.lonMax = shape.lon + lonDelta;
+  bounds.latMax = shape.lat + latDelta;
 }
 
-const ZERO_CELL: GeoCell = { bits: 0n, step: 0 };
+/** The 9 cells searchCells returns, filled again by every search. */
+const searched: GeoCell[] = Array.from({ length: 9 }, () => ({ hi: 0, lo: 0, step: 0 }));
+
+/** The areas of cells searchCells compares with the bounds, reused. */
+const northArea: GeoArea = { lonMin: 0, lonMax: 0, latMin: 0, latMax: 0 };
+const southArea: GeoArea = { lonMin: 0, lonMax: 0, latMin: 0, latMax: 0 };
+const eastArea: GeoArea = { lonMin: 0, lonMax: 0, latMin: 0, latMax: 0 };
+const westArea: GeoArea = { lonMin: 0, lonMax: 0, latMin: 0, latMax: 0 };
 
 /**
  * The 9 cells to scan for a shape, in Redis's order: the center's cell, then north, south,
  * east, west, north-east, north-west, south-east, south-west; cells the shape cannot reach
- * are zero cells, skipped by the scan.
+ * are zero cells, skipped by the scan. The list and its cells are reused by the next
+ * search.
  */
 export function searchCells(shape: GeoShape): GeoCell[] {
-  const bounds = boundingBox(shape);
+  boundingBox(shape);
   const halfWidth = shape.width / 2;
   const halfHeight = shape.height / 2;
   let radiusMeters = shape.isBox ? Math.sqrt(halfWidth * halfWidth + halfHeight * halfHeight) : shape.radius;
   radiusMeters *= shape.conversion;
   let steps = estimateSteps(radiusMeters, shape.lat);
-  let cells = cellsAround(shape, steps);
+  const cells = searched;
+  cellsAround(cells, shape, steps);
   // Near an edge of the center cell the estimated step may leave part of the shape out of
-  // the 9 cells: then Redis goes one step coarser.
-  const north = cellArea(cells[NORTH]!)!;
-  const south = cellArea(cells[SOUTH]!)!;
-  const east = cellArea(cells[EAST]!)!;
-  const west = cellArea(cells[WEST]!)!;
-  const tooSmall = north.latMax < bounds.latMax || south.latMin > bounds.latMin || east.lonMax < bounds.lonMax || west.lonMin > bounds.lonMin;
+  // the 9 cells: then Redis goes one step coarser. None of these four is a zero cell yet.
+  areaInto(cells[NORTH]!, northArea);
+  areaInto(cells[SOUTH]!, southArea);
+  areaInto(cells[EAST]!, eastArea);
+  areaInto(cells[WEST]!, westArea);
+  const tooSmall =
+    northArea.latMax < bounds.latMax || southArea.latMin > bounds.latMin || eastArea.lonMax < bounds.lonMax || westArea.lonMin > bounds.lonMin;
   if (steps > 1 && tooSmall) {
     steps--;
-    cells = cellsAround(shape, steps);
+    cellsAround(cells, shape, steps);
   }
-  if (steps >= 2) excludeUnreachable(cells, bounds);
+  if (steps >= 2) excludeUnreachable(cells);
   return cells;
 }
 
-/** The center's cell at `step` and its 8 neighbours, in the scan order. */
-function cellsAround(shape: GeoShape, step: number): GeoCell[] {
-  const center = encodeCell(shape.lon, shape.lat, step);
-  return [
-    center,
-    neighbour(center, 0, 1),
-    neighbour(center, 0, -1),
-    neighbour(center, 1, 0),
-    neighbour(center, -1, 0),
-    neighbour(center, 1, 1),
-    neighbour(center, -1, 1),
-    neighbour(center, 1, -1),
-    neighbour(center, -1, -1),
-  ];
+/** The center's cell at `step` and its 8 neighbours into `cells`, in the scan order. */
+function cellsAround(cells: GeoCell[], shape: GeoShape, step: number): void {
+  const center = cells[0]!;
+  encodeCell(center, shape.lon, shape.lat, step);
+  neighbourInto(cells[NORTH]!, center, 0, 1);
+  neighbourInto(cells[SOUTH]!, center, 0, -1);
+  neighbourInto(cells[EAST]!, center, 1, 0);
+  neighbourInto(cells[WEST]!, center, -1, 0);
+  neighbourInto(cells[NORTH_EAST]!, center, 1, 1);
+  neighbourInto(cells[NORTH_WEST]!, center, -1, 1);
+  neighbourInto(cells[SOUTH_EAST]!, center, 1, -1);
+  neighbourInto(cells[SOUTH_WEST]!, center, -1, -1);
 }
 
 /** Zeroes the neighbours on the sides where the center cell already reaches past the bounds. */
-function excludeUnreachable(cells: GeoCell[], bounds: Bounds): void {
-  const area = cellArea(cells[0]!)!;
+function excludeUnreachable(cells: GeoCell[]): void {
+  const area = northArea;
+  areaInto(cells[0]!, area);
   if (area.latMin < bounds.latMin) zeroCells(cells, SOUTH, SOUTH_WEST, SOUTH_EAST);
   if (area.latMax > bounds.latMax) zeroCells(cells, NORTH, NORTH_EAST, NORTH_WEST);
   if (area.lonMin < bounds.lonMin) zeroCells(cells, WEST, SOUTH_WEST, NORTH_WEST);
@@ -448,13 +540,41 @@ const SOUTH_EAST = 7;
 const SOUTH_WEST = 8;
 
 function zeroCells(cells: GeoCell[], a: number, b: number, c: number): void {
-  cells[a] = ZERO_CELL;
-  cells[b] = ZERO_CELL;
-  cells[c] = ZERO_CELL;
+  zeroCell(cells[a]!);
+  zeroCell(cells[b]!);
+  zeroCell(cells[c]!);
+}
+
+function zeroCell(cell: GeoCell): void {
+  cell.hi = 0;
+  cell.lo = 0;
+  cell.step = 0;
+}
+
+/**
+ * Redis's scoresOfGeoHashBox: the lowest score of the points inside a cell, its bits
+ * shifted to 52 (and cut to 64 bits, as the uint64 shift does).
+ */
+export function cellScoreMin(cell: GeoCell): number {
+  return shiftedScore(cell.hi, cell.lo, 52 - cell.step * 2);
+}
+
+/** The score just past the points inside a cell: the next cell's bits, shifted alike. */
+export function cellScoreMax(cell: GeoCell): number {
+  const lo = cell.lo + 1;
+  const hi = lo >= TWO_POW_32 ? (cell.hi + 1) >>> 0 : cell.hi;
+  return shiftedScore(hi, lo >>> 0, 52 - cell.step * 2);
+}
+
+/** (hi, lo) << shift modulo 2^64 (shift below 64), as a double rounded to nearest. */
+function shiftedScore(hi: number, lo: number, shift: number): number {
+  if (shift >= 32) return ((lo << (shift - 32)) >>> 0) * TWO_POW_32;
+  if (shift === 0) return hi * TWO_POW_32 + lo;
+  const shiftedHi = ((hi << shift) | (lo >>> (32 - shift))) >>> 0;
+  return shiftedHi * TWO_POW_32 + ((lo << shift) >>> 0);
 }
 
 /** Redis's scoresOfGeoHashBox: the scores [min, max) of the points inside a cell. */
 export function cellScoreRange(cell: GeoCell): [number, number] {
-  const shift = BigInt(52 - cell.step * 2);
-  return [Number((cell.bits << shift) & MASK_64), Number(((cell.bits + 1n) << shift) & MASK_64)];
+  return [cellScoreMin(cell), cellScoreMax(cell)];
 }
