@@ -270,7 +270,11 @@ async function waitForPing(port: number, proc: Subprocess, name: string, timeout
     } catch {
       // Not listening yet.
     }
-    if (Date.now() > deadline) throw new Error(`${name} did not answer PING on port ${port}`);
+    if (Date.now() > deadline) {
+      // A server that never answered is no one's to stop later: stop it here.
+      proc.kill("SIGKILL");
+      throw new Error(`${name} did not answer PING on port ${port}`);
+    }
     await Bun.sleep(20);
   }
 }

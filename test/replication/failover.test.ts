@@ -20,20 +20,25 @@ interface Node {
 }
 
 const started: Node[] = [];
+/** Every process and dir, tracked from the moment they exist, so that a failed start leaks nothing. */
+const processes: ServerProcess[] = [];
+const dirs: string[] = [];
 afterEach(async () => {
-  for (const node of started) {
-    node.proc.proc.kill("SIGCONT");
-    node.conn.close();
-    await node.proc.stop();
-    rmSync(node.dir, { recursive: true, force: true });
+  for (const node of started) node.conn.close();
+  for (const proc of processes) {
+    proc.proc.kill("SIGCONT");
+    await proc.stop();
   }
-  started.length = 0;
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  started.length = processes.length = dirs.length = 0;
 });
 
 async function startNode(kind: Kind, args: string[] = []): Promise<Node> {
   const dir = mkdtempSync(join(tmpdir(), "redbun-failover-"));
+  dirs.push(dir);
   const all = ["--dir", dir, "--logfile", join(dir, "server.log"), "--repl-diskless-sync-delay", "0", ...args];
   const proc = kind === "redbun" ? await startRedbun(all) : await startRedis(all);
+  processes.push(proc);
   const node: Node = { kind, proc, conn: await RespConn.connect(proc.port), dir };
   started.push(node);
   return node;
