@@ -15,6 +15,7 @@ import { zsetCommands } from "./zset.ts";
 import { setCommands } from "./set.ts";
 import { listCommands } from "./list.ts";
 import { streamCommands } from "./stream.ts";
+import { streamGroupCommands } from "./stream-groups.ts";
 import { sortCommands } from "./sort.ts";
 import { dumpCommands } from "./dump.ts";
 import { migrateCommands } from "./migrate.ts";
@@ -44,6 +45,7 @@ export const allCommands: CommandDef[] = [
   ...setCommands,
   ...listCommands,
   ...streamCommands,
+  ...streamGroupCommands,
   ...sortCommands,
   ...dumpCommands,
   ...migrateCommands,

@@ -272,6 +272,8 @@ function parseFlushMode(c: Client): boolean {
 function flushdbCommand(c: Client): void {
   if (!parseFlushMode(c)) return;
   c.server.dirty += c.db.flush();
+  // Clients blocked in XREADGROUP learn that their stream is gone (Redis's signalFlushedDb).
+  c.server.blocking.contentsChanged(c.db);
   // Redis propagates a flush of an empty database too (forceCommandPropagation).
   if (c.server.propagation.active) c.server.propagation.forceCommand();
   c.w.addRaw(OK);
@@ -282,7 +284,11 @@ function flushallCommand(c: Client): void {
   if (!parseFlushMode(c)) return;
   const server = c.server;
   let removed = 0;
-  for (const db of server.dbs) removed += db.flush();
+  for (const db of server.dbs) {
+    removed += db.flush();
+    // Clients blocked in XREADGROUP learn that their stream is gone (Redis's signalFlushedDb).
+    server.blocking.contentsChanged(db);
+  }
   server.dirty += removed;
   // Redis's flushAllDataAndResetRDB: a BGSAVE of the old data is stopped, and with save
   // points the empty dataset is saved at once.

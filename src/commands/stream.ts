@@ -1,6 +1,6 @@
 // Stream commands (Redis's t_stream.c), the core ones: XADD XLEN XRANGE XREVRANGE XDEL
 // XTRIM XSETID XREAD (blocking too) XINFO. The type itself, its listpack nodes and its
-// consumer groups, is store/stream.ts; consumer group commands come on top of it.
+// consumer groups, is store/stream.ts; the consumer group commands are stream-groups.ts.
 
 import type { Client } from "../server/client.ts";
 import type { Db } from "../store/db.ts";
@@ -37,6 +37,11 @@ import {
 const INVALID_ID = "ERR Invalid stream ID specified as stream command argument";
 /** The longest ID argument Redis copies into its 128-byte buffer. */
 const ID_ARG_MAX = 127;
+/**
+ * XREAD_BLOCKED_DEFAULT_COUNT: what a blocked read without COUNT returns at most, so that
+ * a low ID does not have the server send a huge stream at once.
+ */
+export const BLOCKED_DEFAULT_COUNT = 1000;
 /** The client id AOF loading runs with (aof-load.ts's AOF_CLIENT_ID), obeyed like a master. */
 const AOF_CLIENT_ID = Number.MAX_SAFE_INTEGER;
 
@@ -84,7 +89,7 @@ let seqGiven = true;
  * `ms`, `ms-seq`, and with `allowSeqStar` `ms-*`; the argument is read as a C string, up
  * to a NUL byte. Replies and returns null when invalid.
  */
-function parseIdBytes(
+export function parseIdBytes(
   w: ReplyWriter,
   buf: Uint8Array,
   start: number,
@@ -122,16 +127,16 @@ function invalidId(w: ReplyWriter): null {
 }
 
 /** streamParseStrictIDOrReply for argument i. */
-function parseStrictId(c: Client, i: number, missingSeq = 0n): StreamId | null {
+export function parseStrictId(c: Client, i: number, missingSeq = 0n): StreamId | null {
   const argv = c.argv;
   return parseIdBytes(c.w, argv.buf, argv.start[i]!, argv.len[i]!, missingSeq, true, false);
 }
 
 /** Whether the last parseIntervalId read an exclusive bound. */
-let exclusive = false;
+export let exclusive = false;
 
 /** streamParseIntervalIDOrReply: an ID, `-`, `+`, or `(id` for an exclusive bound (in `exclusive`). */
-function parseIntervalId(c: Client, i: number, missingSeq: bigint): StreamId | null {
+export function parseIntervalId(c: Client, i: number, missingSeq: bigint): StreamId | null {
   const argv = c.argv;
   const start = argv.start[i]!;
   const len = argv.len[i]!;
@@ -146,7 +151,13 @@ function addU64(w: ReplyWriter, v: bigint): void {
   else w.addBigInt(v);
 }
 
-function addId(w: ReplyWriter, id: StreamId): void {
+/** A signed 64-bit number as an integer reply. */
+function addI64(w: ReplyWriter, v: bigint): void {
+  if (v <= 9007199254740991n && v >= -9007199254740991n) w.addInteger(Number(v));
+  else w.addBigInt(v);
+}
+
+export function addId(w: ReplyWriter, id: StreamId): void {
   w.addBulkLatin1(id.toString());
 }
 
@@ -154,12 +165,12 @@ function addId(w: ReplyWriter, id: StreamId): void {
 // Values
 // ---------------------------------------------------------------------------------------
 
-function streamAt(db: Db, id: number): Stream {
+export function streamAt(db: Db, id: number): Stream {
   return db.table.getObject(id) as Stream;
 }
 
 /** A new empty stream as argument i's key (streamTypeLookupWriteOrCreate's create). */
-function createStream(c: Client, i: number): number {
+export function createStream(c: Client, i: number): number {
   const db = c.db;
   const id = db.insertArg(c.argv, i);
   db.table.setObject(id, new Stream());
@@ -171,7 +182,7 @@ function createStream(c: Client, i: number): number {
 const cursor = new StreamIterator();
 
 /** The current entry of `it` as [id, [field, value, ...]]. */
-function addEntry(w: ReplyWriter, it: StreamIterator): void {
+export function addEntry(w: ReplyWriter, it: StreamIterator): void {
   w.addArrayLen(2);
   addId(w, it.id);
   w.addArrayLen(2 * it.fieldCount);
@@ -196,14 +207,14 @@ function replyRange(w: ReplyWriter, stream: Stream, start: StreamId, end: Stream
 }
 
 /** streamLastValidID: the last live entry's ID (the stream must not be empty). */
-function lastValidId(stream: Stream): StreamId {
+export function lastValidId(stream: Stream): StreamId {
   const out = new StreamId(0n, 0n);
   stream.edgeId(false, out);
   return out;
 }
 
 /** Bytes of a latin1 string, for the digest. */
-function latin1Bytes(s: string): Uint8Array {
+export function latin1Bytes(s: string): Uint8Array {
   return Buffer.from(s, "latin1");
 }
 
@@ -249,7 +260,7 @@ const CH_TILDE = 126;
 const CH_EQUAL = 61;
 
 /** Reads argument i as a long long, replying Redis's error when it is none. */
-function parseLongLongArg(c: Client, i: number): number | null {
+export function parseLongLongArg(c: Client, i: number): number | null {
   const argv = c.argv;
   if (!parseLongLong(argv.buf, argv.start[i]!, argv.len[i]!)) {
     c.w.addErrorBytes(ERR.notInteger);
@@ -602,7 +613,6 @@ function xsetidCommand(c: Client): void {
       return c.w.addError("ERR The entries_added specified in XSETID is smaller than the target stream length");
     }
   }
-  if (compareIds(id, stream.maxDeletedId) < 0) return c.w.addError("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
   stream.lastId.copyFrom(id);
   if (entriesAdded !== -1n) stream.entriesAdded = entriesAdded;
   if (!maxDeleted.isZero()) stream.maxDeletedId.copyFrom(maxDeleted);
@@ -705,7 +715,7 @@ function xreadCommand(c: Client): void {
     if (c.denyBlocking) return c.w.addNullArray();
     const keys: string[] = [];
     for (let i = 0; i < streamCount; i++) keys.push(argv.str(streamsAt + i));
-    c.server.blocking.block(c, new StreamWait(c.db, keys, deadlineMs, after, count, readStreams.slice(0, streamCount)));
+    c.server.blocking.block(c, new StreamWait(c.db, keys, deadlineMs, after, count || BLOCKED_DEFAULT_COUNT, readStreams.slice(0, streamCount)));
     return;
   }
   c.w.addNullArray();
@@ -890,7 +900,7 @@ function addGroupsFull(w: ReplyWriter, stream: Stream, count: number): void {
     addId(w, group.lastId);
     w.addBulkLatin1("entries-read");
     if (group.entriesRead === ENTRIES_READ_INVALID) w.addNull();
-    else w.addInteger(Number(group.entriesRead));
+    else addI64(w, group.entriesRead);
     w.addBulkLatin1("lag");
     addLag(w, stream, group.lastId, group.entriesRead);
     w.addBulkLatin1("pel-count");
@@ -943,7 +953,8 @@ function addLag(w: ReplyWriter, stream: Stream, lastId: StreamId, entriesRead: b
     if (estimated === ENTRIES_READ_INVALID) return w.addNull();
     read = estimated;
   }
-  addU64(w, BigInt.asUintN(64, stream.entriesAdded - read));
+  // Redis subtracts as long longs: a group set ahead of the stream shows a negative lag.
+  addI64(w, BigInt.asIntN(64, stream.entriesAdded - read));
 }
 
 /**
@@ -957,8 +968,9 @@ export function estimateEntriesRead(stream: Stream, id: StreamId): bigint {
   if (cmpLast === 0) return stream.entriesAdded;
   if (cmpLast > 0) return ENTRIES_READ_INVALID;
   const cmpFirst = compareIds(id, stream.firstId);
+  // No entry deleted since the first live one: the entries before `id` are all counted.
   const deletedBeforeFirst = compareIds(stream.maxDeletedId, stream.firstId) < 0;
-  if (stream.maxDeletedId.isZero() || (cmpFirst < 0 && deletedBeforeFirst)) {
+  if (stream.maxDeletedId.isZero() || deletedBeforeFirst) {
     if (cmpFirst < 0) return stream.entriesAdded - BigInt(stream.length);
     if (cmpFirst === 0) return stream.entriesAdded - BigInt(stream.length) + 1n;
   }
@@ -966,7 +978,7 @@ export function estimateEntriesRead(stream: Stream, id: StreamId): bigint {
 }
 
 /** streamRangeHasTombstones from `start` to the stream's end. */
-function rangeHasTombstones(stream: Stream, start: StreamId): boolean {
+export function rangeHasTombstones(stream: Stream, start: StreamId): boolean {
   if (stream.length === 0 || stream.maxDeletedId.isZero()) return false;
   if (compareIds(stream.firstId, stream.maxDeletedId) > 0) return false;
   return compareIds(start, stream.maxDeletedId) <= 0;
@@ -991,7 +1003,7 @@ function xinfoGroupsCommand(c: Client): void {
     addId(w, group.lastId);
     w.addBulkLatin1("entries-read");
     if (group.entriesRead === ENTRIES_READ_INVALID) w.addNull();
-    else w.addInteger(Number(group.entriesRead));
+    else addI64(w, group.entriesRead);
     w.addBulkLatin1("lag");
     addLag(w, stream, group.lastId, group.entriesRead);
   }

@@ -257,6 +257,14 @@ export class Blocking {
     for (const key of byKey.keys()) this.signal(db, key);
   }
 
+  /**
+   * `key` may serve its waiting clients though its value was not modified (Redis's
+   * signalKeyAsReady without signalModifiedKey: XGROUP DESTROY wakes XREADGROUP).
+   */
+  keyReady(db: Db, key: string): void {
+    this.signal(db, key);
+  }
+
   /** A write to `key` in `db`: queue it if somebody waits on it. */
   private signal(db: Db, key: string): void {
     const byKey = this.queues.get(db);

@@ -148,6 +148,7 @@ export function loadStream(r: RdbReader, version2: boolean): Stream {
   if (stream.length > 0 && stream.nodes.length === 0) r.fail("Stream length inconsistent with rax entries");
   const groupCount = r.readCount();
   for (let i = 0; i < groupCount; i++) readGroup(r, stream, version2);
+  stream.countGroups();
   return stream;
 }
 

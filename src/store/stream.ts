@@ -231,9 +231,26 @@ export function pelKeyId(key: string): StreamId {
   return decodeId(bytes, 0);
 }
 
-/** Map keys in ascending order: radix trees iterate in byte order, as the RDB and replies list them. */
+/**
+ * Map keys in ascending order: radix trees iterate in byte order, as the RDB and replies
+ * list them. PELs and consumers are hash maps, so every ordered walk (XPENDING ranges,
+ * XAUTOCLAIM, XREADGROUP history) pays O(n log n) for the sort; PELs are meant to stay
+ * short, and the point lookups XACK and XCLAIM make stay O(1).
+ */
 export function sortedKeys<V>(map: Map<string, V>): string[] {
   return [...map.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Index of the first of the sorted `keys` that is >= `key` (raxSeek ">="). */
+export function lowerBound(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Trimming strategies (TRIM_STRATEGY_*). */
@@ -258,6 +275,21 @@ export interface TrimSpec {
  */
 const STREAM_BYTES = 300;
 const NODE_BYTES = 200;
+/**
+ * Bytes of a consumer group, a consumer (besides their names) and a pending entry (the
+ * object and its place in the group's and the consumer's maps, with its 16-char key).
+ */
+const GROUP_BYTES = 250;
+const CONSUMER_BYTES = 200;
+const NACK_BYTES = 150;
+
+function groupCost(name: string): number {
+  return GROUP_BYTES + name.length;
+}
+
+function consumerCost(name: string): number {
+  return CONSUMER_BYTES + name.length;
+}
 
 export class Stream {
   /** Nodes in ascending master ID order. */
@@ -280,9 +312,77 @@ export class Stream {
   /** The table holding the stream, told of every change of memoryBytes; null when none. */
   ledger: MemoryLedger | null = null;
 
-  /** Heap bytes held now: consumer groups are not counted yet. */
+  /** What the consumer groups, their consumers and pending entries cost. */
+  private groupBytes = 0;
+
+  /** Heap bytes held now. */
   get memoryBytes(): number {
-    return STREAM_BYTES + this.nodeBytes;
+    return STREAM_BYTES + this.nodeBytes + this.groupBytes;
+  }
+
+  private groupsResized(delta: number): void {
+    this.groupBytes += delta;
+    if (this.ledger !== null) this.ledger.objectBytes += delta;
+  }
+
+  /** Counts groups taken in whole (loading, copying). */
+  countGroups(): void {
+    let bytes = 0;
+    for (const [name, group] of this.groups) {
+      bytes += groupCost(name) + group.pel.size * NACK_BYTES;
+      for (const consumerName of group.consumers.keys()) bytes += consumerCost(consumerName);
+    }
+    this.groupsResized(bytes - this.groupBytes);
+  }
+
+  /** streamCreateCG: null when the group exists. */
+  createGroup(name: string, lastId: StreamId, entriesRead: bigint): ConsumerGroup | null {
+    if (this.groups.has(name)) return null;
+    const group = new ConsumerGroup(lastId.clone(), entriesRead);
+    this.groups.set(name, group);
+    this.groupsResized(groupCost(name));
+    return group;
+  }
+
+  destroyGroup(name: string): boolean {
+    const group = this.groups.get(name);
+    if (group === undefined) return false;
+    let bytes = groupCost(name) + group.pel.size * NACK_BYTES;
+    for (const consumerName of group.consumers.keys()) bytes += consumerCost(consumerName);
+    this.groups.delete(name);
+    this.groupsResized(-bytes);
+    return true;
+  }
+
+  /** streamCreateConsumer: a new consumer (the caller knows it does not exist yet). */
+  createConsumer(group: ConsumerGroup, name: string, nowMs: number): Consumer {
+    const consumer = new Consumer(name, nowMs);
+    group.consumers.set(name, consumer);
+    this.groupsResized(consumerCost(name));
+    return consumer;
+  }
+
+  /** streamDelConsumer: the consumer goes, and its pending entries leave the group's PEL. */
+  deleteConsumer(group: ConsumerGroup, consumer: Consumer): void {
+    for (const key of consumer.pel.keys()) group.pel.delete(key);
+    this.groupsResized(-(consumer.pel.size * NACK_BYTES + consumerCost(consumer.name)));
+    group.consumers.delete(consumer.name);
+  }
+
+  /** A new pending entry `key` owned by `consumer`, delivered now once (streamCreateNACK). */
+  addPending(group: ConsumerGroup, key: string, consumer: Consumer | null, nowMs: number): PendingEntry {
+    const nack = new PendingEntry(nowMs, 1, consumer);
+    group.pel.set(key, nack);
+    if (consumer !== null) consumer.pel.set(key, nack);
+    this.groupsResized(NACK_BYTES);
+    return nack;
+  }
+
+  /** Removes pending entry `key` from its group's and its consumer's PEL. */
+  removePending(group: ConsumerGroup, key: string, nack: PendingEntry): void {
+    group.pel.delete(key);
+    nack.consumer?.pel.delete(key);
+    this.groupsResized(-NACK_BYTES);
   }
 
   private resized(delta: number): void {
@@ -482,6 +582,7 @@ export class Stream {
     copy.maxDeletedId.copyFrom(this.maxDeletedId);
     copy.entriesAdded = this.entriesAdded;
     for (const [name, group] of this.groups) copy.groups.set(name, dupGroup(group));
+    copy.countGroups();
     return copy;
   }
 }

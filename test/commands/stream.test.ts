@@ -215,6 +215,11 @@ describe("XDEL XTRIM XSETID", () => {
       ["XSETID", "s", "10-0", "MAXDELETEDID", "2-0"],
       ["XSETID", "s", "20-0", "ENTRIESADDED", "100", "MAXDELETEDID", "15-0"],
       ["XSETID", "s", "16-0"],
+      // Redis 7.0 lets the last ID go below the greatest deleted one, and MAXDELETEDID lower it.
+      ["XADD", "s", "25-0", "a", "1"],
+      ["XDEL", "s", "25-0"],
+      ["XSETID", "s", "22-0"],
+      ["XSETID", "s", "23-0", "MAXDELETEDID", "21-0"],
       ["XSETID", "s", "x"],
       ["XSETID", "s", "30-0", "FOO"],
       ["XSETID", "missing", "1-1"],
