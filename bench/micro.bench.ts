@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { run } from "mitata";
 
-const SUITES = ["dispatch.bench.ts", "dict.bench.ts", "keytable.bench.ts", "parser.bench.ts", "writer.bench.ts", "hyperloglog.bench.ts", "bitmap.bench.ts"];
+const SUITES = ["dispatch.bench.ts", "dict.bench.ts", "keytable.bench.ts", "parser.bench.ts", "writer.bench.ts", "hyperloglog.bench.ts", "bitmap.bench.ts", "geo.bench.ts", "zset.bench.ts"];
 
 let loaded = 0;
 for (const suite of SUITES) {

@@ -18,8 +18,8 @@
 // (JavaScriptCore) as the growth of process.memoryUsage().heapUsed after a full collection
 // while building many of them. Against what Redis counts for the same values they come
 // out within 0.7 to 1.4 times for most, up to 2.6 times for lists of one node and for
-// skiplists, whose nodes are objects with arrays here (test/commands/memory.test.ts
-// checks both the heap and Redis's figures).
+// skiplists, whose nodes are JS objects (their level links held as indexed properties)
+// here (test/commands/memory.test.ts checks both the heap and Redis's figures).
 
 import type { Server } from "../server/server.ts";
 import type { KeyTable } from "../store/keytable.ts";

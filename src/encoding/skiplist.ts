@@ -12,15 +12,15 @@
  *   - a header node with ZSKIPLIST_MAXLEVEL (32) levels that holds no element;
  *   - each node has a random level in 1..32 with P = 0.25 of going one higher, so the
  *     expected number of levels per node is 4/3 and searches take O(log N);
- *   - `forward[i]` is the next node at level i and `span[i]` how many level-0 steps that
+ *   - `forwardAt(i)` is the next node at level i and `spanAt(i)` how many level-0 steps that
  *     link jumps, so the 1-based rank of a node is the sum of the spans walked to reach it
  *     (ZRANK, ZRANGE by index and ZREMRANGEBYRANK are O(log N)). A null link's span is the
  *     number of nodes after its owner, as in Redis;
  *   - `backward` links level 0 the other way (null on the first node), for reverse ranges;
  *   - `level` is the highest level in use (at least 1) and `tail` the last node.
  *
- * Garbage. A node is one small object plus its `forward` and `span` arrays, sized to its
- * level; nothing else is allocated per operation. The search paths (Redis's `update[]`
+ * Garbage. A node is one small object whose element storage holds its links, sized to
+ * its level; nothing else is allocated per operation. The search paths (Redis's `update[]`
  * and `rank[]`) live in module-level scratch arrays shared by every list, which is safe
  * because a list operation never calls out to code that could start another one: range
  * deletions report removed members to a `MemberSink` (a Dict, Map or Set), whose
@@ -51,10 +51,10 @@ export const ZSKIPLIST_P = 0.25;
 
 // Heap costs (measured as cache/memory.ts describes).
 /** An empty list: the object and its 32-level header node. */
-const ZSKIPLIST_BYTES = 2272;
-/** A node besides its levels: the object and its two arrays' headers. */
-const ZNODE_BYTES = 136;
-/** A level of a node: one slot in `forward` and one in `span`. */
+const ZSKIPLIST_BYTES = 2480;
+/** A node besides its levels: the object and its element storage's header. */
+const ZNODE_BYTES = 88;
+/** A level of a node: two elements, its forward link and its span. */
 const ZNODE_LEVEL_BYTES = 16;
 /** The SkiplistZSet object pairing the two. */
 const ZSET_BYTES = 32;
@@ -196,31 +196,59 @@ export interface MemberSink {
 // Nodes
 // ---------------------------------------------------------------------------------------
 
-/** One element of the list (or the header, which holds none). */
+/**
+ * One element of the list (or the header, which holds none). The links of each level are
+ * the node's own indexed properties, forward link at 2*i and its span at 2*i + 1, rather
+ * than two arrays beside it: the runtime keeps them in the object's element storage, so a
+ * search step reads one pointer less (measured twice as fast on a 200,000-node list,
+ * whose walks miss the cache at every step) and a node is one allocation less.
+ */
 export class ZNode {
   member: string;
   score: number;
   /** The previous node at level 0; null on the first node. */
   backward: ZNode | null = null;
-  /** The next node at each level this node has. */
-  readonly forward: (ZNode | null)[];
-  /** How many level-0 steps each forward link jumps. */
-  readonly span: number[];
+  /** How many levels the node has, 1..ZSKIPLIST_MAXLEVEL. */
+  readonly level: number;
+  /** The links; reach them only through forwardAt/spanAt and their setters. */
+  readonly [link: number]: ZNode | number | null;
 
   constructor(level: number, score: number, member: string) {
     this.member = member;
     this.score = score;
-    this.forward = new Array<ZNode | null>(level).fill(null);
-    this.span = new Array<number>(level).fill(0);
+    this.level = level;
+    // Filled in index order, so the runtime lays the elements out as one dense vector.
+    for (let i = 0; i < level; i++) {
+      this.setForward(i, null);
+      this.setSpan(i, 0);
+    }
   }
 
-  get level(): number {
-    return this.forward.length;
+  /** The next node at level i, or null after the last that reaches it. */
+  forwardAt(i: number): ZNode | null {
+    return this[2 * i] as ZNode | null;
+  }
+
+  /** How many level-0 steps the level i link jumps. */
+  spanAt(i: number): number {
+    return this[2 * i + 1] as number;
+  }
+
+  setForward(i: number, node: ZNode | null): void {
+    (this as Links)[2 * i] = node;
+  }
+
+  setSpan(i: number, steps: number): void {
+    (this as Links)[2 * i + 1] = steps;
+  }
+
+  addSpan(i: number, steps: number): void {
+    (this as Links)[2 * i + 1] = (this[2 * i + 1] as number) + steps;
   }
 
   /** The next element in order, or null after the last. */
   get next(): ZNode | null {
-    return this.forward[0]!;
+    return this.forwardAt(0);
   }
 
   /** The previous element in order, or null before the first. */
@@ -228,6 +256,9 @@ export class ZNode {
     return this.backward;
   }
 }
+
+/** ZNode's links as writable elements, for its setters. */
+type Links = { [link: number]: ZNode | number | null };
 
 /** Does node sort strictly before (score, member)? */
 function precedes(node: ZNode, score: number, member: string): boolean {
@@ -284,7 +315,7 @@ export class ZSkipList {
 
   /** The lowest element, or null when empty. */
   get first(): ZNode | null {
-    return this.header.forward[0]!;
+    return this.header.forwardAt(0);
   }
 
   /** The highest element, or null when empty. */
@@ -356,11 +387,11 @@ export class ZSkipList {
     let traversed = 0;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i]!;
+      let next = x.forwardAt(i);
       while (next !== null && precedesOrIs(next, score, member)) {
-        traversed += x.span[i]!;
+        traversed += x.spanAt(i);
         x = next;
-        next = x.forward[i]!;
+        next = x.forwardAt(i);
       }
       // x is the last element at or before the target: it is the target or it is absent.
       if (x !== this.header && x.score === score && x.member === member) return traversed;
@@ -374,11 +405,11 @@ export class ZSkipList {
     let traversed = 0;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i]!;
-      while (next !== null && traversed + x.span[i]! <= rank) {
-        traversed += x.span[i]!;
+      let next = x.forwardAt(i);
+      while (next !== null && traversed + x.spanAt(i) <= rank) {
+        traversed += x.spanAt(i);
         x = next;
-        next = x.forward[i]!;
+        next = x.forwardAt(i);
       }
       if (traversed === rank) return x;
     }
@@ -388,7 +419,7 @@ export class ZSkipList {
   /** Redis's zslIsInRange: could any element be in the score range? */
   isInScoreRange(range: ScoreRange): boolean {
     if (isEmptyScoreRange(range)) return false;
-    const first = this.header.forward[0]!;
+    const first = this.header.forwardAt(0);
     const last = this.tail;
     return last !== null && scoreGteMin(last.score, range) && first !== null && scoreLteMax(first.score, range);
   }
@@ -398,14 +429,14 @@ export class ZSkipList {
     if (!this.isInScoreRange(range)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i]!;
+      let next = x.forwardAt(i);
       while (next !== null && !scoreGteMin(next.score, range)) {
         x = next;
-        next = x.forward[i]!;
+        next = x.forwardAt(i);
       }
     }
     // isInScoreRange saw the tail at or above min, so an element follows x.
-    const found = x.forward[0]!;
+    const found = x.forwardAt(0)!;
     return scoreLteMax(found.score, range) ? found : null;
   }
 
@@ -414,10 +445,10 @@ export class ZSkipList {
     if (!this.isInScoreRange(range)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i]!;
+      let next = x.forwardAt(i);
       while (next !== null && scoreLteMax(next.score, range)) {
         x = next;
-        next = x.forward[i]!;
+        next = x.forwardAt(i);
       }
     }
     // isInScoreRange saw the first element at or below max, so x is not the header.
@@ -431,7 +462,7 @@ export class ZSkipList {
   /** Redis's zslIsInLexRange: could any element be in the lex range? */
   isInLexRange(range: LexRange): boolean {
     if (isEmptyLexRange(range)) return false;
-    const first = this.header.forward[0]!;
+    const first = this.header.forwardAt(0);
     const last = this.tail;
     return last !== null && lexGteMin(last.member, range) && first !== null && lexLteMax(first.member, range);
   }
@@ -441,15 +472,15 @@ export class ZSkipList {
     if (!this.isInLexRange(range)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i]!;
+      let next = x.forwardAt(i);
       while (next !== null && !lexGteMin(next.member, range)) {
         x = next;
-        next = x.forward[i]!;
+        next = x.forwardAt(i);
       }
     }
     // With equal scores the members are sorted, so the check above guarantees a node here;
     // with mixed scores Redis gives no guarantee, and neither does null-safety here.
-    const found = x.forward[0]!;
+    const found = x.forwardAt(0)!;
     return found !== null && lexLteMax(found.member, range) ? found : null;
   }
 
@@ -458,10 +489,10 @@ export class ZSkipList {
     if (!this.isInLexRange(range)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i]!;
+      let next = x.forwardAt(i);
       while (next !== null && lexLteMax(next.member, range)) {
         x = next;
-        next = x.forward[i]!;
+        next = x.forwardAt(i);
       }
     }
     return x !== this.header && lexGteMin(x.member, range) ? x : null;
@@ -472,14 +503,14 @@ export class ZSkipList {
     const levels = this.level;
     let x = this.header;
     for (let i = levels - 1; i >= 0; i--) {
-      let next = x.forward[i]!;
+      let next = x.forwardAt(i);
       while (next !== null && !scoreGteMin(next.score, range)) {
         x = next;
-        next = x.forward[i]!;
+        next = x.forwardAt(i);
       }
       update[i] = x;
     }
-    let node: ZNode | null = x.forward[0]!;
+    let node: ZNode | null = x.forwardAt(0);
     let removed = 0;
     while (node !== null && scoreLteMax(node.score, range)) {
       node = this.deleteOnPath(node, sink);
@@ -494,14 +525,14 @@ export class ZSkipList {
     const levels = this.level;
     let x = this.header;
     for (let i = levels - 1; i >= 0; i--) {
-      let next = x.forward[i]!;
+      let next = x.forwardAt(i);
       while (next !== null && !lexGteMin(next.member, range)) {
         x = next;
-        next = x.forward[i]!;
+        next = x.forwardAt(i);
       }
       update[i] = x;
     }
-    let node: ZNode | null = x.forward[0]!;
+    let node: ZNode | null = x.forwardAt(0);
     let removed = 0;
     while (node !== null && lexLteMax(node.member, range)) {
       node = this.deleteOnPath(node, sink);
@@ -520,15 +551,15 @@ export class ZSkipList {
     let traversed = 0;
     let x = this.header;
     for (let i = levels - 1; i >= 0; i--) {
-      let next = x.forward[i]!;
-      while (next !== null && traversed + x.span[i]! < start) {
-        traversed += x.span[i]!;
+      let next = x.forwardAt(i);
+      while (next !== null && traversed + x.spanAt(i) < start) {
+        traversed += x.spanAt(i);
         x = next;
-        next = x.forward[i]!;
+        next = x.forwardAt(i);
       }
       update[i] = x;
     }
-    let node: ZNode | null = x.forward[0]!;
+    let node: ZNode | null = x.forwardAt(0);
     let removed = 0;
     for (traversed++; node !== null && traversed <= end; traversed++) {
       node = this.deleteOnPath(node, sink);
@@ -543,10 +574,10 @@ export class ZSkipList {
    * callers off the hot path; hot loops follow `next`/`prev` themselves.
    */
   *nodes(from: ZNode | null = null, reverse = false): IterableIterator<ZNode> {
-    let node = from ?? (reverse ? this.tail : this.header.forward[0]!);
+    let node = from ?? (reverse ? this.tail : this.header.forwardAt(0));
     while (node !== null) {
       // Read the link first so the caller may delete the node it was given.
-      const following: ZNode | null = reverse ? node.backward : node.forward[0]!;
+      const following: ZNode | null = reverse ? node.backward : node.forwardAt(0);
       yield node;
       node = following;
     }
@@ -559,7 +590,7 @@ export class ZSkipList {
   dup(): ZSkipList {
     const copy = new ZSkipList(this.random);
     let previous: ZNode | null = null;
-    for (let node = this.header.forward[0]!; node !== null; node = node.forward[0]!) {
+    for (let node = this.header.forwardAt(0); node !== null; node = node.forwardAt(0)) {
       const twin = new ZNode(node.level, node.score, node.member);
       twin.backward = previous;
       copy.append(twin);
@@ -582,7 +613,7 @@ export class ZSkipList {
     const ranks = this.validateLevelZero(tallerThan);
     for (let i = 0; i < this.level; i++) this.validateLevel(i, ranks, tallerThan[i]!);
     for (let i = this.level; i < ZSKIPLIST_MAXLEVEL; i++) {
-      check(header.forward[i] === null, `header links at level ${i}, above the list level ${this.level}`);
+      check(header.forwardAt(i) === null, `header links at level ${i}, above the list level ${this.level}`);
     }
     let bytes = 0;
     for (const node of ranks.keys()) if (node !== header) bytes += ZNODE_BYTES + ZNODE_LEVEL_BYTES * node.level;
@@ -607,14 +638,14 @@ export class ZSkipList {
   private findBefore(score: number, member: string): ZNode | null {
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i]!;
+      let next = x.forwardAt(i);
       while (next !== null && precedes(next, score, member)) {
         x = next;
-        next = x.forward[i]!;
+        next = x.forwardAt(i);
       }
       update[i] = x;
     }
-    return x.forward[0]!;
+    return x.forwardAt(0);
   }
 
   /** Links a detached node in order (Redis's zslInsert after the node is created). */
@@ -624,11 +655,11 @@ export class ZSkipList {
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       rank[i] = i === this.level - 1 ? 0 : rank[i + 1]!;
-      let next = x.forward[i]!;
+      let next = x.forwardAt(i);
       while (next !== null && precedes(next, score, member)) {
-        rank[i] += x.span[i]!;
+        rank[i] += x.spanAt(i);
         x = next;
-        next = x.forward[i]!;
+        next = x.forwardAt(i);
       }
       update[i] = x;
     }
@@ -637,16 +668,16 @@ export class ZSkipList {
     const before = rank[0]!;
     for (let i = 0; i < nodeLevel; i++) {
       const previous = pathAt(i);
-      node.forward[i] = previous.forward[i]!;
-      previous.forward[i] = node;
+      node.setForward(i, previous.forwardAt(i));
+      previous.setForward(i, node);
       // previous jumped span steps; node now sits (before - rank[i] + 1) steps after it.
-      node.span[i] = previous.span[i]! - (before - rank[i]!);
-      previous.span[i] = before - rank[i]! + 1;
+      node.setSpan(i, previous.spanAt(i) - (before - rank[i]!));
+      previous.setSpan(i, before - rank[i]! + 1);
     }
     // Links above the node now jump over one more element.
-    for (let i = nodeLevel; i < this.level; i++) pathAt(i).span[i]!++;
+    for (let i = nodeLevel; i < this.level; i++) pathAt(i).addSpan(i, 1);
     node.backward = update[0] === this.header ? null : pathAt(0);
-    const after = node.forward[0]!;
+    const after = node.forwardAt(0);
     if (after !== null) after.backward = node;
     else this.tail = node;
     this.count++;
@@ -659,7 +690,7 @@ export class ZSkipList {
     for (let i = this.level; i < level; i++) {
       rank[i] = 0;
       update[i] = this.header;
-      this.header.span[i] = this.count;
+      this.header.setSpan(i, this.count);
     }
     this.level = level;
   }
@@ -668,17 +699,17 @@ export class ZSkipList {
   private unlink(x: ZNode): void {
     for (let i = 0; i < this.level; i++) {
       const previous = pathAt(i);
-      if (previous.forward[i] === x) {
-        previous.span[i]! += x.span[i]! - 1;
-        previous.forward[i] = x.forward[i]!;
+      if (previous.forwardAt(i) === x) {
+        previous.addSpan(i, x.spanAt(i) - 1);
+        previous.setForward(i, x.forwardAt(i));
       } else {
-        previous.span[i]!--;
+        previous.addSpan(i, -1);
       }
     }
-    const after = x.forward[0]!;
+    const after = x.forwardAt(0);
     if (after !== null) after.backward = x.backward;
     else this.tail = x.backward;
-    while (this.level > 1 && this.header.forward[this.level - 1] === null) this.level--;
+    while (this.level > 1 && this.header.forwardAt(this.level - 1) === null) this.level--;
     this.count--;
     this.nodeLinked(x, -1);
   }
@@ -696,7 +727,7 @@ export class ZSkipList {
 
   /** Removes node (whose path is in update[]) during a range deletion; returns its successor. */
   private deleteOnPath(node: ZNode, sink: MemberSink | undefined): ZNode | null {
-    const next = node.forward[0]!;
+    const next = node.forwardAt(0);
     this.unlink(node);
     detach(node);
     sink?.delete(node.member);
@@ -718,8 +749,8 @@ export class ZSkipList {
     const nodeRank = this.count + 1;
     for (let i = 0; i < node.level; i++) {
       const previous = pathAt(i);
-      previous.forward[i] = node;
-      previous.span[i] = nodeRank - rank[i]!;
+      previous.setForward(i, node);
+      previous.setSpan(i, nodeRank - rank[i]!);
       update[i] = node;
       rank[i] = nodeRank;
     }
@@ -739,7 +770,7 @@ export class ZSkipList {
   /** Sets every null link's span to the number of elements after its owner, as in Redis. */
   private closeSpans(): void {
     if (this.count === 0) return;
-    for (let i = 0; i < this.level; i++) pathAt(i).span[i] = this.count - rank[i]!;
+    for (let i = 0; i < this.level; i++) pathAt(i).setSpan(i, this.count - rank[i]!);
     clearPath(ZSKIPLIST_MAXLEVEL);
   }
 
@@ -752,14 +783,14 @@ export class ZSkipList {
     ranks.set(this.header, 0);
     let previous: ZNode | null = null;
     let highest = 1;
-    for (let node = this.header.forward[0]!; node !== null; node = node.forward[0]!) {
+    for (let node = this.header.forwardAt(0); node !== null; node = node.forwardAt(0)) {
       const at = ranks.size;
       check(!ranks.has(node), `node at rank ${at} is linked twice (a cycle)`);
       check(at <= this.count, `more elements linked than the length ${this.count}`);
       check(typeof node.member === "string", `node at rank ${at} has no member`);
       check(node.score === node.score, `node at rank ${at} has a NaN score`);
       check(node.level >= 1 && node.level <= ZSKIPLIST_MAXLEVEL, `node at rank ${at} has level ${node.level}`);
-      check(node.span.length === node.level, `node at rank ${at} has ${node.span.length} spans for ${node.level} levels`);
+      check(typeof node.spanAt(node.level - 1) === "number" && node[2 * node.level] === undefined, `node at rank ${at} has links for other than ${node.level} levels`);
       check(node.backward === previous, `node at rank ${at} has a wrong backward link`);
       if (previous !== null) {
         check(precedes(previous, node.score, node.member), `node at rank ${at} is out of order ${describe(previous)} >= ${describe(node)}`);
@@ -781,16 +812,16 @@ export class ZSkipList {
     let x = this.header;
     for (;;) {
       const xRank = ranks.get(x)!;
-      const next = x.forward[i]!;
+      const next = x.forwardAt(i);
       if (next === null) {
-        check(x.span[i] === this.count - xRank, `level ${i}: last link at rank ${xRank} spans ${x.span[i]}, expected ${this.count - xRank}`);
+        check(x.spanAt(i) === this.count - xRank, `level ${i}: last link at rank ${xRank} spans ${x.spanAt(i)}, expected ${this.count - xRank}`);
         break;
       }
       check(next.level > i, `level ${i}: link at rank ${xRank} leads to a node of level ${next.level}`);
       const nextRank = ranks.get(next);
       check(nextRank !== undefined, `level ${i}: link at rank ${xRank} leads outside level 0`);
       check(nextRank! > xRank, `level ${i}: link at rank ${xRank} goes backwards to rank ${nextRank}`);
-      check(x.span[i] === nextRank! - xRank, `level ${i}: link at rank ${xRank} spans ${x.span[i]}, expected ${nextRank! - xRank}`);
+      check(x.spanAt(i) === nextRank! - xRank, `level ${i}: link at rank ${xRank} spans ${x.spanAt(i)}, expected ${nextRank! - xRank}`);
       visited++;
       x = next;
     }
@@ -801,14 +832,14 @@ export class ZSkipList {
 /** Redis's fast-path test: do the neighbours' scores still strictly bracket newScore? */
 function staysInPlace(node: ZNode, newScore: number): boolean {
   const before = node.backward;
-  const after = node.forward[0]!;
+  const after = node.forwardAt(0);
   return (before === null || before.score < newScore) && (after === null || after.score > newScore);
 }
 
 /** Drops a removed node's links, so a caller holding it neither walks nor pins the list. */
 function detach(node: ZNode): void {
   node.backward = null;
-  node.forward.fill(null);
+  for (let i = 0; i < node.level; i++) node.setForward(i, null);
 }
 
 function describe(node: ZNode): string {

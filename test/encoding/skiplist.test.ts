@@ -412,7 +412,7 @@ describe("ZSkipList details", () => {
     expect(() => list.validate()).toThrow("backward link");
 
     list = build();
-    tallNode(list).span[1]! += 1;
+    tallNode(list).addSpan(1, 1);
     expect(() => list.validate()).toThrow("spans");
 
     list = build();
@@ -425,7 +425,7 @@ describe("ZSkipList details", () => {
 
     list = build();
     const node = tallNode(list);
-    node.forward[1] = node.next;
+    node.setForward(1, node.next);
     expect(() => list.validate()).toThrow("level");
   });
 });
