@@ -29,6 +29,8 @@ test("started from another directory with flags, it answers and exits on SHUTDOW
   expect(await c.call("GET", "key")).toBe("$7\r\n\x00value\xff\r\n");
   expect(await c.call("CONFIG", "GET", "hz")).toBe("*2\r\n$2\r\nhz\r\n$2\r\n25\r\n");
   expect(await c.call("SELECT", "4")).toBe("-ERR DB index is out of range\r\n");
+  // The Lua VM (fengari) is bundled too.
+  expect(await c.call("EVAL", "return redis.call('GET', KEYS[1])", "1", "key")).toBe("$7\r\n\x00value\xff\r\n");
   // It runs where it was started: `dir` defaults to the working directory.
   expect(await c.call("CONFIG", "GET", "dir")).toBe(`*2\r\n$3\r\ndir\r\n$${dir.length}\r\n${dir}\r\n`);
   c.write("*1\r\n$8\r\nSHUTDOWN\r\n");

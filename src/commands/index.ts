@@ -29,6 +29,7 @@ import { clusterCommands } from "./cluster.ts";
 import { aclCommands } from "./acl.ts";
 import { geoCommands } from "./geo.ts";
 import { hyperloglogCommands } from "./hyperloglog.ts";
+import { scriptingCommands } from "./scripting.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -58,5 +59,6 @@ export const allCommands: CommandDef[] = [
   ...clusterCommands,
   ...aclCommands,
   ...geoCommands,
+  ...scriptingCommands,
   ...hyperloglogCommands,
 ];
