@@ -4,8 +4,19 @@
 import type { Client } from "../server/client.ts";
 import type { CommandDef, KeySpec } from "./table.ts";
 import { parseIntArg } from "./args.ts";
-import { scriptRunner } from "../scripting/run.ts";
+import type { ScriptRunner } from "../scripting/run.ts";
+import type { Server } from "../server/server.ts";
 import { OK } from "../resp/writer.ts";
+
+/**
+ * The Lua engine (fengari) loads with the first script, not at start-up: a server that runs
+ * no script does not carry it, and its heap does not count in used_memory.
+ */
+let runnerOf: ((server: Server) => ScriptRunner) | null = null;
+function scriptRunner(server: Server): ScriptRunner {
+  if (runnerOf === null) runnerOf = (require("../scripting/run.ts") as typeof import("../scripting/run.ts")).scriptRunner;
+  return runnerOf(server);
+}
 
 const NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
 const NOTBUSY = "NOTBUSY No scripts in execution right now.";
