@@ -11,14 +11,9 @@ let r3: [RespConn, RespConn];
 
 beforeAll(async () => {
   o = await Oracle.start(["--enable-debug-command", "yes"]);
-  r3 = await o.connectBoth();
-  await Promise.all([r3[0].call("HELLO", "3"), r3[1].call("HELLO", "3")]);
+  r3 = await o.connectResp3();
 });
-afterAll(async () => {
-  r3[0].close();
-  r3[1].close();
-  await o.stop();
-});
+afterAll(() => o.stop());
 beforeEach(async () => {
   await o.sameAll([["FLUSHALL"], ["CONFIG", "SET", "stream-node-max-entries", "100"], ["CONFIG", "SET", "stream-node-max-bytes", "4096"]]);
 });

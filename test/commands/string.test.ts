@@ -24,14 +24,9 @@ let r3: [RespConn, RespConn];
 
 beforeAll(async () => {
   o = await Oracle.start();
-  r3 = await o.connectBoth();
-  await Promise.all([r3[0].call("HELLO", "3"), r3[1].call("HELLO", "3")]);
+  r3 = await o.connectResp3();
 });
-afterAll(async () => {
-  r3[0].close();
-  r3[1].close();
-  await o.stop();
-});
+afterAll(() => o.stop());
 beforeEach(async () => {
   await o.same("FLUSHALL");
 });
