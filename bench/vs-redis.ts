@@ -37,7 +37,8 @@ const HELP = `usage: bun run bench:vs-redis [options]
   --rounds N          rounds; each round rotates the server order (default 3)
   --tests LIST        redis-benchmark -t names, comma separated (default ping,set,get,incr,mset);
                       "ping" is split into ping_inline and ping_mbulk, "lrange" into its 4 sizes;
-                      "pfadd" runs PFADD hll element:__rand_int__ (no -t name exists for it)
+                      "pfadd" runs PFADD hll element:__rand_int__, "xadd" XADD stream * field
+                      value, "eval"/"evalsha" a SET through redis.call (no -t names exist)
   --pipelines LIST    pipeline depths for -P (default 1,16)
   -n, --requests N    requests per run; default: calibrated per test and depth so a run
                       against Redis takes --seconds
@@ -157,15 +158,26 @@ interface RunResult {
  * first, then the command). `pfadd`: one HLL, a random element each, so that after the
  * first few thousand the key is dense and most adds change no register.
  */
+const SET_SCRIPT = "return redis.call('SET',KEYS[1],ARGV[1])";
 const CUSTOM_TESTS: Record<string, string[]> = {
   pfadd: ["-r", "1000000", "PFADD", "hll", "element:__rand_int__"],
   // `xadd`: one stream, an auto-generated ID each, entries with the master entry's fields.
   xadd: ["XADD", "stream", "*", "field", "value"],
+  // `eval`, `evalsha`: the issue's script, a SET through redis.call; EVALSHA runs it cached.
+  eval: ["EVAL", SET_SCRIPT, "1", "k", "v"],
+  evalsha: ["EVALSHA", new Bun.CryptoHasher("sha1").update(SET_SCRIPT).digest("hex"), "1", "k", "v"],
+};
+
+/** What a custom test needs on the server before it runs: EVALSHA's script in the cache. */
+const CUSTOM_SETUP: Record<string, string[]> = {
+  evalsha: ["SCRIPT", "LOAD", SET_SCRIPT],
 };
 
 export async function runBenchmark(server: ServerProcess, test: string, depth: number, requests: number, opts: Options): Promise<RunResult> {
   const common = ["-c", String(opts.clients), "-n", String(requests), "-P", String(depth)];
   const custom = CUSTOM_TESTS[test];
+  const setup = CUSTOM_SETUP[test];
+  if (setup !== undefined) Bun.spawnSync(["redis-cli", "-p", String(server.port), ...setup], { stdout: "ignore" });
   const flags = custom === undefined ? ["-t", test, ...common] : [...common, ...custom];
   const run = await runRedisBenchmark(server, flags, Math.max(RUN_TIMEOUT_MS, opts.seconds * 20_000));
   // A -t name that expands to several rows inside one process (none of ours after

@@ -79,8 +79,7 @@ function evalShaGeneric(c: Client, readonly: boolean): void {
 }
 
 function runScript(c: Client, sha: string, numkeys: number, readonly: boolean): void {
-  const error = scriptRunner(c.server).run(c, sha, 3, numkeys, readonly);
-  if (error !== null) c.w.addError(error);
+  scriptRunner(c.server).run(c, sha, 3, numkeys, readonly);
 }
 
 /** SCRIPT LOAD script */
@@ -107,12 +106,13 @@ function scriptFlushCommand(c: Client): void {
   c.w.addRaw(OK);
 }
 
-/**
- * SCRIPT KILL: a script runs to its end inside one event-loop turn, so no client is ever
- * served while one runs and there is never a script to kill.
- */
+/** SCRIPT KILL: stop the busy script, unless it wrote (or is not an EVAL's). */
 function scriptKillCommand(c: Client): void {
-  c.w.addError(NOTBUSY);
+  const busy = c.server.busyScript;
+  if (busy === null) return c.w.addError(NOTBUSY);
+  const refusal = scriptRunner(c.server).kill(true);
+  if (refusal !== null) return c.w.addError(refusal);
+  c.w.addRaw(OK);
 }
 
 const SCRIPT_HELP = [

@@ -61,6 +61,9 @@ function shutdownCommand(c: Client): void {
     if (c.server.abortShutdown()) return c.w.addRaw(OK);
     return c.w.addError("ERR No shutdown in progress.");
   }
+  // A busy script leaves the dataset half written: only NOSAVE may end the server then.
+  const busy = c.server.busyScript;
+  if (busy !== null && !nosave) return c.w.addError(busy.busyError);
   // Like Redis, a successful SHUTDOWN sends no reply: the connection simply closes. One
   // that waits for the replicas holds the client until it is done.
   const outcome = c.server.shutdown(0, () => saveOnShutdown(c.server, save, nosave, force), now, c);

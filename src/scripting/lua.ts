@@ -8,25 +8,11 @@
 
 import { lauxlib, lua, lualib, to_luastring, type LuaDebug, type LuaState } from "fengari";
 import type { ReplyWriter } from "../resp/writer.ts";
+import { fieldType, latin1Bytes, latin1Of, pushKey, writeLuaReply, type KeyRefs } from "./convert.ts";
+import { openRedisLibraries } from "./libs/index.ts";
+import { installRedisApi, type RedisApiHost } from "./redis-api.ts";
 
-const OK_FIELD = to_luastring("ok");
-const ERR_FIELD = to_luastring("err");
 
-/**
- * Registry references of the strings used as table keys on every call. A Lua string
- * caches its hash, which fengari computes by building a JS string of its bytes: pushing
- * the same string each time hashes once, pushing a fresh copy hashes every time.
- */
-export interface KeyRefs {
-  readonly ok: number;
-  readonly err: number;
-  readonly keys: number;
-  readonly argv: number;
-}
-
-function pushKey(L: LuaState, ref: number): void {
-  lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
-}
 const CHUNK_NAME = to_luastring("@user_script");
 const WHERE_INFO = to_luastring("Sl");
 /** ASCII 'J': lua_Debug.what of a host (JS) function in fengari, where C Lua says "C". */
@@ -43,59 +29,86 @@ loadstring = function(s, name) return load(s, name, "t") end
 io, os, package, require, dofile, loadfile, utf8 = nil, nil, nil, nil, nil, nil, nil
 `;
 
-/** The host side of redis.call and redis.pcall: runs the command on the Lua stack, pushes its reply. */
-export type RedisCallHook = (L: LuaState, raise: boolean) => number;
+/** A script gave the event loop back, its time being past busy-reply-threshold: resume() goes on. */
+export const YIELDED = 1;
 
-/** The outcome of running a script: its reply is written, or the error text to reply. */
-export type RunResult = null | string;
+/** The outcome of running a script: its reply is written (null), the error text to reply, or YIELDED. */
+export type RunResult = null | string | typeof YIELDED;
 
-/** Instructions a script runs between two looks at the clock. */
+/** Instructions a script runs between two looks at the clock (Redis's hook runs as often). */
 const HOOK_INSTRUCTIONS = 100_000;
 /**
- * Redis answers BUSY to other clients once a script runs past busy-reply-threshold and
- * waits for SCRIPT KILL; redbun cannot serve anyone while a script holds the event loop,
- * so it stops the script there instead of hanging for good.
+ * Where a script cannot give the event loop back (inside EXEC, which runs its commands in
+ * one go), redbun could serve no client until it ends, so it stops the script at
+ * busy-reply-threshold instead of hanging for good.
  */
-const SCRIPT_TIMEOUT = "ERR Script stopped: it ran past busy-reply-threshold (redbun serves no other client while a script runs)";
+const SCRIPT_TIMEOUT = "ERR Script stopped: it ran past busy-reply-threshold inside a transaction (redbun serves no other client until such a script ends)";
+const SCRIPT_KILLED = "ERR Script killed by user with SCRIPT KILL...";
 
 export class LuaEngine {
   readonly L: LuaState;
-  /** How long a script may run (ms, busy-reply-threshold); 0: no limit. */
+  /**
+   * The coroutine scripts run in: past busy-reply-threshold a script yields from the count
+   * hook, the server serves other clients (BUSY, SCRIPT KILL) and resumes it, as Redis
+   * processes events from its hook. A thread that ended in an error is dead: replaced.
+   */
+  private thread: LuaState;
+  private threadRef: number;
+  /** How long a script may run before it gives the event loop back (ms, busy-reply-threshold); 0: no limit. */
   timeLimitMs = 0;
-  /** When the running script must stop (0: no limit). */
+  /** When the running script passes the threshold (0: no limit). */
   private deadlineMs = 0;
+  /** The running script may yield (false inside EXEC: it stops at the threshold instead). */
+  private canYield = false;
+  /** SCRIPT KILL or FUNCTION KILL asked the running script to stop. */
+  killRequested = false;
+  /** The running script's name in error replies: its SHA1, or the function's name. */
+  runningName = "";
   /** SHA1 (lowercase hex) -> registry reference of the compiled script. */
   private readonly scripts = new Map<string, number>();
-  private readonly handlerRef: number;
   readonly keys: KeyRefs;
   private readonly debug: LuaDebug;
-  /** Where the last error was raised, recorded by the message handler. */
-  private errorSource = "";
-  private errorLine = 0;
 
-  constructor(redisCall: RedisCallHook) {
+  constructor(host: RedisApiHost) {
     const L = lauxlib.luaL_newstate();
     this.L = L;
     this.debug = new lua.lua_Debug();
     lualib.luaL_openlibs(L);
     if (lauxlib.luaL_dostring(L, to_luastring(SANDBOX)) !== lua.LUA_OK) throw new Error("Lua sandbox setup failed");
-    this.installRedisTable(redisCall);
+    openRedisLibraries(L);
+    installRedisApi(L, host);
     this.protectGlobals();
-    lua.lua_pushcfunction(L, (s) => this.onError(s));
-    this.handlerRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.keys = { ok: this.stringRef("ok"), err: this.stringRef("err"), keys: this.stringRef("KEYS"), argv: this.stringRef("ARGV") };
+    // Threads inherit the hook of the state that creates them, coroutine.create's included.
     lua.lua_sethook(L, this.timeHook, lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    this.thread = lua.lua_newthread(L);
+    this.threadRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
   }
 
-  /** Every HOOK_INSTRUCTIONS instructions: past the deadline, the script fails with SCRIPT_TIMEOUT. */
+  /**
+   * Every HOOK_INSTRUCTIONS instructions: a killed script fails (on every line from then
+   * on, so that its own pcall cannot keep it alive); past the deadline the script yields.
+   */
   private readonly timeHook = (L: LuaState): void => {
+    if (this.killRequested) {
+      lua.lua_sethook(L, this.timeHook, lua.LUA_MASKLINE, 0);
+      return this.raiseReply(L, SCRIPT_KILLED);
+    }
     if (this.deadlineMs === 0 || Date.now() <= this.deadlineMs) return;
+    if (!this.canYield) return this.raiseReply(L, SCRIPT_TIMEOUT);
+    // Inside a coroutine of the script's own, or under a host call (table.sort's comparator),
+    // the yield would not reach the server: the script goes on until a point where it can.
+    if (L === this.thread && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
+  };
+
+  /** Raise an error reply ({err=message}) from the hook, as Redis's hook does. */
+  private raiseReply(L: LuaState, message: string): void {
     lua.lua_createtable(L, 0, 1);
     pushKey(L, this.keys.err);
-    lua.lua_pushstring(L, to_luastring(SCRIPT_TIMEOUT));
+    lua.lua_pushstring(L, to_luastring(message));
     lua.lua_rawset(L, -3);
     lua.lua_error(L);
-  };
+  }
 
   private stringRef(text: string): number {
     lua.lua_pushstring(this.L, to_luastring(text));
@@ -124,12 +137,12 @@ export class LuaEngine {
   }
 
   /**
-   * Run a cached script with KEYS and ARGV already pushed (two tables on the stack) and
-   * write its result to `w`; returns null, or the error to reply (Redis 7.0's text).
+   * Start a cached script with KEYS and ARGV already pushed (two tables on the stack):
+   * its reply is written to `w`, or the error to reply (Redis 7.0's text) is returned, or
+   * YIELDED when it passed the time limit and `canYield`.
    */
-  run(sha: string, w: ReplyWriter): RunResult {
+  run(sha: string, w: ReplyWriter, canYield: boolean): RunResult {
     const L = this.L;
-    const ref = this.scripts.get(sha)!;
     const globals = this.pushGlobals();
     // Stack: KEYS ARGV globals. The script's globals KEYS and ARGV are set below the guard.
     pushKey(L, this.keys.keys);
@@ -139,21 +152,40 @@ export class LuaEngine {
     lua.lua_pushvalue(L, -3);
     lua.lua_rawset(L, globals);
     lua.lua_settop(L, -4);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.handlerRef);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
-    this.errorSource = "";
+    lua.lua_rawgeti(this.thread, lua.LUA_REGISTRYINDEX, this.scripts.get(sha)!);
+    this.runningName = sha;
+    this.canYield = canYield;
+    this.killRequested = false;
     this.deadlineMs = this.timeLimitMs > 0 ? Date.now() + this.timeLimitMs : 0;
-    const status = lua.lua_pcall(L, 0, 1, -2);
+    return this.resume(w);
+  }
+
+  /** Run the started script on until it ends (its reply written to `w`) or yields again. */
+  resume(w: ReplyWriter): RunResult {
+    const T = this.thread;
+    const status = lua.lua_resume(T, this.L, 0);
+    if (status === lua.LUA_YIELD) return YIELDED;
     this.deadlineMs = 0;
+    this.killRequested = false;
     if (status !== lua.LUA_OK) {
-      const error = this.errorText(sha);
-      lua.lua_settop(L, 0);
+      const error = this.errorText();
+      this.replaceThread();
       return error;
     }
-    writeLuaReply(L, this.keys, w);
-    // Drop the result and the message handler under it.
-    lua.lua_settop(L, -3);
+    // The script's first result is its reply; none is nil.
+    lua.lua_settop(T, 1);
+    writeLuaReply(T, this.keys, w);
+    lua.lua_settop(T, 0);
     return null;
+  }
+
+  /** A thread that ended in an error cannot run again: anchor a fresh one. */
+  private replaceThread(): void {
+    const L = this.L;
+    lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, this.threadRef);
+    this.thread = lua.lua_newthread(L);
+    this.threadRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_sethook(this.thread, this.timeHook, lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
   }
 
   /** Drop every script (SCRIPT FLUSH keeps the state: nothing else lives in it). */
@@ -174,20 +206,6 @@ export class LuaEngine {
   private pushGlobals(): number {
     lua.lua_rawgeti(this.L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
     return lua.lua_gettop(this.L);
-  }
-
-  private installRedisTable(redisCall: RedisCallHook): void {
-    const L = this.L;
-    lua.lua_newtable(L);
-    lua.lua_pushcfunction(L, (s) => redisCall(s, true));
-    lua.lua_setfield(L, -2, to_luastring("call"));
-    lua.lua_pushcfunction(L, (s) => redisCall(s, false));
-    lua.lua_setfield(L, -2, to_luastring("pcall"));
-    lua.lua_pushcfunction(L, (s) => replyTable(s, ERR_FIELD));
-    lua.lua_setfield(L, -2, to_luastring("error_reply"));
-    lua.lua_pushcfunction(L, (s) => replyTable(s, OK_FIELD));
-    lua.lua_setfield(L, -2, to_luastring("status_reply"));
-    lua.lua_setglobal(L, to_luastring("redis"));
   }
 
   /** The read-only global table: host functions, so the error points at the script's line. */
@@ -213,24 +231,15 @@ export class LuaEngine {
   }
 
   /**
-   * The message handler: records where the error was raised (the script's frame, above
-   * redis.call or error when a host function raised it) and keeps the error value.
+   * Redis 7.0's reply for a failed script: the error, the script and where it failed. A
+   * failed thread keeps its frames, so where is the innermost script frame (host functions
+   * such as redis.call or error raise on behalf of the line that called them).
    */
-  private onError(L: LuaState): number {
-    const ar = this.debug;
-    for (let level = 1; lua.lua_getstack(L, level, ar); level++) {
-      lua.lua_getinfo(L, WHERE_INFO, ar);
-      if (ar.what !== null && ar.what[0] === WHAT_HOST) continue;
-      this.errorSource = ar.source === null ? "" : latin1Of(ar.source);
-      this.errorLine = ar.currentline;
-      break;
-    }
-    return 1;
-  }
-
-  /** Redis 7.0's reply for a failed script: the error, the script and where it failed. */
-  private errorText(sha: string): string {
+  private errorText(): string {
+    const T = this.thread;
     const L = this.L;
+    // The dead thread has no stack room left: the error value is read on the main state.
+    lua.lua_xmove(T, L, 1);
     let message: string;
     if (lua.lua_type(L, -1) === lua.LUA_TTABLE && fieldType(L, this.keys.err) === lua.LUA_TSTRING) {
       message = latin1Of(lua.lua_tolstring(L, -1));
@@ -239,27 +248,16 @@ export class LuaEngine {
       const value = lua.lua_type(L, -1) === lua.LUA_TSTRING || lua.lua_type(L, -1) === lua.LUA_TNUMBER ? latin1Of(lua.lua_tolstring(L, -1)) : "unknown error";
       message = `ERR ${value}`;
     }
-    if (this.errorSource === "") return message;
-    return `${message} script: ${sha}, on ${this.errorSource}:${this.errorLine}.`;
+    lua.lua_pop(L, 1);
+    const ar = this.debug;
+    for (let level = 0; lua.lua_getstack(T, level, ar); level++) {
+      lua.lua_getinfo(T, WHERE_INFO, ar);
+      if (ar.what !== null && ar.what[0] === WHAT_HOST) continue;
+      const source = ar.source === null ? "" : latin1Of(ar.source);
+      return `${message} script: ${this.runningName}, on ${source}:${ar.currentline}.`;
+    }
+    return message;
   }
-}
-
-/** The type of the field of the table on top named by the string `ref`, leaving the field's value pushed. */
-function fieldType(L: LuaState, ref: number): number {
-  pushKey(L, ref);
-  return lua.lua_rawget(L, -2);
-}
-
-/** redis.error_reply / redis.status_reply: a table with the one field the reply conversion reads. */
-function replyTable(L: LuaState, field: Uint8Array): number {
-  if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, 1) !== lua.LUA_TSTRING) {
-    lua.lua_pushstring(L, to_luastring("wrong number or type of arguments"));
-    return lua.lua_error(L);
-  }
-  lua.lua_createtable(L, 0, 1);
-  lua.lua_pushvalue(L, 1);
-  lua.lua_setfield(L, -2, field);
-  return 1;
 }
 
 /** Lua's short_src of a chunk name: "@user_script" shows as "user_script". */
@@ -267,181 +265,4 @@ function shortSource(source: Uint8Array | null): string {
   if (source === null) return "?";
   const name = latin1Of(source);
   return name.startsWith("@") || name.startsWith("=") ? name.slice(1) : name;
-}
-
-export function latin1Of(bytes: Uint8Array): string {
-  return Buffer.prototype.latin1Slice.call(bytes, 0, bytes.length);
-}
-
-export function latin1Bytes(s: string): Uint8Array {
-  return Buffer.from(s, "latin1");
-}
-
-// ---------------------------------------------------------------------------------------
-// Lua -> RESP (Redis's luaReplyToRedisReply)
-// ---------------------------------------------------------------------------------------
-
-/**
- * The tables being written as arrays, innermost last: where each one's length goes and the
- * next index to read. Shared: a reply is written by one script at a time, start to end.
- */
-const writeAt: number[] = [];
-const writeNext: number[] = [];
-
-/**
- * Write the value on top of the stack as a reply, without popping it: numbers truncate to
- * integers, true is 1, false and nil are nil, {err=} and {ok=} are error and status replies,
- * and any other table is an array up to its first nil. Nested tables are walked with an
- * explicit stack of frames, each frame's table kept on the Lua stack.
- */
-export function writeLuaReply(L: LuaState, keys: KeyRefs, w: ReplyWriter): void {
-  writeAt.length = 0;
-  writeNext.length = 0;
-  lua.lua_pushvalue(L, -1);
-  for (;;) {
-    if (writeValue(L, keys, w)) {
-      writeAt.push(w.deferLen());
-      writeNext.push(1);
-    } else {
-      lua.lua_pop(L, 1);
-    }
-    // Move to the next element of the innermost open table, closing finished ones.
-    for (;;) {
-      const top = writeAt.length - 1;
-      if (top < 0) return;
-      const next = writeNext[top]!;
-      if (lua.lua_rawgeti(L, -1, next) !== lua.LUA_TNIL) {
-        writeNext[top] = next + 1;
-        if (!lua.lua_checkstack(L, 4)) throw new Error("reply nesting too deep");
-        break;
-      }
-      lua.lua_pop(L, 2);
-      w.setDeferredLen(writeAt.pop()!, "array", next - 1);
-      writeNext.pop();
-    }
-  }
-}
-
-/** Write a scalar (or an ok/err table) on top; true when it is a table to write as an array. */
-function writeValue(L: LuaState, keys: KeyRefs, w: ReplyWriter): boolean {
-  switch (lua.lua_type(L, -1)) {
-    case lua.LUA_TNUMBER:
-      w.addInteger(lua.lua_isinteger(L, -1) ? lua.lua_tointeger(L, -1) : Math.trunc(lua.lua_tonumber(L, -1)));
-      return false;
-    case lua.LUA_TSTRING:
-      w.addBulk(lua.lua_tolstring(L, -1));
-      return false;
-    case lua.LUA_TBOOLEAN:
-      if (lua.lua_toboolean(L, -1)) w.addInteger(1);
-      else w.addNull();
-      return false;
-    case lua.LUA_TTABLE:
-      return !writeStatusTable(L, keys, w);
-    default:
-      w.addNull();
-      return false;
-  }
-}
-
-/** A table with a string err or ok field is an error or status reply (err first, as Redis checks). */
-function writeStatusTable(L: LuaState, keys: KeyRefs, w: ReplyWriter): boolean {
-  if (fieldType(L, keys.err) === lua.LUA_TSTRING) {
-    w.addError(latin1Of(lua.lua_tolstring(L, -1)));
-    lua.lua_pop(L, 1);
-    return true;
-  }
-  lua.lua_pop(L, 1);
-  if (fieldType(L, keys.ok) === lua.LUA_TSTRING) {
-    // A status line cannot hold CR or LF: Redis replaces them with spaces.
-    w.addSimple(latin1Of(lua.lua_tolstring(L, -1)).replace(/[\r\n]/g, " "));
-    lua.lua_pop(L, 1);
-    return true;
-  }
-  lua.lua_pop(L, 1);
-  return false;
-}
-
-// ---------------------------------------------------------------------------------------
-// RESP2 -> Lua (Redis's redisProtocolToLuaType)
-// ---------------------------------------------------------------------------------------
-
-/** Read the decimal number of a RESP header starting at `pos` (after the type byte). */
-function headerNumber(buf: Uint8Array, pos: number): number {
-  let negative = false;
-  if (buf[pos] === 45 /* '-' */) {
-    negative = true;
-    pos++;
-  }
-  let n = 0;
-  for (; buf[pos] !== 13; pos++) n = n * 10 + (buf[pos]! - 48);
-  return negative ? -n : n;
-}
-
-/** The offset just past the CRLF that ends the line starting at `pos`. */
-function lineEnd(buf: Uint8Array, pos: number): number {
-  while (buf[pos] !== 13) pos++;
-  return pos + 2;
-}
-
-/**
- * The arrays being filled, innermost last: elements still to read and the next index to
- * store at. Shared: one reply is converted at a time, start to end.
- */
-const fillLeft: number[] = [];
-const fillNext: number[] = [];
-
-/**
- * Push one RESP2 reply, buf[pos..end), as a Lua value: integer -> number, bulk -> string,
- * nil -> false, array -> table, status -> {ok=}, error -> {err=}. lua_pushlstring copies
- * the bytes, so views of the reply buffer (reused by the next command) are enough. Returns whether the reply was an error.
- */
-export function pushRespReply(L: LuaState, keys: KeyRefs, buf: Uint8Array, pos: number): boolean {
-  fillLeft.length = 0;
-  fillNext.length = 0;
-  const isError = buf[pos] === 45; // '-'
-  for (;;) {
-    if (!lua.lua_checkstack(L, 4)) throw new Error("reply nesting too deep");
-    const type = buf[pos]!;
-    const lineStart = pos + 1;
-    pos = lineEnd(buf, lineStart);
-    if (type === 42 /* '*' */) {
-      const n = headerNumber(buf, lineStart);
-      if (n < 0) lua.lua_pushboolean(L, false);
-      else {
-        lua.lua_createtable(L, n, 0);
-        if (n > 0) {
-          fillLeft.push(n);
-          fillNext.push(1);
-          continue;
-        }
-      }
-    } else if (type === 36 /* '$' */) {
-      const n = headerNumber(buf, lineStart);
-      if (n < 0) lua.lua_pushboolean(L, false);
-      else {
-        lua.lua_pushlstring(L, buf.subarray(pos, pos + n), n);
-        pos += n + 2;
-      }
-    } else if (type === 58 /* ':' */) {
-      // fengari's integers are 32 bits: larger replies become floats, exact up to 2^53.
-      const n = headerNumber(buf, lineStart);
-      if ((n | 0) === n) lua.lua_pushinteger(L, n);
-      else lua.lua_pushnumber(L, n);
-    } else {
-      // '+' status or '-' error: a table with the line as its one field.
-      lua.lua_createtable(L, 0, 1);
-      pushKey(L, type === 45 ? keys.err : keys.ok);
-      lua.lua_pushlstring(L, buf.subarray(lineStart, pos - 2), pos - 2 - lineStart);
-      lua.lua_rawset(L, -3);
-    }
-    // The value is complete: store it in the open array, closing arrays that are full.
-    for (;;) {
-      const top = fillLeft.length - 1;
-      if (top < 0) return isError;
-      lua.lua_rawseti(L, -2, fillNext[top]!++);
-      if (--fillLeft[top]! > 0) break;
-      fillLeft.pop();
-      fillNext.pop();
-    }
-  }
 }

@@ -29,6 +29,13 @@ export interface PropagationSink {
   feedArgv(dbId: number, argv: Argv): void;
 }
 
+/** Operations a unit queued, held aside (Propagation.takePending). */
+export interface PendingOps {
+  readonly dbs: number[];
+  readonly args: (readonly PropArg[])[];
+  readonly targets: Target[];
+}
+
 const MULTI: readonly PropArg[] = ["MULTI"];
 const EXEC: readonly PropArg[] = ["EXEC"];
 
@@ -170,6 +177,22 @@ export class Propagation {
     if (this.pendingDbs.length === 0) return;
     this.emitPending();
     this.clearPending();
+  }
+
+  /**
+   * Take what the current unit queued so far, to hold it while nothing of the unit runs (a
+   * script that yielded); restorePending puts it back when the unit goes on.
+   */
+  takePending(): PendingOps {
+    const held: PendingOps = { dbs: [...this.pendingDbs], args: [...this.pendingArgs], targets: [...this.pendingTargets] };
+    this.clearPending();
+    return held;
+  }
+
+  restorePending(held: PendingOps): void {
+    this.pendingDbs.push(...held.dbs);
+    this.pendingArgs.push(...held.args);
+    this.pendingTargets.push(...held.targets);
   }
 
   private get lastDb(): number {

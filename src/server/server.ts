@@ -82,6 +82,12 @@ const RELEASED_GC_BYTES = 64 * 1024 * 1024;
 /** Input read since the last garbage collection that makes an idle server collect (see collectAfterBurst). */
 const GC_INPUT_BYTES = 1024 * 1024;
 
+/** What the server knows of a script that yields while busy (the script runner). */
+export interface BusyScript {
+  /** The BUSY error other clients get: it names SCRIPT KILL for EVAL, FUNCTION KILL for FCALL. */
+  readonly busyError: string;
+}
+
 export class Server {
   readonly config: Config;
   readonly log: Logger;
@@ -114,6 +120,12 @@ export class Server {
   readonly writer = new ReplyWriter();
   /** The client whose commands are running (their replies go to `writer`), or null. */
   current: Client | null = null;
+  /**
+   * A script past busy-reply-threshold that gave the event loop back (src/scripting/run.ts):
+   * until it ends, other clients get BUSY except for the allow_busy commands, and nothing
+   * else touches the dataset (no cron, no master stream), so the script stays atomic.
+   */
+  busyScript: BusyScript | null = null;
   private readonly parseState = new ParseState();
   /** The TCP, TLS and unix socket listeners (see listeners.ts). */
   readonly listeners = new Listeners();
@@ -434,7 +446,9 @@ export class Server {
     c.lastInteractionMs = this.clock.nowMs;
     let buf: Uint8Array;
     let end: number;
-    if (c.qlen === 0 && !c.blocked) {
+    // A master's stream waits while a script is busy, as in Redis: replicas get no BUSY.
+    const held = c.blocked || (this.busyScript !== null && c.isMaster);
+    if (c.qlen === 0 && !held) {
       // Fast path: parse straight from the socket's chunk without copying it.
       buf = chunk;
       end = chunk.length;
@@ -443,7 +457,7 @@ export class Server {
       if (c.qlen > this.config.clientQueryBufferLimit && this.closeOverQueryLimit(c)) return;
       // A held or blocked client keeps reading, as in Redis, but runs nothing until its
       // wait ends.
-      if (c.qlen < c.wantEnd || c.postponed || c.blocked) return;
+      if (c.qlen < c.wantEnd || c.postponed || held) return;
       buf = c.qbuf!;
       end = c.qlen;
     }
@@ -632,6 +646,7 @@ export class Server {
       const refusal = this.refusal(c, cmd, flags);
       if (refusal !== null) return this.reject(c, cmd, refusal);
     }
+    if (this.busyScript !== null && !(cmd.flags & CMD.allow_busy)) return this.reject(c, cmd, this.busyScript.busyError);
     // Redis checks the pause after every rejection, so rejected commands still answer at once.
     if (this.pauseMode !== PauseMode.Off && this.pauseHolds(flags)) return this.postpone(c);
     // A command on keys an in-flight MIGRATE holds waits for it, as behind Redis's blocking one.
@@ -893,6 +908,8 @@ export class Server {
   /** Redis's serverCron: background work done `hz` times a second. */
   private cron(): void {
     this.clock.resync();
+    // Redis runs no serverCron while a script is busy: nothing may change the dataset.
+    if (this.busyScript !== null) return;
     const now = this.clock.nowMs;
     // A pause keeps the dataset still, so that replicas stay consistent: no active expiry.
     if (this.activeExpiryRuns()) activeExpireCycle(this);
@@ -1012,7 +1029,7 @@ export class Server {
    * not on a replica, whose master sends the deletions.
    */
   private activeExpiryRuns(): boolean {
-    return this.activeExpireEnabled && !this.upstream.isReplica && !this.clientsPaused();
+    return this.activeExpireEnabled && !this.upstream.isReplica && !this.clientsPaused() && this.busyScript === null;
   }
 
   /** Redis's expireIfNeeded: what a command that finds an expired key does with it. */
@@ -1098,26 +1115,43 @@ export class Server {
   // Blocking commands (see blocking.ts)
   // -------------------------------------------------------------------------------------
 
+  /** The writer for a reply to `c` outside its own command (a served wait, a script that yielded). */
+  beginSideReply(c: Client): ReplyWriter {
+    const w = this.sideWriter;
+    w.reset();
+    w.resp = c.resp;
+    return w;
+  }
+
+  /**
+   * Send the side reply, after what the unit propagates (a served client's pop, a script's
+   * effects) reached the AOF.
+   */
+  endSideReply(c: Client): void {
+    if (this.propagation.active) this.propagation.flushPending();
+    if (this.aof !== null) this.aof.write();
+    if (c.replyMode === ReplyMode.Off) this.sideWriter.len = 0;
+    this.flush(c, this.sideWriter);
+  }
+
+  /** Run what `c` received while it waited (behind a blocking command or a busy script). */
+  resumeInput(c: Client): void {
+    this.unblockedClients.push(c);
+    if (this.unblockedClients.length === 1) queueMicrotask(this.processUnblocked);
+  }
+
+  /** The busy script ended: the master's stream held meanwhile runs, and keys it wrote serve their waiters. */
+  busyScriptEnded(): void {
+    for (const c of this.clients.values()) if (c.isMaster && c.qlen > 0) this.resumeInput(c);
+    if (this.blocking.hasReadyKeys) this.blocking.serveReadyKeys();
+  }
+
   private blockingHost(): BlockingHost {
     return {
-      beginSideReply: (c) => {
-        const w = this.sideWriter;
-        w.reset();
-        w.resp = c.resp;
-        return w;
-      },
-      endSideReply: (c) => {
-        // A served client's pop propagates as its own unit, and is written before its reply.
-        if (this.propagation.active) this.propagation.flushPending();
-        if (this.aof !== null) this.aof.write();
-        if (c.replyMode === ReplyMode.Off) this.sideWriter.len = 0;
-        this.flush(c, this.sideWriter);
-      },
-      waitEnded: (c) => {
-        // The call was counted when it blocked, as Redis 7.0 counts it (its time in countUnblocked).
-        this.unblockedClients.push(c);
-        if (this.unblockedClients.length === 1) queueMicrotask(this.processUnblocked);
-      },
+      beginSideReply: (c) => this.beginSideReply(c),
+      endSideReply: (c) => this.endSideReply(c),
+      // The call was counted when it blocked, as Redis 7.0 counts it (its time in countUnblocked).
+      waitEnded: (c) => this.resumeInput(c),
       countUnblocked: (c, call, replyMs, byRequest) => this.countUnblocked(c, call, replyMs, byRequest),
       nowMs: () => this.clock.nowMs,
     };
