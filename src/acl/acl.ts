@@ -20,6 +20,12 @@ import { User, mergeSelectorArgs } from "./user.ts";
 export const NO_ACLFILE =
   "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
 
+/** What a script's denied redis.call raises, by reason. */
+const SCRIPT_REASONS: Record<number, string> = {
+  [Denial.Command]: "The user executing the script can't run this command or subcommand",
+  [Denial.Key]: "The user executing the script can't access at least one of the keys mentioned in the command arguments",
+  [Denial.Channel]: "The user executing the script can't publish to the channel mentioned in the command",
+};
 const NOPERM_KEY = "NOPERM this user has no permissions to access one of the keys used as arguments";
 const NOPERM_CHANNEL = "NOPERM this user has no permissions to access one of the channels used as arguments";
 
@@ -129,6 +135,15 @@ export class Acl {
     this.logDenial(c, cmd, reason, c.multi !== null ? "multi" : "toplevel");
     if (reason === Denial.Command) return `NOPERM this user has no permissions to run the '${cmd.fullName}' command`;
     return reason === Denial.Key ? NOPERM_KEY : NOPERM_CHANNEL;
+  }
+
+  /** A script's redis.call (Redis's scriptVerifyACL): logged in the "lua" context, with the script's texts. */
+  scriptDenial(c: Client, cmd: Command): string | null {
+    const argv = c.argv;
+    const reason = checkCommand(this.index, c.user, cmd, argv, 0, argv.count);
+    if (reason === Denial.None) return null;
+    this.logDenial(c, cmd, reason, "lua");
+    return `ERR ${SCRIPT_REASONS[reason]}`;
   }
 
   /** EXEC's second check of a queued command, as the rules may have changed since it was queued. */

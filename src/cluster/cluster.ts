@@ -11,9 +11,10 @@ import { NodesConfError, loadNodesConf, nodesDescription, saveNodesConf, type Po
 import { keyHashSlot } from "./slots.ts";
 import { ClusterBus, announcedClientPort } from "./bus.ts";
 import { SlotIndex } from "./slot-index.ts";
-import { ROUTE, Redirect, addRouteError, route, type ClusterView } from "./routing.ts";
+import { ROUTE, Redirect, addRouteError, route, routedSlot, type ClusterView } from "./routing.ts";
 import type { Client } from "../server/client.ts";
 import { CMD, type Command } from "../commands/table.ts";
+import type { Argv } from "../resp/parser.ts";
 import type { MultiState } from "../server/transaction.ts";
 
 /** Redis's CLUSTER_WRITABLE_DELAY: a master that just started waits this long before it says ok. */
@@ -106,6 +107,27 @@ export class Cluster {
     if (code === ROUTE.serve) return true;
     addRouteError(c.w, this.view, code, this.redirect);
     return false;
+  }
+
+  /**
+   * A command a script runs (Redis's scriptVerifyClusterState): null when its keys are
+   * served here, else the script's error. `scriptSlot` is the slot the script's keys use so
+   * far (-1: none yet); it is returned updated, or the cross-slot error when the command's
+   * keys are in another slot and the script may not cross slots.
+   */
+  scriptCallDenial(c: Client, cmd: Command, argv: Argv, scriptSlot: { slot: number }, allowCrossSlot: boolean): string | null {
+    const rc = this.routeClient;
+    rc.asking = c.asking;
+    rc.readonly = c.readonlyReplica;
+    rc.multi = null;
+    const code = route(this.view, cmd, argv, rc, this.redirect);
+    if (code === ROUTE.downReadOnly) return "ERR Script attempted to execute a write command while the cluster is down and readonly";
+    if (code === ROUTE.downState) return "ERR Script attempted to execute a command while the cluster is down";
+    if (code !== ROUTE.serve) return "ERR Script attempted to access a non local key in a cluster node";
+    if (routedSlot === -1 || allowCrossSlot) return null;
+    if (scriptSlot.slot === -1) scriptSlot.slot = routedSlot;
+    else if (scriptSlot.slot !== routedSlot) return "ERR Script attempted to access keys that do not hash to the same slot";
+    return null;
   }
 
   /**

@@ -253,9 +253,13 @@ function scanChannels<N>(view: ClusterView<N>, cmd: Command, argv: Argv): RouteC
  * OBJECT ENCODING, whose key specs are its own). The caller skips routing for its
  * master's replication stream.
  */
+/** The slot of the keys of the command route() last saw, -1 when it had none. */
+export let routedSlot = -1;
+
 export function route<N>(view: ClusterView<N>, cmd: Command, argv: Argv, client: RouteClient, redirect: Redirect<N>): RouteCode {
   redirect.slot = 0;
   redirect.node = null;
+  routedSlot = -1;
   const exec = isExec(cmd);
   if (!exec && neverHasKeys(cmd)) return ROUTE.serve;
   // EXEC outside MULTI only replies with an error.
@@ -286,6 +290,7 @@ function decide<N>(view: ClusterView<N>, cmd: Command, client: RouteClient, redi
   if (down !== ROUTE.serve) return down;
   const slot = scan.slot;
   redirect.slot = slot;
+  routedSlot = slot;
   // MIGRATE moves keys between the two ends of an open slot, so it always runs here.
   if ((scan.migrating || scan.importing) && isMigrate(cmd)) return ROUTE.serve;
   if (scan.migrating && scan.missingKeys > 0) {

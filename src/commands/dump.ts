@@ -17,7 +17,7 @@ import type { PropArg } from "../server/propagate.ts";
 import { NOTIFY, notifyArg } from "../server/notify.ts";
 
 /** The RDB version and the checksum after the value. */
-const FOOTER_BYTES = 10;
+export const FOOTER_BYTES = 10;
 const CRC_BYTES = 8;
 
 /** DUMP builds every payload here; a reply copies it out. */
@@ -28,7 +28,7 @@ const CRC_PLACEHOLDER = new Uint8Array(CRC_BYTES);
 /** RESTORE decodes the payload argument in place with this reader. */
 const payloadReader = new RdbReader();
 
-const BAD_PAYLOAD = "ERR DUMP payload version or checksum are wrong";
+export const BAD_PAYLOAD = "ERR DUMP payload version or checksum are wrong";
 const BAD_FORMAT = "ERR Bad data format";
 const BUSYKEY = "BUSYKEY Target key name already exists.";
 const INVALID_TTL = "ERR Invalid TTL value, must be >= 0";
@@ -42,6 +42,11 @@ function dumpPayload(c: Client, db: Db, id: number): void {
   sink.compress = c.server.config.rdbcompression;
   saveObjectType(sink, db.table, id);
   saveObject(sink, db.table, id);
+  sealPayload(sink);
+}
+
+/** Append the footer to what `sink` holds: the RDB version and the CRC-64 of everything before. */
+export function sealPayload(sink: RdbSink): void {
   sink.writeByte(RDB_VERSION & 0xff);
   sink.writeByte(RDB_VERSION >>> 8);
   payloadCrc.reset();
@@ -70,7 +75,7 @@ function dumpCommand(c: Client): void {
  * verifyDumpPayload: at least the footer, a version this server reads, and a matching
  * CRC-64 of everything before the checksum.
  */
-function verifyPayload(buf: Uint8Array, start: number, len: number): boolean {
+export function verifyPayload(buf: Uint8Array, start: number, len: number): boolean {
   if (len < FOOTER_BYTES) return false;
   const footer = start + len - FOOTER_BYTES;
   const version = buf[footer]! | (buf[footer + 1]! << 8);

@@ -30,6 +30,7 @@ import { aclCommands } from "./acl.ts";
 import { geoCommands } from "./geo.ts";
 import { hyperloglogCommands } from "./hyperloglog.ts";
 import { scriptingCommands } from "./scripting.ts";
+import { functionCommands } from "./functions.ts";
 
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
@@ -60,5 +61,6 @@ export const allCommands: CommandDef[] = [
   ...aclCommands,
   ...geoCommands,
   ...scriptingCommands,
+  ...functionCommands,
   ...hyperloglogCommands,
 ];

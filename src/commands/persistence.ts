@@ -84,7 +84,7 @@ export function debugReload(c: Client): void {
   }
   const server = c.server;
   if (save && !rdbSaveFile(server)) return c.w.addError("ERR");
-  if (flush) for (const db of server.dbs) db.flush();
+  if (flush) server.emptyAllDatabases();
   try {
     rdbLoadFile(server, rdbPath(server), { allowDuplicates: merge });
   } catch {
@@ -106,7 +106,7 @@ export function debugLoadAof(c: Client): void {
   // refuses first, keeping the data and the server.
   if (!aofManifestFor(server).exists()) return c.w.addError("ERR Error trying to load the AOF files, check server logs.");
   if (server.aof !== null) server.aof.write(true);
-  for (const db of server.dbs) db.flush();
+  server.emptyAllDatabases();
   // The loader parses into the shared argv: keep this command's to put back.
   const argv = c.argv;
   const command = argv.save();

@@ -4,19 +4,9 @@
 import type { Client } from "../server/client.ts";
 import type { CommandDef, KeySpec } from "./table.ts";
 import { parseIntArg } from "./args.ts";
-import type { ScriptRunner } from "../scripting/run.ts";
-import type { Server } from "../server/server.ts";
+import { scriptRunner } from "../scripting/lazy.ts";
+import { ScriptFlag, parseShebang, scriptFlagsRefusal } from "../scripting/flags.ts";
 import { OK } from "../resp/writer.ts";
-
-/**
- * The Lua engine (fengari) loads with the first script, not at start-up: a server that runs
- * no script does not carry it, and its heap does not count in used_memory.
- */
-let runnerOf: ((server: Server) => ScriptRunner) | null = null;
-function scriptRunner(server: Server): ScriptRunner {
-  if (runnerOf === null) runnerOf = (require("../scripting/run.ts") as typeof import("../scripting/run.ts")).scriptRunner;
-  return runnerOf(server);
-}
 
 const NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
 const NOTBUSY = "NOTBUSY No scripts in execution right now.";
@@ -27,7 +17,7 @@ const SHA1_HEX_LEN = 40;
  * Check numkeys (argv[2]) against the arguments that follow; null after replying. Redis
  * checks it before it looks at the script.
  */
-function numkeysArg(c: Client): number | null {
+export function numkeysArg(c: Client): number | null {
   const numkeys = parseIntArg(c, 2);
   if (numkeys === null) return null;
   if (numkeys > c.argv.count - 3) {
@@ -49,9 +39,11 @@ function cachedScript(c: Client, i: number): string | null {
   const engine = scriptRunner(c.server).engine;
   const sha = Bun.SHA1.hash(c.argv.view(i), "hex") as string;
   if (!engine.has(sha)) {
-    const compileError = engine.load(sha, c.argv.copy(i));
-    if (compileError !== null) {
-      c.w.addError(compileError);
+    const body = c.argv.copy(i);
+    const shebang = parseShebang(body);
+    const error = typeof shebang === "string" ? shebang : engine.load(sha, body, shebang.bodyStart, shebang.flags);
+    if (error !== null) {
+      c.w.addError(error);
       return null;
     }
   }
@@ -78,8 +70,19 @@ function evalShaGeneric(c: Client, readonly: boolean): void {
   runScript(c, sha, numkeys, readonly);
 }
 
-function runScript(c: Client, sha: string, numkeys: number, readonly: boolean): void {
-  scriptRunner(c.server).run(c, sha, 3, numkeys, readonly);
+/**
+ * Run a cached script: one with a shebang is checked against its flags first, and one
+ * flagged no-writes runs as read-only (Redis's scriptPrepareForRun); one without runs as
+ * scripts always did.
+ */
+function runScript(c: Client, sha: string, numkeys: number, readonlyCommand: boolean): void {
+  const runner = scriptRunner(c.server);
+  const flags = runner.engine.flagsOf(sha);
+  if (!(flags & ScriptFlag.EvalCompat)) {
+    const refusal = scriptFlagsRefusal(c, flags, readonlyCommand);
+    if (refusal !== null) return c.w.addError(refusal);
+  }
+  runner.run(c, sha, 3, numkeys, readonlyCommand || (flags & ScriptFlag.NoWrites) !== 0, flags);
 }
 
 /** SCRIPT LOAD script */
@@ -96,13 +99,13 @@ function scriptExistsCommand(c: Client): void {
   for (let i = 2; i < argv.count; i++) c.w.addInteger(argv.len[i] === SHA1_HEX_LEN && engine.has(argv.lower(i)) ? 1 : 0);
 }
 
-/** SCRIPT FLUSH [ASYNC|SYNC]: both modes flush at once, the cache being small JS objects. */
+/** SCRIPT FLUSH [ASYNC|SYNC]: both modes flush at once, a new Lua state being cheap to make. */
 function scriptFlushCommand(c: Client): void {
   const argv = c.argv;
   if (argv.count > 3 || (argv.count === 3 && !argv.is(2, "sync") && !argv.is(2, "async"))) {
     return c.w.addError("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
   }
-  scriptRunner(c.server).engine.flush();
+  scriptRunner(c.server).resetEval();
   c.w.addRaw(OK);
 }
 
@@ -113,6 +116,18 @@ function scriptKillCommand(c: Client): void {
   const refusal = scriptRunner(c.server).kill(true);
   if (refusal !== null) return c.w.addError(refusal);
   c.w.addRaw(OK);
+}
+
+/**
+ * SCRIPT DEBUG YES|SYNC|NO. NO is the state every client is in; redbun has no Lua debugger
+ * (Redis's LDB), so YES and SYNC are refused rather than accepted and then ignored.
+ */
+function scriptDebugCommand(c: Client): void {
+  const argv = c.argv;
+  if (c.multi !== null) return c.w.addError("ERR SCRIPT DEBUG must be called outside MULTI");
+  if (argv.is(2, "no")) return c.w.addRaw(OK);
+  if (argv.is(2, "yes") || argv.is(2, "sync")) return c.w.addError("ERR SCRIPT DEBUG YES and SYNC are not available: redbun has no Lua debugger");
+  c.w.addError("ERR Use SCRIPT DEBUG YES/SYNC/NO");
 }
 
 const SCRIPT_HELP = [
@@ -214,6 +229,21 @@ export const scriptingCommands: CommandDef[] = [
           },
         ],
         handler: scriptFlushCommand,
+      },
+      {
+        name: "script|debug", arity: 3, flags: "noscript", acl: "scripting", group: "scripting", since: "3.2.0",
+        summary: "Set the debug mode for executed scripts.", complexity: "O(1)",
+        arguments: [
+          {
+            name: "mode", type: "oneof",
+            arguments: [
+              { name: "yes", type: "pure-token", token: "YES" },
+              { name: "sync", type: "pure-token", token: "SYNC" },
+              { name: "no", type: "pure-token", token: "NO" },
+            ],
+          },
+        ],
+        handler: scriptDebugCommand,
       },
       {
         name: "script|kill", arity: 2, flags: "noscript allow_busy", acl: "scripting", group: "scripting", since: "2.6.0",

@@ -27,6 +27,9 @@ export interface SlowlogEntry {
   readonly name: string;
 }
 
+/** How the slow log names the client of a command a script ran (Redis's script client has no address). */
+const SCRIPT_CLIENT_ADDR = "?:0";
+
 export class Slowlog {
   /** Oldest first; SLOWLOG GET reads it backwards. */
   readonly entries: SlowlogEntry[] = [];
@@ -64,8 +67,8 @@ export class Slowlog {
       timeS: Math.floor(c.server.clock.nowMs / 1000),
       durationUs: Math.floor(durationMs * 1000),
       args,
-      addr: c.addr,
-      name: c.name,
+      addr: c.inScript ? SCRIPT_CLIENT_ADDR : c.addr,
+      name: c.inScript ? "" : c.name,
     });
     // Redis trims on insertion only: lowering slowlog-max-len takes effect at the next entry.
     const excess = this.entries.length - this.maxLen;

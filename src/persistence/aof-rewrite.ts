@@ -21,6 +21,7 @@ import { streamRewriteCommands } from "../commands/stream.ts";
 import type { Stream } from "../store/stream.ts";
 import { formatDouble } from "../util/numbers.ts";
 import { RdbWriter } from "./rdb.ts";
+import { libraryCodes } from "../scripting/lazy.ts";
 
 /** Items per command in a rewrite (AOF_REWRITE_ITEMS_PER_CMD). */
 export const AOF_REWRITE_ITEMS_PER_CMD = 64;
@@ -112,6 +113,8 @@ export class CommandBaseWriter implements SnapshotWriter {
   private begin(): void {
     this.begun = true;
     if (this.server.config.aofTimestampEnabled) this.text.raw(`#TS:${Math.floor(Date.now() / 1000)}\r\n`);
+    // The function libraries come first (Redis's rewriteFunctions).
+    for (const code of libraryCodes(this.server)) this.text.command(["FUNCTION", "LOAD", code]);
   }
 
   /** Writes about `budgetBytes` more; true once every key is in the file. */

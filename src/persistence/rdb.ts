@@ -46,13 +46,15 @@ import type { SlicedJob } from "./bgsave.ts";
 import type { KeyTable } from "../store/keytable.ts";
 import { EmptyKeyError, KEY_SLOT, RdbError, RdbReader, isObjectType, loadValue, storeLoaded } from "./rdb-load.ts";
 import { REDIS_VERSION } from "../version.ts";
+import { libraryCodes, loadLibrary } from "../scripting/lazy.ts";
 import { lfuDecayedCounter } from "../commands/keyspace.ts";
 
 /** The RDB format version Redis 7.0 writes and the newest it reads. */
 export const RDB_VERSION = 10;
 
 /** Opcodes (rdb.h's RDB_OPCODE_*). */
-const OP_FUNCTION2 = 245;
+/** A function library's code (FUNCTION DUMP payloads hold these records too). */
+export const OP_FUNCTION2 = 245;
 const OP_FUNCTION = 246;
 const OP_MODULE_AUX = 247;
 const OP_IDLE = 248;
@@ -228,6 +230,8 @@ export class RdbWriter implements SnapshotWriter {
     }
     // 1 when the file is an AOF's base (its RDB preamble).
     this.auxInteger("aof-base", this.options.aofBase === true ? 1 : 0);
+    // The function libraries come before the keys (rdbSaveFunctions).
+    saveLibraries(this.sink, libraryCodes(this.server));
   }
 
   private auxName(name: string): void {
@@ -577,8 +581,9 @@ function loadRdbBytes(server: Server, buf: Uint8Array, options: LoadOptions): Lo
     else if (op === OP_FREQ) pending.freq = r.byte();
     else if (op === OP_AUX) readAux(server, r, nowMs);
     else if (op === OP_MODULE_AUX) r.fail("The RDB file contains AUX module data this server cannot load (no modules)", at);
-    else if (op === OP_FUNCTION2 || op === OP_FUNCTION) {
-      r.fail("The RDB file contains function libraries, which this server cannot load (no scripting engine)", at);
+    else if (op === OP_FUNCTION2) loadLibraryRecord(server, r, allowDuplicates, at);
+    else if (op === OP_FUNCTION) {
+      r.fail("The RDB file holds a library in the pre-release format of Redis 7.0 release candidates, which this server does not read", at);
     } else if (isObjectType(op)) {
       const outcome = loadKey(server, r, db, op, expiredBeforeMs, allowDuplicates);
       if (outcome === KeyOutcome.Loaded) result.keysLoaded++;
@@ -594,6 +599,21 @@ function loadRdbBytes(server: Server, buf: Uint8Array, options: LoadOptions): Lo
   // Redis trusts the fields only with a whole 40-character ID and an offset.
   if (auxRepl.replId.length === 40 && auxRepl.offset !== -1) result.repl = { ...auxRepl };
   return result;
+}
+
+/** Each library's code as an RDB_OPCODE_FUNCTION2 record (rdbSaveFunctions). */
+export function saveLibraries(sink: RdbSink, codes: readonly Uint8Array[]): void {
+  for (const code of codes) {
+    sink.writeByte(OP_FUNCTION2);
+    saveRawString(sink, code, 0, code.length);
+  }
+}
+
+/** An RDB_OPCODE_FUNCTION2 record: the library loads now (replacing its namesake on a merge). */
+function loadLibraryRecord(server: Server, r: RdbReader, replace: boolean, at: number): void {
+  r.readString();
+  const error = loadLibrary(server, r.sBuf.slice(r.sStart, r.sStart + r.sLen), replace);
+  if (error !== null) r.fail(`Failed loading library, ${error.startsWith("ERR ") ? error.slice(4) : error}`, at);
 }
 
 /** "REDIS" and four digits; returns the version. */

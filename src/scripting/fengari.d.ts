@@ -20,17 +20,26 @@ declare module "fengari" {
     readonly LUA_TNUMBER: 3;
     readonly LUA_TSTRING: 4;
     readonly LUA_TTABLE: 5;
+    readonly LUA_TFUNCTION: 6;
+    readonly LUA_MULTRET: -1;
     readonly LUA_REGISTRYINDEX: number;
     readonly LUA_RIDX_GLOBALS: number;
     readonly LUA_MASKCOUNT: number;
     readonly LUA_MASKLINE: number;
     readonly LUA_YIELD: 1;
     lua_newthread(L: LuaState): LuaState;
+    lua_setupvalue(L: LuaState, funcindex: number, n: number): Uint8Array | null;
+    lua_isstring(L: LuaState, idx: number): boolean;
     lua_resume(L: LuaState, from: LuaState | null, nargs: number): number;
     lua_yield(L: LuaState, nresults: number): number;
     lua_isyieldable(L: LuaState): boolean;
     lua_xmove(from: LuaState, to: LuaState, n: number): void;
     lua_Debug: new () => LuaDebug;
+    lua_call(L: LuaState, nargs: number, nresults: number): void;
+    lua_getfield(L: LuaState, idx: number, k: Uint8Array): number;
+    lua_getglobal(L: LuaState, name: Uint8Array): number;
+    lua_isnumber(L: LuaState, idx: number): boolean;
+    lua_pushthread(L: LuaState): boolean;
     lua_absindex(L: LuaState, idx: number): number;
     lua_checkstack(L: LuaState, n: number): boolean;
     lua_createtable(L: LuaState, narr: number, nrec: number): void;
@@ -39,10 +48,14 @@ declare module "fengari" {
     lua_getstack(L: LuaState, level: number, ar: LuaDebug): number;
     lua_gettable(L: LuaState, idx: number): number;
     lua_gettop(L: LuaState): number;
+    lua_insert(L: LuaState, idx: number): void;
     lua_isinteger(L: LuaState, idx: number): boolean;
     lua_newtable(L: LuaState): void;
     lua_next(L: LuaState, idx: number): number;
     lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number;
+    lua_pcallk(L: LuaState, nargs: number, nresults: number, msgh: number, ctx: number, k: (L: LuaState, status: number, ctx: number) => number): number;
+    lua_remove(L: LuaState, idx: number): void;
+    lua_replace(L: LuaState, idx: number): void;
     lua_pop(L: LuaState, n: number): void;
     lua_pushboolean(L: LuaState, b: boolean): void;
     lua_pushcfunction(L: LuaState, f: LuaCFunction): void;
@@ -61,6 +74,7 @@ declare module "fengari" {
     lua_setfield(L: LuaState, idx: number, k: Uint8Array): void;
     lua_setglobal(L: LuaState, name: Uint8Array): void;
     lua_setmetatable(L: LuaState, idx: number): void;
+    lua_settable(L: LuaState, idx: number): void;
     lua_sethook(L: LuaState, f: ((L: LuaState, ar: LuaDebug) => void) | null, mask: number, count: number): void;
     lua_settop(L: LuaState, idx: number): void;
     lua_toboolean(L: LuaState, idx: number): boolean;
@@ -86,4 +100,8 @@ declare module "fengari" {
     luaL_openlibs(L: LuaState): void;
   };
   export function to_luastring(s: string): Uint8Array;
+  /** luaconf's number printer, which redbun's patch makes settable (Lua 5.1's "%.14g"). */
+  export const luaconf: {
+    set_lua_number2str(f: (n: number) => string): void;
+  };
 }

@@ -8,8 +8,9 @@
 
 import { lauxlib, lua, lualib, to_luastring, type LuaDebug, type LuaState } from "fengari";
 import type { ReplyWriter } from "../resp/writer.ts";
-import { fieldType, latin1Bytes, latin1Of, pushKey, writeLuaReply, type KeyRefs } from "./convert.ts";
+import { countedAlready, fieldType, latin1Bytes, latin1Of, pushKey, writeLuaReply, type KeyRefs } from "./convert.ts";
 import { openRedisLibraries } from "./libs/index.ts";
+import { markScriptThread } from "./lua51.ts";
 import { installRedisApi, type RedisApiHost } from "./redis-api.ts";
 
 
@@ -24,8 +25,6 @@ const WHAT_HOST = 74;
  * error too). KEYS and ARGV are set with rawset, below the guard.
  */
 const SANDBOX = `
-unpack = table.unpack
-loadstring = function(s, name) return load(s, name, "t") end
 io, os, package, require, dofile, loadfile, utf8 = nil, nil, nil, nil, nil, nil, nil
 `;
 
@@ -60,28 +59,44 @@ export class LuaEngine {
   private deadlineMs = 0;
   /** The running script may yield (false inside EXEC: it stops at the threshold instead). */
   private canYield = false;
+  /** The error a run that cannot yield gets at its deadline. */
+  private timeoutText = SCRIPT_TIMEOUT;
   /** SCRIPT KILL or FUNCTION KILL asked the running script to stop. */
   killRequested = false;
+  /** The protocol the running script chose with redis.setresp: the replies redis.call converts, and how booleans return. */
+  resp: 2 | 3 = 2;
+  /**
+   * Error replies in the script's reply (or its raised error) that the commands behind them
+   * counted already: written without error statistics, they count as failed calls of the
+   * script's command instead (Redis's ignore_error_stats_update).
+   */
+  uncountedErrors = 0;
   /** The running script's name in error replies: its SHA1, or the function's name. */
   runningName = "";
+  /** Arguments the next resume passes to a function just started (FCALL's two tables). */
+  private pendingArgs = 0;
   /** SHA1 (lowercase hex) -> registry reference of the compiled script. */
   private readonly scripts = new Map<string, number>();
+  /** SHA1 -> the script's flags (ScriptFlag; EvalCompat without a shebang). */
+  private readonly scriptFlags = new Map<string, number>();
   readonly keys: KeyRefs;
   private readonly debug: LuaDebug;
 
-  constructor(host: RedisApiHost) {
+  /** `forFunctions`: the functions' state, whose `redis` table lacks EVAL's debugging helpers. */
+  constructor(host: RedisApiHost, forFunctions = false) {
     const L = lauxlib.luaL_newstate();
     this.L = L;
     this.debug = new lua.lua_Debug();
     lualib.luaL_openlibs(L);
     if (lauxlib.luaL_dostring(L, to_luastring(SANDBOX)) !== lua.LUA_OK) throw new Error("Lua sandbox setup failed");
     openRedisLibraries(L);
-    installRedisApi(L, host);
+    installRedisApi(L, host, !forFunctions);
     this.protectGlobals();
     this.keys = { ok: this.stringRef("ok"), err: this.stringRef("err"), keys: this.stringRef("KEYS"), argv: this.stringRef("ARGV") };
     // Threads inherit the hook of the state that creates them, coroutine.create's included.
     lua.lua_sethook(L, this.timeHook, lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
     this.thread = lua.lua_newthread(L);
+    markScriptThread(this.thread);
     this.threadRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
   }
 
@@ -95,14 +110,14 @@ export class LuaEngine {
       return this.raiseReply(L, SCRIPT_KILLED);
     }
     if (this.deadlineMs === 0 || Date.now() <= this.deadlineMs) return;
-    if (!this.canYield) return this.raiseReply(L, SCRIPT_TIMEOUT);
+    if (!this.canYield) return this.raiseReply(L, this.timeoutText);
     // Inside a coroutine of the script's own, or under a host call (table.sort's comparator),
     // the yield would not reach the server: the script goes on until a point where it can.
     if (L === this.thread && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
   };
 
-  /** Raise an error reply ({err=message}) from the hook, as Redis's hook does. */
-  private raiseReply(L: LuaState, message: string): void {
+  /** Raise an error reply ({err=message}): no position is added, as Redis raises its own errors. */
+  raiseReply(L: LuaState, message: string): void {
     lua.lua_createtable(L, 0, 1);
     pushKey(L, this.keys.err);
     lua.lua_pushstring(L, to_luastring(message));
@@ -123,17 +138,31 @@ export class LuaEngine {
     return this.scripts.size;
   }
 
-  /** Compile a body under its SHA1 (kept if already there): null, or the compile error reply. */
-  load(sha: string, body: Uint8Array): string | null {
-    if (this.scripts.has(sha)) return null;
+  /** Compile a chunk, leaving it pushed on the main stack: null, or Lua's error message. */
+  compile(body: Uint8Array, chunkName: Uint8Array): string | null {
     const L = this.L;
-    if (lauxlib.luaL_loadbuffer(L, body, body.length, CHUNK_NAME) !== lua.LUA_OK) {
-      const message = latin1Of(lua.lua_tolstring(L, -1));
-      lua.lua_pop(L, 1);
-      return `ERR Error compiling script (new function): ${message}`;
-    }
-    this.scripts.set(sha, lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX));
+    if (lauxlib.luaL_loadbuffer(L, body, body.length, chunkName) === lua.LUA_OK) return null;
+    const message = latin1Of(lua.lua_tolstring(L, -1));
+    lua.lua_pop(L, 1);
+    return message;
+  }
+
+  /**
+   * Compile a body under its SHA1 (kept if already there), from `bodyStart` on (after a
+   * shebang line): null, or the compile error reply.
+   */
+  load(sha: string, body: Uint8Array, bodyStart: number, flags: number): string | null {
+    if (this.scripts.has(sha)) return null;
+    const message = this.compile(body.subarray(bodyStart), CHUNK_NAME);
+    if (message !== null) return `ERR Error compiling script (new function): ${message}`;
+    this.scripts.set(sha, lauxlib.luaL_ref(this.L, lua.LUA_REGISTRYINDEX));
+    this.scriptFlags.set(sha, flags);
     return null;
+  }
+
+  /** The flags of a cached script. */
+  flagsOf(sha: string): number {
+    return this.scriptFlags.get(sha)!;
   }
 
   /**
@@ -153,17 +182,69 @@ export class LuaEngine {
     lua.lua_rawset(L, globals);
     lua.lua_settop(L, -4);
     lua.lua_rawgeti(this.thread, lua.LUA_REGISTRYINDEX, this.scripts.get(sha)!);
-    this.runningName = sha;
+    return this.start(sha, 0, w, canYield);
+  }
+
+  /**
+   * Start the function in registry slot `ref` (FCALL) with the keys and arguments tables
+   * pushed on the state as its two arguments; as run() otherwise.
+   */
+  call(ref: number, name: string, w: ReplyWriter, canYield: boolean): RunResult {
+    const T = this.thread;
+    lua.lua_rawgeti(T, lua.LUA_REGISTRYINDEX, ref);
+    lua.lua_xmove(this.L, T, 2);
+    return this.start(name, 2, w, canYield);
+  }
+
+  private start(name: string, nargs: number, w: ReplyWriter, canYield: boolean): RunResult {
+    this.runningName = name;
     this.canYield = canYield;
+    this.timeoutText = SCRIPT_TIMEOUT;
     this.killRequested = false;
+    this.resp = 2;
     this.deadlineMs = this.timeLimitMs > 0 ? Date.now() + this.timeLimitMs : 0;
+    this.pendingArgs = nargs;
     return this.resume(w);
+  }
+
+  /**
+   * Run the function on top of the main stack (a library's body) with nothing yielding,
+   * stopped with `timeoutText` after `timeoutMs`: null, or the error value's text (string
+   * errors prefixed with "ERR ", as Redis reports a library's load errors).
+   */
+  runToEnd(timeoutMs: number, timeoutText: string): string | null {
+    const L = this.L;
+    this.canYield = false;
+    this.timeoutText = timeoutText;
+    this.killRequested = false;
+    this.deadlineMs = Date.now() + timeoutMs;
+    const status = lua.lua_pcall(L, 0, 0, 0);
+    this.deadlineMs = 0;
+    if (status === lua.LUA_OK) return null;
+    const message = this.errorMessage();
+    return message;
+  }
+
+  /** The text of the error value on top of the main stack, popped. */
+  private errorMessage(): string {
+    const L = this.L;
+    let message: string;
+    if (lua.lua_type(L, -1) === lua.LUA_TTABLE && fieldType(L, this.keys.err) === lua.LUA_TSTRING) {
+      message = latin1Of(lua.lua_tolstring(L, -1));
+      lua.lua_pop(L, 1);
+    } else {
+      const value = lua.lua_type(L, -1) === lua.LUA_TSTRING || lua.lua_type(L, -1) === lua.LUA_TNUMBER ? latin1Of(lua.lua_tolstring(L, -1)) : "unknown error";
+      message = `ERR ${value}`;
+    }
+    lua.lua_pop(L, 1);
+    return message;
   }
 
   /** Run the started script on until it ends (its reply written to `w`) or yields again. */
   resume(w: ReplyWriter): RunResult {
     const T = this.thread;
-    const status = lua.lua_resume(T, this.L, 0);
+    const status = lua.lua_resume(T, this.L, this.pendingArgs);
+    this.pendingArgs = 0;
     if (status === lua.LUA_YIELD) return YIELDED;
     this.deadlineMs = 0;
     this.killRequested = false;
@@ -174,7 +255,7 @@ export class LuaEngine {
     }
     // The script's first result is its reply; none is nil.
     lua.lua_settop(T, 1);
-    writeLuaReply(T, this.keys, w);
+    this.uncountedErrors = writeLuaReply(T, this.keys, w, this.resp);
     lua.lua_settop(T, 0);
     return null;
   }
@@ -184,17 +265,9 @@ export class LuaEngine {
     const L = this.L;
     lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, this.threadRef);
     this.thread = lua.lua_newthread(L);
+    markScriptThread(this.thread);
     this.threadRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_sethook(this.thread, this.timeHook, lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
-  }
-
-  /** Drop every script (SCRIPT FLUSH keeps the state: nothing else lives in it). */
-  flush(): void {
-    for (const ref of this.scripts.values()) {
-      lua.lua_pushnil(this.L);
-      lua.lua_rawseti(this.L, lua.LUA_REGISTRYINDEX, ref);
-    }
-    this.scripts.clear();
   }
 
   /** Raise `message` from a host function, placed at the script line that called it (luaL_error). */
@@ -240,15 +313,8 @@ export class LuaEngine {
     const L = this.L;
     // The dead thread has no stack room left: the error value is read on the main state.
     lua.lua_xmove(T, L, 1);
-    let message: string;
-    if (lua.lua_type(L, -1) === lua.LUA_TTABLE && fieldType(L, this.keys.err) === lua.LUA_TSTRING) {
-      message = latin1Of(lua.lua_tolstring(L, -1));
-      lua.lua_pop(L, 1);
-    } else {
-      const value = lua.lua_type(L, -1) === lua.LUA_TSTRING || lua.lua_type(L, -1) === lua.LUA_TNUMBER ? latin1Of(lua.lua_tolstring(L, -1)) : "unknown error";
-      message = `ERR ${value}`;
-    }
-    lua.lua_pop(L, 1);
+    this.uncountedErrors = countedAlready(L, this.keys) ? 1 : 0;
+    const message = this.errorMessage();
     const ar = this.debug;
     for (let level = 0; lua.lua_getstack(T, level, ar); level++) {
       lua.lua_getinfo(T, WHERE_INFO, ar);

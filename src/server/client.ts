@@ -100,6 +100,11 @@ export class Client {
   dirtyCas = false;
   /** Blocking commands answer as if timed out at once (inside EXEC, as Redis's CLIENT_DENY_BLOCKING). */
   denyBlocking = false;
+  /**
+   * A script of this client runs commands now: they show as Redis's script client's in
+   * MONITOR ("lua") and the slow log ("?:0", no name).
+   */
+  inScript = false;
   /** CLIENT TRACKING: the mode and redirect, null until first turned on (server/tracking.ts). */
   tracking: ClientTracking | null = null;
   /** Set while the client waits in a blocking command (server/blocking.ts keeps the wait). */

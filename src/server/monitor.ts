@@ -35,7 +35,8 @@ export class Monitors {
   feed(c: Client, dbId: number, argv: Argv): void {
     const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
     const seconds = Math.floor(us / 1e6);
-    let line = `+${seconds}.${String(us - seconds * 1e6).padStart(6, "0")} [${dbId} ${c.addr}]`;
+    // A script's commands show as run by "lua", as Redis's script client's.
+    let line = `+${seconds}.${String(us - seconds * 1e6).padStart(6, "0")} [${dbId} ${c.inScript ? "lua" : c.addr}]`;
     for (let i = 0; i < argv.count; i++) line += this.isRedacted(i) ? ' "(redacted)"' : ` ${catRepr(argv.str(i))}`;
     // One encoding for every monitor; the line is latin1, one char per byte.
     const bytes = Buffer.from(`${line}\r\n`, "latin1");

@@ -60,6 +60,11 @@ export class Propagation {
    * one operation, as Redis 7.0 does.
    */
   nesting = 0;
+  /**
+   * Where nested commands may propagate (a script's redis.set_repl): Target.All, or fewer
+   * sinks. The outer command resets it when it ends.
+   */
+  nestedTargets: Target = Target.All;
 
   addSink(sink: PropagationSink): void {
     if (!this.sinks.includes(sink)) this.sinks.push(sink);
@@ -128,10 +133,11 @@ export class Propagation {
     if (this.nesting > 0) {
       // Inside EXEC the command joins the transaction's unit, sent when EXEC ends. The
       // queued command's arguments outlive the EXEC, so views of them are enough.
-      if (target !== 0) {
+      const allowed = target & this.nestedTargets;
+      if (allowed !== 0) {
         const args: Uint8Array[] = [];
         for (let i = 0; i < argv.count; i++) args.push(argv.view(i));
-        this.add(dbId, args, target);
+        this.add(dbId, args, allowed);
       }
       return;
     }

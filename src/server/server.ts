@@ -45,6 +45,7 @@ import type { Cluster } from "../cluster/cluster.ts";
 import { saveCron } from "../persistence/bgsave.ts";
 import { BackgroundRewrite, rewriteCron } from "../persistence/bgrewrite.ts";
 import { Acl } from "../acl/acl.ts";
+import { flushLibraries } from "../scripting/lazy.ts";
 
 /**
  * How large a query buffer holding `received` bytes of a request that ends at `wantEnd` is
@@ -64,7 +65,7 @@ export function randomHex(chars: number): string {
 const QUEUED = new TextEncoder().encode("+QUEUED\r\n");
 const NOAUTH = "NOAUTH Authentication required.";
 const NOREPLICAS = "NOREPLICAS Not enough good replicas to write.";
-const READONLY_REPLICA = "READONLY You can't write against a read only replica.";
+export const READONLY_REPLICA = "READONLY You can't write against a read only replica.";
 const MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 const MISCONF_RDB =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
@@ -118,6 +119,8 @@ export class Server {
   readonly clients = new Map<number, Client>();
   readonly argv = new Argv();
   readonly writer = new ReplyWriter();
+  /** The error replies counted when the last call ended (nested calls included). */
+  private errorsAtLastCall = 0;
   /** The client whose commands are running (their replies go to `writer`), or null. */
   current: Client | null = null;
   /**
@@ -411,9 +414,13 @@ export class Server {
     }
   }
 
-  /** Before a replica loads its master's RDB: the dataset goes, without anything propagated. */
+  /**
+   * Before a whole dataset is loaded (a replica's full sync, DEBUG RELOAD): the keys and the
+   * function libraries go, without anything propagated (Redis's emptyData).
+   */
   emptyAllDatabases(): void {
     for (const db of this.dbs) db.flush();
+    flushLibraries(this);
   }
 
   /** A replica stops its AOF while it loads its master's RDB (Redis's stopAppendOnly)... */
@@ -688,8 +695,12 @@ export class Server {
     const dt = this.clock.tick() - t0;
     cmd.calls++;
     cmd.usec += dt * 1000;
-    // CONFIG RESETSTAT zeroes the counter mid-call, so only a rise means this call failed.
-    if (this.stats.errorReplies > errorsBefore) cmd.failedCalls++;
+    // A call failed when errors were replied since the last call ended, its nested calls
+    // included (EXEC's commands, a script's): their errors are theirs, as in Redis's
+    // incrCommandStatsOnError. CONFIG RESETSTAT zeroes the counter mid-call, so only a rise counts.
+    const errorsNow = this.stats.errorReplies;
+    if (errorsNow > errorsBefore && errorsNow > this.errorsAtLastCall) cmd.failedCalls++;
+    this.errorsAtLastCall = errorsNow;
     if (c.blocked) {
       // Redis samples a blocked command's latency and slow log entry when its wait ends.
       this.blocking.noteCall(c, { cmd, durationMs: dt, args: this.slowlog.capture(argv, this.monitors) });

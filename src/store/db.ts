@@ -60,6 +60,8 @@ export class Clock {
    * dbOverwrite keeps the LFU data of the value it replaces. Adding a key resets it.
    */
   lru = this.newValueLru;
+  /** While a script runs, its start: keys expire as of then (0 otherwise). */
+  scriptStartMs = 0;
 
   /** Advance to now; returns the monotonic reading for callers that time things. */
   tick(): number {
@@ -306,7 +308,8 @@ export class Db {
    * missing but stays, as in Redis; a replica's master still finds it.
    */
   expireIfNeeded(id: number, nowMs: number): boolean {
-    if (!this.isExpired(id, nowMs)) return false;
+    // A script sees keys expire as of its start (Redis 7.0's scriptTimeSnapshot).
+    if (!this.isExpired(id, this.clock.scriptStartMs !== 0 ? this.clock.scriptStartMs : nowMs)) return false;
     const policy = this.expiryPolicy();
     if (policy === ExpiryPolicy.Keep) return false;
     if (policy === ExpiryPolicy.Delete) this.deleteExpired(id);

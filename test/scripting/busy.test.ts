@@ -28,6 +28,7 @@ redis.call('SET', KEYS[1], 'started')
 local t = redis.call('TIME')
 local start = t[1] * 1000 + math.floor(t[2] / 1000)
 repeat
+  for i = 1, 10000 do end
   t = redis.call('TIME')
 until t[1] * 1000 + math.floor(t[2] / 1000) - start >= tonumber(ARGV[1])
 redis.call('SET', KEYS[1], 'done')

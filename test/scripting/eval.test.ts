@@ -199,6 +199,12 @@ describe("Lua 5.1 names", () => {
 });
 
 describe("SCRIPT", () => {
+  test("DEBUG NO, and its argument error", async () => {
+    await o.same("SCRIPT", "DEBUG", "NO");
+    await o.same("SCRIPT", "DEBUG", "maybe");
+    await o.same("SCRIPT", "DEBUG");
+  });
+
   test("LOAD, EXISTS, FLUSH and their errors", async () => {
     await o.same("SCRIPT", "LOAD", "return 'a'");
     await o.same("SCRIPT", "EXISTS", "0e7e49f5cc2e5a5a1e5a94ac3e0e1b9c4d2a7e5b", "dd2f7e8d1e3b0e1b2f3c4d5e6f708192a3b4c5d6");
@@ -227,6 +233,78 @@ describe("a real client", () => {
       expect(await client.get("a")).toBe("y");
     } finally {
       client.disconnect();
+    }
+  });
+});
+
+describe("shebang flags", () => {
+  test("#!lua and its flags, their errors, and what no-writes and EVAL_RO refuse", async () => {
+    for (const body of [
+      "#!lua\nreturn 1",
+      "#!lua flags=no-writes\nreturn redis.call('set','a','b')",
+      "#!lua flags=no-writes\nreturn redis.pcall('set','a','b')",
+      "#!lua flags=no-writes,allow-oom\nreturn 2",
+      "#!lua flags=allow-stale,no-cluster,allow-cross-slot-keys\nreturn 3",
+      "#!lua flags=\nreturn 4",
+      "#!lua flags=bad\nreturn 1",
+      "#!lua foo=bar\nreturn 1",
+      "#!luax\nreturn 1",
+      "#!lua",
+      "#!lua name=x\nreturn 1",
+      "#!lua\nerror('x')",
+      "#!lua\nreturn redis.call('set','a','b')",
+    ]) {
+      await o.same("EVAL", body, "0");
+      await o.same("EVAL_RO", body, "0");
+    }
+    await o.same("SCRIPT", "LOAD", "#!lua flags=bad\nreturn 1");
+    const sha = await o.same("SCRIPT", "LOAD", "#!lua\nreturn redis.call('set','a','c')");
+    await o.same("EVALSHA_RO", sha.split("\r\n")[1]!, "0");
+  });
+});
+
+describe("ACL inside scripts", () => {
+  test("a denied redis.call raises the script's texts and logs in the lua context", async () => {
+    await o.same("ACL", "LOG", "RESET");
+    await o.same("ACL", "SETUSER", "scripted", "on", "nopass", "~k*", "+eval", "+get", "+set", "+acl");
+    const conns = await o.connectBoth();
+    const both = async (...args: string[]) => {
+      const [want, got] = await Promise.all(conns.map((c) => c.call(...args)));
+      expect(got).toBe(want!);
+      return got!;
+    };
+    await both("AUTH", "scripted", "x");
+    expect(await both("EVAL", "return redis.call('DEL', 'k')", "0")).toStartWith("-ERR The user executing the script can't run this command");
+    await both("EVAL", "return redis.call('GET', 'other')", "0");
+    await both("EVAL", "return redis.pcall('GET', 'other')", "0");
+    await both("EVAL", "return redis.call('SET', 'k1', 'v')", "0");
+    // The log's entries without their age and client line.
+    const entries = (reply: string) => reply.replace(/age-seconds\r\n\$\d+\r\n[^\r]*\r\n/g, "").replace(/client-info\r\n\$\d+\r\n[^\r]*\r\n/g, "");
+    const [want, got] = await o.both("ACL", "LOG");
+    expect(entries(got)).toBe(entries(want));
+    for (const c of conns) c.close();
+    await o.same("ACL", "DELUSER", "scripted");
+  });
+});
+
+describe("maxmemory inside scripts", () => {
+  test("over the limit a script may read, and may write only with allow-oom", async () => {
+    await o.same("SET", "a", "b");
+    await o.same("CONFIG", "SET", "maxmemory", "1");
+    try {
+      for (const body of [
+        "return redis.call('set','a','b')",
+        "return redis.pcall('set','a','b')",
+        "return redis.call('get','a')",
+        "#!lua\nreturn 1",
+        "#!lua flags=no-writes\nreturn 1",
+        "#!lua flags=allow-oom\nreturn redis.call('set','a','c')",
+        "#!lua flags=allow-oom,no-writes\nreturn redis.call('get','a')",
+      ]) {
+        await o.same("EVAL", body, "0");
+      }
+    } finally {
+      await o.same("CONFIG", "SET", "maxmemory", "0");
     }
   });
 });

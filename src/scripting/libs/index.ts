@@ -4,8 +4,17 @@
 // before the global table is made read-only.
 
 import type { LuaState } from "fengari";
+import { openCjson } from "./cjson.ts";
+import { openCmsgpack } from "./cmsgpack.ts";
+import { openLua51 } from "../lua51.ts";
+import { openBit } from "./bit.ts";
+import { openStruct } from "./struct.ts";
 
 /** Open each library Redis exposes to scripts as a global of the state. */
 export function openRedisLibraries(L: LuaState): void {
-  void L;
+  openLua51(L);
+  openCjson(L);
+  openCmsgpack(L);
+  openBit(L);
+  openStruct(L);
 }
