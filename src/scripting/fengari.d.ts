@@ -60,7 +60,7 @@ declare module "fengari" {
     lua_pushboolean(L: LuaState, b: boolean): void;
     lua_pushcfunction(L: LuaState, f: LuaCFunction): void;
     lua_pushinteger(L: LuaState, n: number): void;
-    lua_pushlightuserdata(L: LuaState, p: object): void;
+    lua_pushlightuserdata(L: LuaState, p: object | null): void;
     lua_pushlstring(L: LuaState, s: Uint8Array, len: number): void;
     lua_pushnil(L: LuaState): void;
     lua_pushnumber(L: LuaState, n: number): void;
@@ -71,6 +71,10 @@ declare module "fengari" {
     lua_rawgeti(L: LuaState, idx: number, n: number): number;
     lua_rawset(L: LuaState, idx: number): void;
     lua_rawseti(L: LuaState, idx: number, n: number): void;
+    /** redbun's patch: Redis 7.0's read-only tables (every write to the table raises). */
+    lua_enablereadonlytable(L: LuaState, idx: number, enabled: boolean): void;
+    lua_isreadonlytable(L: LuaState, idx: number): boolean;
+    lua_getmetatable(L: LuaState, idx: number): boolean;
     lua_setfield(L: LuaState, idx: number, k: Uint8Array): void;
     lua_setglobal(L: LuaState, name: Uint8Array): void;
     lua_setmetatable(L: LuaState, idx: number): void;

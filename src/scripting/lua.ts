@@ -44,6 +44,21 @@ const HOOK_INSTRUCTIONS = 100_000;
 const SCRIPT_TIMEOUT = "ERR Script stopped: it ran past busy-reply-threshold inside a transaction (redbun serves no other client until such a script ends)";
 const SCRIPT_KILLED = "ERR Script killed by user with SCRIPT KILL...";
 
+/** Make the table on top read-only, with the tables it holds and its metatable (a table seen twice is skipped). */
+function protectRecursively(L: LuaState): void {
+  if (lua.lua_isreadonlytable(L, -1)) return;
+  lua.lua_enablereadonlytable(L, -1, true);
+  lua.lua_pushnil(L);
+  while (lua.lua_next(L, -2)) {
+    if (lua.lua_type(L, -1) === lua.LUA_TTABLE) protectRecursively(L);
+    lua.lua_pop(L, 1);
+  }
+  if (lua.lua_getmetatable(L, -1)) {
+    protectRecursively(L);
+    lua.lua_pop(L, 1);
+  }
+}
+
 export class LuaEngine {
   readonly L: LuaState;
   /**
@@ -92,6 +107,7 @@ export class LuaEngine {
     openRedisLibraries(L);
     installRedisApi(L, host, !forFunctions);
     this.protectGlobals();
+    this.protectTables();
     this.keys = { ok: this.stringRef("ok"), err: this.stringRef("err"), keys: this.stringRef("KEYS"), argv: this.stringRef("ARGV") };
     // Threads inherit the hook of the state that creates them, coroutine.create's included.
     lua.lua_sethook(L, this.timeHook, lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
@@ -174,12 +190,14 @@ export class LuaEngine {
     const L = this.L;
     const globals = this.pushGlobals();
     // Stack: KEYS ARGV globals. The script's globals KEYS and ARGV are set below the guard.
+    lua.lua_enablereadonlytable(L, globals, false);
     pushKey(L, this.keys.keys);
     lua.lua_pushvalue(L, -4);
     lua.lua_rawset(L, globals);
     pushKey(L, this.keys.argv);
     lua.lua_pushvalue(L, -3);
     lua.lua_rawset(L, globals);
+    lua.lua_enablereadonlytable(L, globals, true);
     lua.lua_settop(L, -4);
     lua.lua_rawgeti(this.thread, lua.LUA_REGISTRYINDEX, this.scripts.get(sha)!);
     return this.start(sha, 0, w, canYield);
@@ -288,10 +306,19 @@ export class LuaEngine {
     lua.lua_createtable(L, 0, 2);
     lua.lua_pushcfunction(L, (s) => this.raise(s, `Script attempted to access nonexistent global variable '${latin1Of(lua.lua_tolstring(s, 2))}'`));
     lua.lua_setfield(L, -2, to_luastring("__index"));
-    lua.lua_pushcfunction(L, (s) => this.raise(s, "Attempt to modify a readonly table"));
-    lua.lua_setfield(L, -2, to_luastring("__newindex"));
     lua.lua_setmetatable(L, -2);
     lua.lua_pop(L, 1);
+  }
+
+  /** Redis 7.0's read-only tables: the globals, every table reachable from them, their metatables, the string metatable. */
+  private protectTables(): void {
+    const L = this.L;
+    this.pushGlobals();
+    protectRecursively(L);
+    lua.lua_pushstring(L, to_luastring(""));
+    lua.lua_getmetatable(L, -1);
+    protectRecursively(L);
+    lua.lua_pop(L, 3);
   }
 
   /** "source:line: " of the function `level` frames up, as Lua prefixes its errors. */

@@ -11,8 +11,11 @@
 import { lauxlib, lua, to_luastring, type LuaState } from "fengari";
 import { argError, checkInteger51, hasStackRoom, raiseError, toCInt, typeNameAt } from "./luaargs.ts";
 
-/** cjson.null: JSON null inside Lua tables (nil cannot be stored), shared by every copy. */
-export const JSON_NULL: object = Object.freeze({ name: "cjson.null" });
+/**
+ * cjson.null: JSON null inside Lua tables (nil cannot be stored), shared by every copy. As
+ * in C it is the NULL light userdata, which prints as "userdata: (nil)".
+ */
+export const JSON_NULL = null;
 
 const INT_MAX = 2147483647;
 
