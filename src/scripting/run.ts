@@ -349,16 +349,16 @@ export class ScriptRunner implements BusyScript, RedisApiHost {
     if (typeof cmd === "string") return this.fail(L, cmd, raise);
     if (!c.user.unrestricted) {
       const denied = server.acl.scriptDenial(c, cmd);
-      if (denied !== null) return this.fail(L, denied, raise);
+      if (denied !== null) return this.reject(L, cmd, denied, raise);
     }
     if (cmd.flags & CMD.write) {
-      if (this.readonly) return this.fail(L, READONLY_SCRIPT, raise);
+      if (this.readonly) return this.reject(L, cmd, READONLY_SCRIPT, raise);
       // A legacy script (no flags) runs on a read-only replica, but cannot write there.
-      if (server.upstream.isReplica && server.config.replicaReadOnly && !c.isMaster) return this.fail(L, READONLY_REPLICA, raise);
+      if (server.upstream.isReplica && server.config.replicaReadOnly && !c.isMaster) return this.reject(L, cmd, READONLY_REPLICA, raise);
     }
     // Over maxmemory when the script started, it may not take more memory until it wrote
     // something (then it must finish), unless its flags allow it (scriptVerifyOOM).
-    if (this.oomAtStart && cmd.flags & CMD.denyoom && !this.wroteDirty && !(this.flags & ScriptFlag.AllowOom)) return this.fail(L, OOM_ERROR, raise);
+    if (this.oomAtStart && cmd.flags & CMD.denyoom && !this.wroteDirty && !(this.flags & ScriptFlag.AllowOom)) return this.reject(L, cmd, OOM_ERROR, raise);
     if (cmd.flags & CMD.write) this.wroteDirty = true;
     // In a cluster a script may only touch keys this node serves, in one slot unless its
     // flags allow more; the master's stream is obeyed as it comes.
@@ -366,7 +366,7 @@ export class ScriptRunner implements BusyScript, RedisApiHost {
       // Scripts without a shebang keep the freedom they always had (Redis 7.0 allows them too).
       const crossSlot = (this.flags & (ScriptFlag.AllowCrossSlotKeys | ScriptFlag.EvalCompat)) !== 0;
       const denied = server.cluster.scriptCallDenial(c, cmd, argv, this.scriptSlot, crossSlot);
-      if (denied !== null) return this.fail(L, denied, raise);
+      if (denied !== null) return this.reject(L, cmd, denied, raise);
     }
     const w = c.w;
     const mark = w.len;
@@ -400,9 +400,22 @@ export class ScriptRunner implements BusyScript, RedisApiHost {
       cmd = sub;
     }
     const arity = cmd.arity;
-    if ((arity > 0 && view.count !== arity) || view.count < -arity) return WRONG_ARITY;
-    if (cmd.flags & CMD.noscript) return NOT_ALLOWED;
+    // A command found but refused counts as rejected, as Redis's scriptCall counts it.
+    if ((arity > 0 && view.count !== arity) || view.count < -arity) {
+      cmd.rejectedCalls++;
+      return WRONG_ARITY;
+    }
+    if (cmd.flags & CMD.noscript) {
+      cmd.rejectedCalls++;
+      return NOT_ALLOWED;
+    }
     return cmd;
+  }
+
+  /** A found command refused before it ran: counted as rejected, then failed as redis.call fails. */
+  private reject(L: LuaState, cmd: Command, message: string, raise: boolean): number {
+    cmd.rejectedCalls++;
+    return this.fail(L, message, raise);
   }
 
   /** redis.call raises {err=message}; redis.pcall returns it. */

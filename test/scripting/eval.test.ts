@@ -308,3 +308,22 @@ describe("maxmemory inside scripts", () => {
     }
   });
 });
+
+describe("statistics of a script's commands", () => {
+  test("a command redis.call refuses counts as rejected; the errors count once", async () => {
+    await o.same("CONFIG", "RESETSTAT");
+    await o.same("EVAL", "return redis.pcall('GET')", "0");
+    await o.same("EVAL", "return redis.call('GET')", "0");
+    await o.same("EVAL", "return redis.pcall('GETX')", "0");
+    await o.same("EVAL", "return redis.pcall('EVAL', 'return 1', '0')", "0");
+    await o.same("EVAL_RO", "return redis.pcall('SET', 'k', 'v')", "0");
+    const stats = async (section: string, pattern: RegExp) => {
+      const [want, got] = await o.both("INFO", section);
+      const pick = (reply: string) => reply.split("\r\n").filter((line) => pattern.test(line)).map((line) => line.replace(/usec=\d+,usec_per_call=[\d.]+,/, "")).sort();
+      expect(pick(got)).toEqual(pick(want));
+    };
+    await stats("commandstats", /^cmdstat_(get|set|eval|eval_ro):/);
+    await stats("errorstats", /^errorstat_/);
+    await stats("stats", /^total_error_replies:/);
+  });
+});
