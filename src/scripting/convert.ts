@@ -3,7 +3,7 @@
 // returns (redisProtocolToLuaType).
 
 import { lauxlib, lua, to_luastring, type LuaState } from "fengari";
-import type { ReplyWriter } from "../resp/writer.ts";
+import { OK, type ReplyWriter } from "../resp/writer.ts";
 import { hasStackRoom } from "./libs/luaargs.ts";
 import { luaNumberToReplyInteger, withNaNSign } from "./printf.ts";
 
@@ -272,7 +272,10 @@ function writeTable(L: LuaState, keys: KeyRefs, fields: TypeFieldRefs, w: ReplyW
   }
   if (hasField(L, keys.ok, lua.LUA_TSTRING)) {
     // A status line cannot hold CR or LF: Redis replaces them with spaces.
-    w.addSimple(statusText(lua.lua_tolstring(L, -1)));
+    const status = lua.lua_tolstring(L, -1);
+    // "OK" (what a script returning redis.call('SET', ...) answers) goes out pre-encoded.
+    if (status.length === 2 && status[0] === 79 && status[1] === 75) w.addRaw(OK);
+    else w.addSimple(statusText(status));
   } else if (hasField(L, fields.double, lua.LUA_TNUMBER)) {
     writeDouble(w, lua.lua_tonumber(L, -1));
   } else if (hasField(L, fields.bigNumber, lua.LUA_TSTRING)) {
@@ -485,7 +488,7 @@ export function pushRespReply(L: LuaState, keys: KeyRefs, buf: Uint8Array, pos: 
         const n = headerNumber(buf, lineStart);
         if (n < 0) lua.lua_pushboolean(L, false);
         else {
-          lua.lua_pushlstring(L, buf.subarray(pos, pos + n), n);
+          lua.lua_pushbytes(L, buf, pos, pos + n);
           pos += n + 2;
         }
         break;
@@ -500,7 +503,7 @@ export function pushRespReply(L: LuaState, keys: KeyRefs, buf: Uint8Array, pos: 
       case 43 /* '+' */:
         lua.lua_createtable(L, 0, 1);
         pushKey(L, keys.ok);
-        lua.lua_pushlstring(L, buf.subarray(lineStart, lineStop), lineStop - lineStart);
+        lua.lua_pushbytes(L, buf, lineStart, lineStop);
         lua.lua_rawset(L, -3);
         break;
       case 45 /* '-' */:
@@ -509,7 +512,7 @@ export function pushRespReply(L: LuaState, keys: KeyRefs, buf: Uint8Array, pos: 
         fields ??= typeFields(L, keys);
         lua.lua_createtable(L, 0, 2);
         pushKey(L, keys.err);
-        lua.lua_pushlstring(L, buf.subarray(lineStart, lineStop), lineStop - lineStart);
+        lua.lua_pushbytes(L, buf, lineStart, lineStop);
         lua.lua_rawset(L, -3);
         pushKey(L, fields.ignoreErrorStats);
         lua.lua_pushboolean(L, true);
@@ -589,7 +592,7 @@ function pushResp3(L: LuaState, fields: TypeFieldRefs, buf: Uint8Array, type: nu
       return true;
     case 40 /* '(' */:
       pushField(L, fields.bigNumber);
-      lua.lua_pushlstring(L, buf.subarray(lineStart, lineStop), lineStop - lineStart);
+      lua.lua_pushbytes(L, buf, lineStart, lineStop);
       lua.lua_rawset(L, -3);
       return true;
     case 61 /* '=' */: {
@@ -598,10 +601,10 @@ function pushResp3(L: LuaState, fields: TypeFieldRefs, buf: Uint8Array, type: nu
       pushField(L, fields.verbatim);
       lua.lua_createtable(L, 0, 2);
       pushKey(L, fields.string);
-      lua.lua_pushlstring(L, buf.subarray(after + 4, after + n), n - 4);
+      lua.lua_pushbytes(L, buf, after + 4, after + n);
       lua.lua_rawset(L, -3);
       pushKey(L, fields.format);
-      lua.lua_pushlstring(L, buf.subarray(after, after + 3), 3);
+      lua.lua_pushbytes(L, buf, after, after + 3);
       lua.lua_rawset(L, -3);
       lua.lua_rawset(L, -3);
       return true;

@@ -62,6 +62,8 @@ declare module "fengari" {
     lua_pushinteger(L: LuaState, n: number): void;
     lua_pushlightuserdata(L: LuaState, p: object | null): void;
     lua_pushlstring(L: LuaState, s: Uint8Array, len: number): void;
+    /** redbun's patch: push buf[start..end) as a string, copied once. */
+    lua_pushbytes(L: LuaState, buf: Uint8Array, start: number, end: number): void;
     lua_pushnil(L: LuaState): void;
     lua_pushnumber(L: LuaState, n: number): void;
     lua_pushstring(L: LuaState, s: Uint8Array): void;

@@ -434,8 +434,9 @@ function pushArgTable(L: LuaState, c: Client, from: number, to: number): void {
   const argv = c.argv;
   lua.lua_createtable(L, to - from, 0);
   for (let i = from; i < to; i++) {
-    // lua_pushlstring copies the bytes: a view of the argument is enough.
-    lua.lua_pushlstring(L, argv.view(i), argv.len[i]!);
+    // The bytes are copied into the Lua string: the argument itself is only read.
+    const start = argv.start[i]!;
+    lua.lua_pushbytes(L, argv.buf, start, start + argv.len[i]!);
     lua.lua_rawseti(L, -2, i - from + 1);
   }
 }

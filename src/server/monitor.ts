@@ -45,6 +45,6 @@ export class Monitors {
 
   /** Forget the running command's redactions; the server calls this after every command. */
   clearRedactions(): void {
-    this.redacted.length = 0;
+    if (this.redacted.length !== 0) this.redacted.length = 0;
   }
 }
