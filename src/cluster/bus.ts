@@ -11,7 +11,8 @@
 // FAIL once a majority of masters report it. A replica of a failed master asks the masters
 // for their votes and takes over its slots when a majority agrees (failover.ts).
 
-import type { Socket, TCPSocketListener, TLSOptions } from "bun";
+import type { TLSOptions } from "bun";
+import { transport, type Listener, type Socket } from "../transport/index.ts";
 import { isIP } from "node:net";
 import type { Cluster } from "./cluster.ts";
 import type { Server } from "../server/server.ts";
@@ -104,7 +105,7 @@ export interface LinkInfo {
 }
 
 export class ClusterBus {
-  private listener: TCPSocketListener<Link> | null = null;
+  private listener: Listener | null = null;
   /** Outgoing links by node; incoming links as they come. */
   private readonly outbound = new Map<ClusterNode, Link>();
   private readonly inbound = new Set<Link>();
@@ -146,7 +147,7 @@ export class ClusterBus {
     // The TLS files were loaded at start-up, since tls-cluster asks for them.
     const server = this.cluster.server;
     const tls = server.config.tlsCluster ? server.tls?.server : undefined;
-    this.listener = Bun.listen<Link>({
+    this.listener = transport.listen<Link>({
       hostname,
       port,
       ...(tls !== undefined ? { tls: { ...tls, requestCert: true, rejectUnauthorized: true } } : {}),
@@ -230,7 +231,7 @@ export class ClusterBus {
     // PING still unanswered from before keeps its time.
     if (node.pingSentMs === 0) node.pingSentMs = Date.now();
     const bus = this;
-    Bun.connect<Link>({
+    transport.connect<Link>({
       hostname: node.ip,
       port: node.cport,
       data: link,

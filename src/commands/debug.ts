@@ -10,9 +10,10 @@ import { Enc, encodingName, metaEnc, metaLru } from "../store/object.ts";
 import { savedObjectLength } from "../persistence/rdb-value.ts";
 import { locatePacked, packedAt } from "../store/packed.ts";
 import { lpRepr } from "../encoding/listpack.ts";
-import { type Quicklist, setPackedThreshold } from "../encoding/quicklist.ts";
+import { type Quicklist, quicklistLimitsOf } from "../encoding/quicklist.ts";
 import { memtoull } from "../config/params.ts";
 import { debugLoadAof, debugReload } from "./persistence.ts";
+import { sleepSync } from "../util/runtime.ts";
 
 const HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -152,7 +153,7 @@ function debugQuicklist(c: Client): void {
 /** DEBUG QUICKLIST-PACKED-THRESHOLD size: elements of at least size bytes get plain nodes. */
 function debugPackedThreshold(c: Client): void {
   const bytes = memtoull(c.argv.str(2));
-  if (bytes === null || !setPackedThreshold(Number(bytes))) {
+  if (bytes === null || !quicklistLimitsOf(c.server.config).setPackedThreshold(Number(bytes))) {
     return c.w.addErrorBytes(ERR.packedThreshold);
   }
   c.w.addRaw(OK);
@@ -163,7 +164,7 @@ function debugSleep(c: Client): void {
   const seconds = strtodPrefix(c.argv.str(2));
   // Redis sleeps whole microseconds; a negative or unreadable time does not sleep.
   const ms = Math.floor(seconds * 1e6) / 1000;
-  if (ms > 0) Bun.sleepSync(ms);
+  if (ms > 0) sleepSync(ms);
   c.w.addRaw(OK);
 }
 

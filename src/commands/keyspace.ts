@@ -3,6 +3,7 @@
 // are in expire.ts; SCAN's handler is in scan.ts, which it shares with HSCAN, SSCAN, ZSCAN.
 
 import type { Client } from "../server/client.ts";
+import type { Server } from "../server/server.ts";
 import type { Db } from "../store/db.ts";
 import type { Argv } from "../resp/parser.ts";
 import { type KeyTable, ValueKind } from "../store/keytable.ts";
@@ -282,7 +283,17 @@ function flushdbCommand(c: Client): void {
 /** FLUSHALL [ASYNC | SYNC] */
 function flushallCommand(c: Client): void {
   if (!parseFlushMode(c)) return;
-  const server = c.server;
+  flushAllData(c.server);
+  if (c.server.propagation.active) c.server.propagation.forceCommand();
+  c.w.addRaw(OK);
+}
+
+/**
+ * Redis's flushAllDataAndResetRDB: every database emptied, a BGSAVE of the old data
+ * stopped, and with save points the empty dataset saved at once. Scripts and function
+ * libraries stay, as FLUSHALL leaves them. The caller propagates the flush.
+ */
+export function flushAllData(server: Server): void {
   let removed = 0;
   for (const db of server.dbs) {
     removed += db.flush();
@@ -290,12 +301,8 @@ function flushallCommand(c: Client): void {
     server.blocking.contentsChanged(db);
   }
   server.dirty += removed;
-  // Redis's flushAllDataAndResetRDB: a BGSAVE of the old data is stopped, and with save
-  // points the empty dataset is saved at once.
   server.rdb.bgsave?.abort();
   if (server.config.save.length > 0) rdbSaveFile(server);
-  if (server.propagation.active) server.propagation.forceCommand();
-  c.w.addRaw(OK);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import {
   addEntryReply,
   copyEntry,
   popped,
+  quicklistLimitsOf,
 } from "../encoding/quicklist.ts";
 
 /** C's LONG_MAX, as the double parseIntArg gives for it. */
@@ -53,7 +54,7 @@ function listAt(db: Db, id: number): Quicklist {
 export function createList(c: Client, buf: Uint8Array, start: number, len: number): Quicklist {
   const db = c.db;
   const config = c.server.config;
-  const list = new Quicklist(config.listMaxListpackSize, config.listCompressDepth);
+  const list = new Quicklist(config.listMaxListpackSize, config.listCompressDepth, quicklistLimitsOf(config));
   const id = db.insertBytes(buf, start, len);
   db.table.setObject(id, list);
   db.table.setMeta(id, packMeta(ObjType.List, Enc.QuickList, db.clock.lru));

@@ -7,6 +7,7 @@ import { ERR } from "../resp/errors.ts";
 import { OK } from "../resp/writer.ts";
 import { parseLongLong, parsedInt64 } from "../util/numbers.ts";
 import { keyUsageBytes, memoryDoctorReport, memoryOverhead } from "../cache/memory.ts";
+import { collectGarbage } from "../util/runtime.ts";
 
 const MEMORY_HELP = [
   "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -113,7 +114,7 @@ function memoryMallocStatsCommand(c: Client): void {
 
 /** MEMORY PURGE: a full garbage collection, the runtime's way of giving memory back. */
 function memoryPurgeCommand(c: Client): void {
-  Bun.gc(true);
+  collectGarbage();
   c.w.addRaw(OK);
 }
 

@@ -32,7 +32,8 @@
 //   here, as after a timeout in Redis. A client that disconnects does not stop its
 //   transfer: the acknowledged keys are deleted, as Redis would have completed the command.
 
-import type { Socket, TLSOptions } from "bun";
+import type { TLSOptions } from "bun";
+import { transport, type Socket } from "../transport/index.ts";
 import type { Client } from "../server/client.ts";
 import type { Db } from "../store/db.ts";
 import type { BlockedWait } from "../server/blocking.ts";
@@ -237,7 +238,7 @@ async function openLink(name: string, host: string, port: number, timeoutMs: num
   const link = new MigrateLink(name);
   let connecting: Promise<Socket<MigrateLink>>;
   try {
-    connecting = Bun.connect<MigrateLink>({ hostname: host, port, data: link, socket: LINK_HANDLERS, ...(tls !== null ? { tls } : {}) });
+    connecting = transport.connect<MigrateLink>({ hostname: host, port, data: link, socket: LINK_HANDLERS, ...(tls !== null ? { tls } : {}) });
   } catch {
     // An empty host name or the like: what getaddrinfo refuses in Redis.
     return UNRESOLVED;
@@ -277,6 +278,20 @@ function isResolveError(e: unknown): boolean {
 function closeLink(link: MigrateLink): void {
   if (links.get(link.name) === link) links.delete(link.name);
   link.close();
+}
+
+/**
+ * A cached connection's name: the server's run id, then the target as Redis names it
+ * ("host:port"), so that servers embedded in one process never share a connection.
+ */
+function linkName(server: Server, target: string): string {
+  return `${server.runId} ${target}`;
+}
+
+/** The server closes: the connections it cached close too. */
+export function closeMigrateLinks(server: Server): void {
+  const prefix = linkName(server, "");
+  for (const link of [...links.values()]) if (link.name.startsWith(prefix)) closeLink(link);
 }
 
 /** The cache is full: make room by closing one connection no transfer is using. */
@@ -634,7 +649,7 @@ function buildRequest(c: Client, o: MigrateOptions, timeoutMs: number, dbid: str
     return null;
   }
   return {
-    name: `${host}:${argv.str(2)}`,
+    name: linkName(c.server, `${host}:${argv.str(2)}`),
     host,
     port: port & 0xffff,
     timeoutMs,

@@ -11,6 +11,7 @@ import { BackgroundSave } from "../persistence/bgsave.ts";
 import { BackgroundRewrite } from "../persistence/bgrewrite.ts";
 import { aofManifestFor, aofStatus } from "../persistence/aof.ts";
 import { loadAppendOnlyFiles } from "../persistence/aof-load.ts";
+import { StartupError } from "../server/startup-error.ts";
 import { ERR } from "../resp/errors.ts";
 
 const BGSAVE_IN_PROGRESS = "ERR Background save already in progress";
@@ -98,7 +99,7 @@ export function debugReload(c: Client): void {
 /**
  * DEBUG LOADAOF: write out what the AOF buffer holds, empty the dataset and load it again
  * from the AOF files the manifest names. As in Redis 7.0, a file that cannot be loaded
- * stops the server (the loader logs why and exits).
+ * stops the server (the loader logs why; the binary exits).
  */
 export function debugLoadAof(c: Client): void {
   const server = c.server;
@@ -110,7 +111,15 @@ export function debugLoadAof(c: Client): void {
   // The loader parses into the shared argv: keep this command's to put back.
   const argv = c.argv;
   const command = argv.save();
-  server.propagation.withoutPropagation(() => loadAppendOnlyFiles(server));
+  try {
+    server.propagation.withoutPropagation(() => loadAppendOnlyFiles(server));
+  } catch (e) {
+    if (!(e instanceof StartupError)) throw e;
+    // Redis exits here: the server stops, and the binary's onShutdown ends the process.
+    server.close();
+    server.onShutdown?.(1);
+    return;
+  }
   argv.use(command);
   server.dirty = 0;
   // What was loaded is already in the AOF, and so is nothing this command did.

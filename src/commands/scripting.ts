@@ -7,6 +7,7 @@ import { parseIntArg } from "./args.ts";
 import { scriptRunner } from "../scripting/lazy.ts";
 import { ScriptFlag, parseShebang, scriptFlagsRefusal } from "../scripting/flags.ts";
 import { OK } from "../resp/writer.ts";
+import { sha1Hex } from "../util/runtime.ts";
 
 const NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
 const NOTBUSY = "NOTBUSY No scripts in execution right now.";
@@ -37,7 +38,7 @@ export function numkeysArg(c: Client): number | null {
  */
 function cachedScript(c: Client, i: number): string | null {
   const engine = scriptRunner(c.server).engine;
-  const sha = Bun.SHA1.hash(c.argv.view(i), "hex") as string;
+  const sha = sha1Hex(c.argv.view(i));
   if (!engine.has(sha)) {
     const body = c.argv.copy(i);
     const shebang = parseShebang(body);

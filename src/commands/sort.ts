@@ -23,7 +23,7 @@ import { ERR } from "../resp/errors.ts";
 import type { Db } from "../store/db.ts";
 import { Enc, ObjType, metaEnc, metaLru, packMeta } from "../store/object.ts";
 import { stringBytes } from "../store/string.ts";
-import { LIST_TAIL, Quicklist, QuicklistIter, copyEntry, popped } from "../encoding/quicklist.ts";
+import { LIST_TAIL, Quicklist, QuicklistIter, copyEntry, popped, quicklistLimitsOf } from "../encoding/quicklist.ts";
 import { SkiplistZSet, type ZNode } from "../encoding/skiplist.ts";
 import { parseStrtod } from "../util/numbers.ts";
 import { pqsort } from "../util/pqsort.ts";
@@ -585,7 +585,7 @@ const STORE_COMPRESS_DEPTH = 0;
 function storeResult(c: Client): void {
   const gets = opts.gets;
   const { start, end } = range;
-  const list = new Quicklist(STORE_FILL, STORE_COMPRESS_DEPTH);
+  const list = new Quicklist(STORE_FILL, STORE_COMPRESS_DEPTH, quicklistLimitsOf(c.server.config));
   for (let j = start; j <= end; j++) {
     const elem = elems[order[j]!]!;
     if (gets === 0) {

@@ -6,7 +6,7 @@
 // single bytes. Errors are thrown as ConfigError; the caller prints them
 // (formatFatalConfigError or, for unreadable files, a log line) and exits with status 1.
 
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readdirSync, statSync, writeSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
 import { Logger } from "../log/log.ts";
 import { globMatch } from "../util/glob.ts";
@@ -319,18 +319,40 @@ function readOne(abs: string, shown: string): string {
   }
 }
 
-/** glob(3) over an absolute pattern: matching files, sorted. */
+/**
+ * glob(3) over an absolute pattern (latin1 bytes): the matching files, sorted. The pattern is
+ * matched one path component at a time, as glob(3) does, so a wildcard never crosses a "/",
+ * and a name starting with "." matches only a component that starts with one too.
+ */
 function globFiles(absPattern: string): string[] {
-  const parts = absPattern.split("/");
-  const firstWild = parts.findIndex((p) => /[*?[]/.test(p));
-  const base = parts.slice(0, firstWild).join("/") || "/";
-  const rest = parts.slice(firstWild).join("/");
-  const utf8 = (s: string) => Buffer.from(s, "latin1").toString("utf8");
+  let paths = [""];
+  for (const part of absPattern.split("/")) {
+    if (part === "") continue;
+    const wild = /[*?[]/.test(part);
+    const next: string[] = [];
+    for (const dir of paths) {
+      if (!wild) next.push(`${dir}/${part}`);
+      else for (const name of listDirectory(dir)) if ((name[0] !== "." || part[0] === ".") && globMatch(part, name, false)) next.push(`${dir}/${name}`);
+    }
+    paths = next;
+  }
+  return paths.filter(isFile).sort();
+}
+
+/** The names in a directory as latin1 strings; none when it cannot be read. */
+function listDirectory(dir: string): string[] {
   try {
-    const found = [...new Bun.Glob(utf8(rest)).scanSync({ cwd: utf8(base), onlyFiles: true, dot: false })];
-    return found.map((f) => toBinary(`${utf8(base).replace(/\/$/, "")}/${f}`)).sort();
+    return readdirSync(fsPath(dir === "" ? "/" : dir), { encoding: "buffer" }).map((name) => name.toString("latin1"));
   } catch {
     return [];
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(fsPath(path)).isFile();
+  } catch {
+    return false;
   }
 }
 

@@ -100,21 +100,36 @@ const COMPRESS_MIN_BYTES = 48;
 const COMPRESS_MIN_SAVING = 8;
 
 const DEFAULT_PACKED_THRESHOLD = 1 << 30;
-/** Elements of at least this many bytes get a plain node of their own. */
-let packedThreshold = DEFAULT_PACKED_THRESHOLD;
 
 /**
- * DEBUG QUICKLIST-PACKED-THRESHOLD: 0 restores the default, anything above 4 GB less 1 MB
- * is refused (false). Like Redis's, the threshold is one for the whole server.
+ * The packed threshold of one server's lists: like Redis's, one for the whole server, and a
+ * change applies to the lists that exist already. Each server has its own (several can run
+ * in one process), and every list holds its server's.
  */
-export function setPackedThreshold(bytes: number): boolean {
-  if (bytes > 2 ** 32 - 2 ** 20) return false;
-  packedThreshold = bytes === 0 ? DEFAULT_PACKED_THRESHOLD : bytes;
-  return true;
+export class QuicklistLimits {
+  /** Elements of at least this many bytes get a plain node of their own. */
+  packedThreshold = DEFAULT_PACKED_THRESHOLD;
+
+  /** DEBUG QUICKLIST-PACKED-THRESHOLD: 0 restores the default, anything above 4 GB less 1 MB is refused (false). */
+  setPackedThreshold(bytes: number): boolean {
+    if (bytes > 2 ** 32 - 2 ** 20) return false;
+    this.packedThreshold = bytes === 0 ? DEFAULT_PACKED_THRESHOLD : bytes;
+    return true;
+  }
 }
 
-function isLargeElement(len: number): boolean {
-  return len >= packedThreshold;
+/** The limits of lists made outside any server (unit tests of the encoding). */
+const DEFAULT_LIMITS = new QuicklistLimits();
+const limitsBySettings = new WeakMap<object, QuicklistLimits>();
+
+/** The limits of the server whose settings object (its Config) is `settings`. */
+export function quicklistLimitsOf(settings: object): QuicklistLimits {
+  let limits = limitsBySettings.get(settings);
+  if (limits === undefined) {
+    limits = new QuicklistLimits();
+    limitsBySettings.set(settings, limits);
+  }
+  return limits;
 }
 
 export class QuicklistNode {
@@ -181,9 +196,18 @@ export class Quicklist {
   /** The table holding the list, told of every change of memoryBytes; null when none. */
   ledger: MemoryLedger | null = null;
 
-  constructor(fill: number, compress: number) {
+  constructor(
+    fill: number,
+    compress: number,
+    /** The server's packed threshold, read at every insert. */
+    readonly limits: QuicklistLimits = DEFAULT_LIMITS,
+  ) {
     this.fill = Math.min(Math.max(fill, FILL_MIN), FILL_MAX);
     this.compress = Math.min(Math.max(compress, 0), COMPRESS_MAX);
+  }
+
+  private isLargeElement(len: number): boolean {
+    return len >= this.limits.packedThreshold;
   }
 
   /** Heap bytes held now (see the file comment). */
@@ -214,7 +238,7 @@ export class Quicklist {
 
   /** Whether an element of len bytes may go into node, by Redis's estimate. */
   private allowInsert(node: QuicklistNode | null, len: number): boolean {
-    if (node === null || node.plain || isLargeElement(len)) return false;
+    if (node === null || node.plain || this.isLargeElement(len)) return false;
     const estimate = node.sz + len + SIZE_ESTIMATE_OVERHEAD;
     if (this.meetsSizeLevel(estimate)) return true;
     if (estimate > SIZE_SAFETY_LIMIT) return false;
@@ -395,7 +419,7 @@ export class Quicklist {
     if (this.open !== null) this.settle();
     const atHead = where === LIST_HEAD;
     const end = atHead ? this.head : this.tail;
-    if (isLargeElement(len)) return this.insertPlainNode(end, src, start, len, !atHead);
+    if (this.isLargeElement(len)) return this.insertPlainNode(end, src, start, len, !atHead);
     if (this.allowInsert(end, len)) {
       this.setBuf(end!, atHead ? lpPrepend(end!.buf, src, start, len) : lpAppend(end!.buf, src, start, len));
       this.grewBy1(end!);
@@ -613,7 +637,7 @@ export class Quicklist {
     // node stays decompressed for use and each branch recompresses what it touched.
     it.valid = false;
     if (this.open === node) this.open = null;
-    if (isLargeElement(len)) return this.insertLarge(node, offset, after, atTail || atHead, src, start, len);
+    if (this.isLargeElement(len)) return this.insertLarge(node, offset, after, atTail || atHead, src, start, len);
     if (!full) {
       this.setBuf(node, lpInsertString(node.buf, it.p, after ? LP_AFTER : LP_BEFORE, src, start, len));
       this.grewBy1(node);
@@ -730,7 +754,7 @@ export class Quicklist {
     // The replace ends the iteration without releasing it (Redis resets the iterator).
     this.open = null;
     const node = it.node!;
-    const large = isLargeElement(len);
+    const large = this.isLargeElement(len);
     if (!node.plain && !large) {
       this.setBuf(node, lpReplace(node.buf, it.p, src, start, len));
       node.sz = lpBytes(node.buf, 0);
@@ -815,7 +839,7 @@ export class Quicklist {
   /** A deep copy with the same nodes (quicklistDup). */
   dup(): Quicklist {
     if (this.open !== null) this.settle();
-    const copy = new Quicklist(this.fill, this.compress);
+    const copy = new Quicklist(this.fill, this.compress, this.limits);
     for (let node = this.head; node !== null; node = node.next) {
       const room = node.compressed || node.plain ? node.buf.length : node.sz + (node.sz >> 2);
       const twin = new QuicklistNode(node.buf.slice(0, room), node.sz, node.count, node.plain);

@@ -6,7 +6,7 @@
 // a scrape and INFO cannot disagree. A scrape costs one `INFO everything`: it runs on the
 // event loop between commands and takes well under a millisecond.
 
-import type { Server as HttpServer } from "bun";
+import { transport, type HttpListener } from "../transport/index.ts";
 import { strerror } from "../config/params.ts";
 import type { Server } from "../server/server.ts";
 import { infoSectionLines } from "./info.ts";
@@ -341,7 +341,7 @@ const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** The endpoint's HTTP server, opened, moved and closed as metrics-port and metrics-bind change. */
 export class MetricsEndpoint {
-  private http: HttpServer<undefined> | null = null;
+  private http: HttpListener | null = null;
   /** Where `http` listens: kept here to reopen it when a move fails. */
   private hostname = "";
 
@@ -385,11 +385,13 @@ export class MetricsEndpoint {
   /** Starts listening; on failure `http` is left as it was and the reason returned. */
   private open(hostname: string, port: number): string | null {
     try {
-      this.http = Bun.serve({ hostname, port, fetch: (req) => this.answer(req) });
+      this.http = transport.serveHttp({ hostname, port, fetch: (req) => this.answer(req) });
       this.hostname = hostname;
+      // Under Node the bind finishes later: a failure can only be logged then.
+      this.http.ready?.catch((e) => this.server.log.warning(listenFailure(hostname, port, e)));
       return null;
     } catch (e) {
-      return `Unable to listen on metrics port ${hostname}:${port}: ${strerror((e as NodeJS.ErrnoException).code)}`;
+      return listenFailure(hostname, port, e);
     }
   }
 
@@ -401,4 +403,8 @@ export class MetricsEndpoint {
     }
     return new Response(metricsText(this.server), { headers: { "Content-Type": CONTENT_TYPE } });
   }
+}
+
+function listenFailure(hostname: string, port: number, e: unknown): string {
+  return `Unable to listen on metrics port ${hostname}:${port}: ${strerror((e as NodeJS.ErrnoException).code)}`;
 }

@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { Argv, ParseState, parseCommand, NEED_MORE, PROTOCOL_ERROR } from "../resp/parser.ts";
 import { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
+import { StartupError } from "../server/startup-error.ts";
 import { aofManifestFor, aofStatus, errnoOf, strerror } from "./aof.ts";
 import { AofFileType, ManifestError, type AofFileInfo, type AofManifest } from "./aof-manifest.ts";
 import { rdbLoadBytes } from "./rdb.ts";
@@ -43,7 +44,7 @@ const AOF_CLIENT_ID = Number.MAX_SAFE_INTEGER;
 /** A failure that stops start-up, carrying the message Redis logs. */
 class AofFatal extends Error {}
 
-/** Load the AOF named by the manifest, or exit(1) after logging why it cannot be loaded. */
+/** Load the AOF named by the manifest, or throw StartupError after logging why it cannot be loaded. */
 export function loadAppendOnlyFiles(server: Server): AofLoadResult {
   const manifest = aofManifestFor(server);
   try {
@@ -55,7 +56,7 @@ export function loadAppendOnlyFiles(server: Server): AofLoadResult {
   } catch (e) {
     if (e instanceof ManifestError) logManifestError(server, e);
     else server.log.warning(e instanceof AofFatal ? e.message : `Failed to load the AOF: ${(e as Error).message}`);
-    process.exit(1);
+    throw new StartupError([], "The append-only file could not be loaded (see the log)");
   }
 }
 
@@ -71,7 +72,7 @@ export function checkManifestAtStart(server: Server): void {
   } catch (e) {
     if (!(e instanceof ManifestError)) throw e;
     logManifestError(server, e);
-    process.exit(1);
+    throw new StartupError([], "The AOF manifest is malformed (see the log)");
   }
 }
 

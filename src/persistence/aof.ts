@@ -99,6 +99,15 @@ export class AofStatus {
   }
 }
 
+/**
+ * Where Redis exits: the binary's onShutdown ends the process at once, an embedded server
+ * stops alone (its onShutdown closes it) and the process goes on.
+ */
+function stopFatally(server: Server): void {
+  if (server.onShutdown === null) process.exit(1);
+  server.onShutdown(1);
+}
+
 const statuses = new WeakMap<Server, AofStatus>();
 
 /** The server's AOF status (created on first use, with Redis's initial values). */
@@ -492,7 +501,7 @@ export class Aof implements PropagationSink {
     }
     if (this.server.config.appendfsync === "always") {
       log.warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
-      process.exit(1);
+      return stopFatally(this.server);
     }
     status.lastWriteOk = false;
     if (written > 0) {
@@ -525,7 +534,7 @@ export class Aof implements PropagationSink {
       fsyncSync(this.fd);
     } catch (e) {
       this.server.log.warning(`Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${strerror(errnoOf(e))}. Exiting...`);
-      process.exit(1);
+      return stopFatally(this.server);
     }
     this.server.latencyMonitor.addSince("aof-fsync-always", startedMs);
     this.lastFsyncMs = Date.now();

@@ -49,7 +49,7 @@ import {
   LP_BEFORE,
 } from "../encoding/listpack.ts";
 import { intsetAdd, intsetBytes, intsetGet, intsetLength, intsetNew, intsetValidate } from "../encoding/intset.ts";
-import { Quicklist, LIST_TAIL } from "../encoding/quicklist.ts";
+import { Quicklist, LIST_TAIL, quicklistLimitsOf } from "../encoding/quicklist.ts";
 import { SkiplistZSet } from "../encoding/skiplist.ts";
 import { Dict } from "../encoding/dict.ts";
 import { HashTable } from "../commands/hash.ts";
@@ -440,7 +440,7 @@ function emptyKey(r: RdbReader, at: number): never {
 // ---------------------------------------------------------------------------------------
 
 function newList(config: Config): Quicklist {
-  return new Quicklist(config.listMaxListpackSize, config.listCompressDepth);
+  return new Quicklist(config.listMaxListpackSize, config.listCompressDepth, quicklistLimitsOf(config));
 }
 
 /** RDB_TYPE_LIST (before 3.2): a count, then each element, pushed at the tail. */

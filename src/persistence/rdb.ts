@@ -35,6 +35,7 @@
 
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import type { Server } from "../server/server.ts";
+import { StartupError } from "../server/startup-error.ts";
 import type { Db } from "../store/db.ts";
 import { lruClock, metaLru, withLru } from "../store/object.ts";
 import { hashBytes } from "../util/hash.ts";
@@ -796,7 +797,7 @@ export function loadRdbAtStartup(server: Server): void {
     }
   } catch (e) {
     if (!(e instanceof RdbError)) server.log.warning(`Fatal error loading the DB: ${errorText(e)}. Exiting.`);
-    process.exit(1);
+    throw new StartupError([], "The RDB file could not be loaded (see the log)");
   }
   server.log.notice(`DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
 }

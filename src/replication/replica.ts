@@ -11,7 +11,7 @@
 // while the link is up, so that a lost link, a restart (the RDB's repl-* fields) or a
 // promotion continue from there.
 
-import type { Socket } from "bun";
+import { transport, type Socket } from "../transport/index.ts";
 import { renameSync, writeFileSync } from "node:fs";
 import type { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
@@ -172,7 +172,7 @@ export class MasterLink {
     this.state = LinkState.Connecting;
     this.lastIoMs = Date.now();
     const link = this;
-    Bun.connect<MasterLink>({
+    transport.connect<MasterLink>({
       hostname: this.host,
       port: this.port,
       data: this,
@@ -557,6 +557,17 @@ export class MasterLink {
     this.canContinue = true;
     if (this.downSinceMs === 0) this.downSinceMs = Date.now();
     this.server.closeClient(c);
+  }
+
+  /**
+   * The server closes (an embedded server's close()): the link, its handshake and its cron
+   * go, without the promotion REPLICAOF NO ONE would make.
+   */
+  close(): void {
+    this.host = null;
+    if (this.client !== null) this.dropClient();
+    this.cancelHandshake();
+    this.stopCron();
   }
 
   /** A handshake that failed is dropped; the cron connects again (Redis's cancelReplicationHandshake). */

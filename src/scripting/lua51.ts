@@ -3,8 +3,8 @@
 // cast as 5.1 casts them, no 5.3 operators, 5.1's call depth and error texts) are patched
 // into fengari (patches/fengari@0.1.5.patch); this module supplies the rest: tostring's
 // "%.14g" (printf.ts), string.format with C's conversions, the library functions whose 5.1
-// behaviour differs, Redis's drand48 math.random, and the globals 5.1 has and 5.3 dropped
-// (or the reverse).
+// behaviour differs, and the globals 5.1 has and 5.3 dropped (or the reverse). Redis's
+// drand48 math.random is the server's own, set with the redis table (redis-api.ts).
 
 import { lauxlib, lua, luaconf, type LuaState } from "fengari";
 import { latin1Bytes, latin1Of } from "./convert.ts";
@@ -358,54 +358,6 @@ function binary(f: (x: number, y: number) => number): (L: LuaState) => number {
   };
 }
 
-// Redis replaces math.random with its own drand48 (rand.c): a 48-bit linear congruential
-// generator with drand48's constants and start, shared by every script of the server and
-// never reseeded but by math.randomseed, so a fresh server draws the same numbers as Redis.
-
-const TWO_24 = 2 ** 24;
-/** The multiplier 0x5DEECE66D in 24-bit halves, and the increment. */
-const RAND_A_LOW = 0xece66d;
-const RAND_A_HIGH = 0x5de;
-const RAND_C = 0xb;
-/** The generator's 48-bit state in two 24-bit halves; drand48's initial 0x1234ABCD330E. */
-const rand48 = { high: 0x1234ab, low: 0xcd330e };
-const INT32_MAX = 2147483647;
-
-/** redisLrand48: advance the state (x = a*x + c mod 2^48, exact in halves), then its top 31 bits. */
-function lrand48(): number {
-  const { high, low } = rand48;
-  const product = low * RAND_A_LOW + RAND_C;
-  rand48.low = product % TWO_24;
-  rand48.high = (high * RAND_A_LOW + low * RAND_A_HIGH + Math.floor(product / TWO_24)) % TWO_24;
-  return rand48.high * 128 + Math.floor(rand48.low / 2 ** 17);
-}
-
-/** math.random([m [, n]]): a draw in [0, 1), or an integer in [1, m] or [m, n]; the draw happens before the checks. */
-function mathRandom(L: LuaState): number {
-  const r = (lrand48() % INT32_MAX) / INT32_MAX;
-  const argc = lua.lua_gettop(L);
-  if (argc === 0) lua.lua_pushnumber(L, r);
-  else if (argc === 1) {
-    const upper = toCInt(checkInteger51(L, 1));
-    if (upper < 1) argError(L, 1, "interval is empty");
-    lua.lua_pushnumber(L, Math.floor(r * upper) + 1);
-  } else if (argc === 2) {
-    const lower = toCInt(checkInteger51(L, 1));
-    const upper = toCInt(checkInteger51(L, 2));
-    if (lower > upper) argError(L, 2, "interval is empty");
-    lua.lua_pushnumber(L, Math.floor(r * (upper - lower + 1)) + lower);
-  } else return raiseError(L, "wrong number of arguments");
-  return 1;
-}
-
-/** math.randomseed(n): drand48's seeding, the int's 32 bits above 0x330E. */
-function mathRandomseed(L: LuaState): number {
-  const seed = toCInt(checkInteger51(L, 1)) >>> 0;
-  rand48.high = Math.floor(seed / 2 ** 8);
-  rand48.low = (seed % 2 ** 8) * 2 ** 16 + 0x330e;
-  return 0;
-}
-
 /** The kilobytes the Lua heap holds: fengari's heap is the JS heap, so that is what is counted. */
 function heapKilobytes(): number {
   return process.memoryUsage().heapUsed / 1024;
@@ -539,8 +491,6 @@ const FIVE_ONE_FUNCTIONS: [string, string, (L: LuaState) => number][] = [
   ["math", "cosh", unary(Math.cosh)],
   ["math", "sinh", unary(Math.sinh)],
   ["math", "tanh", unary(Math.tanh)],
-  ["math", "random", mathRandom],
-  ["math", "randomseed", mathRandomseed],
   ["coroutine", "running", coroutineRunning],
 ];
 

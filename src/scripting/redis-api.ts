@@ -27,6 +27,8 @@ export interface RedisApiHost {
   log(level: number, message: string): void;
   /** redis.acl_check_cmd: push whether the script's user may run the command whose arguments are on the stack. */
   aclCheckCmd(L: LuaState): number;
+  /** math.random's generator, shared by the server's EVAL and FCALL states. */
+  readonly rand48: Rand48;
 }
 
 /** Redis's LL_DEBUG .. LL_WARNING, the levels redis.log takes. */
@@ -81,8 +83,8 @@ export function installRedisApi(L: LuaState, host: RedisApiHost, evalHelpers = t
   lua.lua_pushcfunction(L, pcall);
   lua.lua_setglobal(L, latin1Bytes("pcall"));
   lua.lua_getglobal(L, latin1Bytes("math"));
-  setFunction(L, "random", mathRandom);
-  setFunction(L, "randomseed", mathRandomSeed);
+  setFunction(L, "random", (s) => mathRandom(s, host.rand48));
+  setFunction(L, "randomseed", (s) => mathRandomSeed(s, host.rand48));
   lua.lua_pop(L, 1);
 }
 
@@ -268,10 +270,30 @@ function finishPcall(L: LuaState, status: number, _ctx: number): number {
  * The 48-bit state of rand48's generator x' = (a x + c) mod 2^48, in two 24-bit halves so
  * that every product stays exact in a double. Redis 7.0 never reseeds it between scripts:
  * the sequence runs on from the start-up state (rand48's own, 0x1234ABCD330E) across every
- * script of the process, until a script calls math.randomseed.
+ * script, EVAL's and FCALL's, until a script calls math.randomseed. Each server holds its
+ * own, so that servers embedded in one process draw what a fresh Redis would.
  */
-let stateHigh = 0x1234ab;
-let stateLow = 0xcd330e;
+export class Rand48 {
+  private high = 0x1234ab;
+  private low = 0xcd330e;
+
+  /** The next lrand48(): the top 31 bits of the advanced state. */
+  next(): number {
+    const low = MULTIPLIER_LOW * this.low + INCREMENT;
+    const carry = Math.floor(low / TWO_24);
+    this.high = (MULTIPLIER_LOW * this.high + MULTIPLIER_HIGH * this.low + carry) % TWO_24;
+    this.low = low % TWO_24;
+    return this.high * 128 + Math.floor(this.low / 131072);
+  }
+
+  /** srand48(seed): the seed's 32 bits above rand48's fixed low 16 bits. */
+  seed(seed: number): void {
+    const bits = seed >>> 0;
+    this.high = bits >>> 8;
+    this.low = ((bits & 0xff) << 16) | 0x330e;
+  }
+}
+
 const MULTIPLIER_HIGH = 0x5de;
 const MULTIPLIER_LOW = 0xece66d;
 const INCREMENT = 0xb;
@@ -279,25 +301,9 @@ const TWO_24 = 0x1000000;
 /** Redis's REDIS_LRAND48_MAX: INT32_MAX. */
 const LRAND48_MAX = 2147483647;
 
-/** The next lrand48(): the top 31 bits of the advanced state. */
-function lrand48(): number {
-  const low = MULTIPLIER_LOW * stateLow + INCREMENT;
-  const carry = Math.floor(low / TWO_24);
-  stateHigh = (MULTIPLIER_LOW * stateHigh + MULTIPLIER_HIGH * stateLow + carry) % TWO_24;
-  stateLow = low % TWO_24;
-  return stateHigh * 128 + Math.floor(stateLow / 131072);
-}
-
-/** srand48(seed): the seed's 32 bits above rand48's fixed low 16 bits. */
-function srand48(seed: number): void {
-  const bits = seed >>> 0;
-  stateHigh = bits >>> 8;
-  stateLow = ((bits & 0xff) << 16) | 0x330e;
-}
-
 /** math.random([m [, n]]): Lua 5.1's, over rand48 (integer bounds are C ints, as 5.1's luaL_checkint). */
-function mathRandom(L: LuaState): number {
-  const r = (lrand48() % LRAND48_MAX) / LRAND48_MAX;
+function mathRandom(L: LuaState, rand: Rand48): number {
+  const r = (rand.next() % LRAND48_MAX) / LRAND48_MAX;
   switch (lua.lua_gettop(L)) {
     case 0:
       lua.lua_pushnumber(L, r);
@@ -321,8 +327,8 @@ function mathRandom(L: LuaState): number {
   }
 }
 
-/** math.randomseed(n): restart the process's sequence from n (a C int). */
-function mathRandomSeed(L: LuaState): number {
-  srand48(toCInt(checkInteger51(L, 1)));
+/** math.randomseed(n): restart the server's sequence from n (a C int). */
+function mathRandomSeed(L: LuaState, rand: Rand48): number {
+  rand.seed(toCInt(checkInteger51(L, 1)));
   return 0;
 }

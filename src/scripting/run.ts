@@ -15,7 +15,7 @@ import { formatDouble } from "../util/numbers.ts";
 import { LuaEngine, YIELDED, type RunResult } from "./lua.ts";
 import { addUncountedError, latin1Bytes, pushRespReply } from "./convert.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
-import type { RedisApiHost } from "./redis-api.ts";
+import { Rand48, type RedisApiHost } from "./redis-api.ts";
 import { checkCommand } from "../acl/check.ts";
 import { Denial } from "../acl/log.ts";
 import { FunctionStore, type LuaFunction } from "./functions.ts";
@@ -48,6 +48,8 @@ export class ScriptRunner implements BusyScript, RedisApiHost {
   readonly server: Server;
   /** EVAL's Lua state. */
   engine: LuaEngine;
+  /** math.random's sequence, which SCRIPT FLUSH does not restart (it outlives the Lua states). */
+  readonly rand48 = new Rand48();
   /** The function libraries and their Lua state, created with the first library. */
   private functionStore: FunctionStore | null = null;
   /** The engine of the script running now: EVAL's or the functions'. */
@@ -346,7 +348,7 @@ export class ScriptRunner implements BusyScript, RedisApiHost {
     const argv = c.argv;
     argv.use(view);
     const cmd = this.commandFor(view);
-    if (typeof cmd === "string") return this.fail(L, cmd, raise);
+    if (typeof cmd === "string") return this.refuse(L, cmd, raise);
     if (!c.user.unrestricted) {
       const denied = server.acl.scriptDenial(c, cmd);
       if (denied !== null) return this.reject(L, cmd, denied, raise);
@@ -412,10 +414,25 @@ export class ScriptRunner implements BusyScript, RedisApiHost {
     return cmd;
   }
 
-  /** A found command refused before it ran: counted as rejected, then failed as redis.call fails. */
+  /** A found command refused before it ran: counted as rejected, then refused. */
   private reject(L: LuaState, cmd: Command, message: string, raise: boolean): number {
     cmd.rejectedCalls++;
-    return this.fail(L, message, raise);
+    return this.refuse(L, message, raise);
+  }
+
+  /**
+   * A call refused before any command ran (unknown, arity, ACL ...): the error counts now,
+   * as Redis's scriptCall counts it, and its table says so, so that the script's reply
+   * does not count it again; the script's own command is not failed by it.
+   */
+  private refuse(L: LuaState, message: string, raise: boolean): number {
+    const server = this.server;
+    server.stats.countError(message);
+    server.errorsAtLastCall = server.stats.errorReplies;
+    this.fail(L, message, false);
+    lua.lua_pushboolean(L, true);
+    lua.lua_setfield(L, -2, IGNORE_ERROR_STATS_KEY);
+    return raise ? lua.lua_error(L) : 1;
   }
 
   /** redis.call raises {err=message}; redis.pcall returns it. */
@@ -428,6 +445,7 @@ export class ScriptRunner implements BusyScript, RedisApiHost {
 }
 
 const ERR_KEY = latin1Bytes("err");
+const IGNORE_ERROR_STATS_KEY = latin1Bytes("ignore_error_stats_update");
 
 /** Push argv[from..to) as a Lua array of strings. */
 function pushArgTable(L: LuaState, c: Client, from: number, to: number): void {

@@ -1,7 +1,7 @@
 // One connection's state (Redis's client struct): its query buffer, the database it has
 // selected, its protocol version, its name and flags, and the output it could not write yet.
 
-import type { Socket } from "bun";
+import type { Socket } from "../transport/index.ts";
 import type { Argv } from "../resp/parser.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
 import type { Command } from "../commands/table.ts";

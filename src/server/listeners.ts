@@ -6,7 +6,8 @@
 
 import { chmodSync, unlinkSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
-import type { SocketHandler, TCPSocketListener, TCPSocketListenOptions, TLSOptions, UnixSocketListener } from "bun";
+import type { TLSOptions } from "bun";
+import { transport, type Listener, type SocketHandler } from "../transport/index.ts";
 import { strerror, type Config } from "../config/params.ts";
 import type { Logger } from "../log/log.ts";
 import type { Client } from "./client.ts";
@@ -56,9 +57,14 @@ const CANNOT_BIND = "Failed to bind to specified addresses.";
 const CANNOT_CONFIGURE_TLS = "Unable to update TLS configuration. Check server logs.";
 
 export class Listeners {
-  private tcp: TCPSocketListener<Client>[] = [];
-  private tls: TCPSocketListener<Client>[] = [];
-  private unix: UnixSocketListener<Client> | null = null;
+  private tcp: Listener[] = [];
+  private tls: Listener[] = [];
+  private unix: Listener | null = null;
+  /**
+   * Binds still under way, each settling with its ListenError (or nothing for an optional
+   * address). Under Bun a bind is over when listen returns, so this stays empty.
+   */
+  private binding: Promise<ListenError | null>[] = [];
   /** The unixsocket file while listening on it (as configured, and as bound), removed at close. */
   unixPath = "";
   private unixFile = "";
@@ -75,6 +81,36 @@ export class Listeners {
 
   get count(): number {
     return this.tcp.length + this.tls.length + (this.unix !== null ? 1 : 0);
+  }
+
+  /**
+   * Settles once every listener start() opened is bound: at once under Bun, whose listen
+   * binds before it returns; under Node once the binds finish, a failure closing every
+   * listener and rejecting with the ListenError Redis would log.
+   */
+  async bound(): Promise<void> {
+    const outcomes = await Promise.all(this.binding);
+    this.binding = [];
+    const failure = outcomes.find((outcome) => outcome !== null);
+    if (failure === undefined) return;
+    this.close();
+    throw failure;
+  }
+
+  /**
+   * A listener CONFIG SET moved, bound after CONFIG SET answered (under Node): a failure can
+   * only be logged, and leaves nothing listening there.
+   */
+  private logLateFailures(host: ListenerHost): void {
+    const pending = this.binding;
+    this.binding = [];
+    for (const outcome of pending) {
+      void outcome.then((failure) => {
+        if (failure === null) return;
+        if (failure.detail !== "") host.log.warning(failure.detail);
+        host.log.warning(failure.message);
+      });
+    }
   }
 
   /**
@@ -113,6 +149,7 @@ export class Listeners {
     } catch (e) {
       return this.rebindFailed(host, e, failure);
     }
+    this.logLateFailures(host);
     return undefined;
   }
 
@@ -127,6 +164,7 @@ export class Listeners {
     } catch (e) {
       return this.rebindFailed(host, e, failure);
     }
+    this.logLateFailures(host);
     return undefined;
   }
 
@@ -151,12 +189,12 @@ export class Listeners {
 
   /** `port` on every bind address. */
   openTcp(bind: readonly string[], port: number, socket: Handlers): void {
-    this.tcp = listenOnEvery(bind, port, "TCP", (options) => Bun.listen<Client>({ ...options, socket }));
+    this.tcp = listenOnEvery(bind, port, "TCP", (options) => transport.listen<Client>({ ...options, socket }), this.binding);
   }
 
   /** `tls-port` on every bind address. */
   openTls(bind: readonly string[], port: number, tls: TLSOptions, socket: Handlers): void {
-    this.tls = listenOnEvery(bind, port, "TLS", (options) => Bun.listen<Client>({ ...options, tls, socket }));
+    this.tls = listenOnEvery(bind, port, "TLS", (options) => transport.listen<Client>({ ...options, tls, socket }), this.binding);
   }
 
   /**
@@ -171,12 +209,17 @@ export class Listeners {
       // Nothing was there.
     }
     try {
-      this.unix = Bun.listen<Client>({ unix: file, socket });
-      if (perm !== 0) chmodSync(file, perm);
+      this.unix = transport.listen<Client>({ unix: file, socket });
+      // The file exists once bound: at once under Bun, later under Node.
+      const applyPerm = () => {
+        if (perm !== 0) chmodSync(file, perm);
+      };
+      if (this.unix.ready === undefined) applyPerm();
+      else this.binding.push(this.unix.ready.then(applyPerm).then(() => null, unixBindFailure));
     } catch (e) {
       this.unix?.stop(true);
       this.unix = null;
-      throw new ListenError(`Failed opening Unix socket: bind: ${strerror((e as NodeJS.ErrnoException).code)}`, "");
+      throw unixBindFailure(e);
     }
     this.unixPath = path;
     this.unixFile = file;
@@ -200,21 +243,27 @@ export class Listeners {
   }
 }
 
-type BindOptions = Pick<TCPSocketListenOptions<Client>, "hostname" | "port"> & { ipv6Only: boolean };
+function unixBindFailure(e: unknown): ListenError {
+  return new ListenError(`Failed opening Unix socket: bind: ${strerror((e as NodeJS.ErrnoException).code)}`, "");
+}
+
+type BindOptions = { hostname: string; port: number; ipv6Only: boolean };
 
 /**
  * One listener per bind address, all on the port the first one got. An address with a
  * leading "-" may fail (it names an address family the machine may lack); any other failure
  * closes what was opened and throws Redis's lines ("TCP" in the warning for both kinds, as
- * Redis's listenToPort says).
+ * Redis's listenToPort says). A bind that finishes later (under Node) adds its outcome to
+ * `binding`; with port 0 such binds cannot share the first one's port, unknown until then.
  */
 function listenOnEvery(
   bind: readonly string[],
   port: number,
   kind: "TCP" | "TLS",
-  listen: (options: BindOptions) => TCPSocketListener<Client>,
-): TCPSocketListener<Client>[] {
-  const opened: TCPSocketListener<Client>[] = [];
+  listen: (options: BindOptions) => Listener,
+  binding: Promise<ListenError | null>[],
+): Listener[] {
+  const opened: Listener[] = [];
   for (const entry of bind) {
     const optional = entry.startsWith("-");
     const address = optional ? entry.slice(1) : entry;
@@ -224,18 +273,25 @@ function listenOnEvery(
       // 0.0.0.0 at the same port. Bun supports ipv6Only on listeners, though its types only
       // declare it for connect.
       const listener = listen({ hostname, port, ipv6Only: hostname.includes(":") });
-      port = listener.port;
+      // Under Node the port is known once bound: a fixed one stays as asked.
+      port = listener.port || port;
       opened.push(listener);
+      const wanted = port;
+      if (listener.ready !== undefined) binding.push(listener.ready.then(() => null, (e) => (optional ? null : bindFailure(kind, address, wanted, e))));
     } catch (e) {
       if (optional) continue;
       for (const l of opened) l.stop(true);
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new ListenError(
-        `Failed listening on port ${port} (${kind}), aborting.`,
-        `Warning: Could not create server TCP listening socket ${address}:${port}: bind: ${strerror(code)}`,
-      );
+      throw bindFailure(kind, address, port, e);
     }
   }
   if (opened.length === 0) throw new ListenError(`Failed listening on port ${port} (${kind}), aborting.`, "");
   return opened;
+}
+
+function bindFailure(kind: "TCP" | "TLS", address: string, port: number, e: unknown): ListenError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new ListenError(
+    `Failed listening on port ${port} (${kind}), aborting.`,
+    `Warning: Could not create server TCP listening socket ${address}:${port}: bind: ${strerror(code)}`,
+  );
 }

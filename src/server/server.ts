@@ -3,7 +3,8 @@
 // the command against the table and runs its handler, the handler appends replies to the
 // shared writer, and everything one read event produced leaves in one socket write.
 
-import type { Socket, SocketHandler } from "bun";
+import type { Socket, SocketHandler } from "../transport/index.ts";
+import { collectGarbage } from "../util/runtime.ts";
 import { Argv, ParseState, parseCommand, pendingArgumentStart, NEED_MORE, PROTOCOL_ERROR, latin1 } from "../resp/parser.ts";
 import { catRepr } from "../config/parse.ts";
 import { clientInfoLine } from "../commands/connection.ts";
@@ -46,6 +47,7 @@ import { saveCron } from "../persistence/bgsave.ts";
 import { BackgroundRewrite, rewriteCron } from "../persistence/bgrewrite.ts";
 import { Acl } from "../acl/acl.ts";
 import { flushLibraries } from "../scripting/lazy.ts";
+import { closeMigrateLinks } from "../commands/migrate.ts";
 
 /**
  * How large a query buffer holding `received` bytes of a request that ends at `wantEnd` is
@@ -83,6 +85,12 @@ const RELEASED_GC_BYTES = 64 * 1024 * 1024;
 /** Input read since the last garbage collection that makes an idle server collect (see collectAfterBurst). */
 const GC_INPUT_BYTES = 1024 * 1024;
 
+/**
+ * An embedded server's share of the runtime in its used_memory: about what Redis reports
+ * at start-up (used_memory_startup ~ 0.86 MB), so that maxmemory means the same there.
+ */
+const EMBEDDED_RUNTIME_BYTES = 1 << 20;
+
 /** What the server knows of a script that yields while busy (the script runner). */
 export interface BusyScript {
   /** The BUSY error other clients get: it names SCRIPT KILL for EVAL, FUNCTION KILL for FCALL. */
@@ -119,8 +127,8 @@ export class Server {
   readonly clients = new Map<number, Client>();
   readonly argv = new Argv();
   readonly writer = new ReplyWriter();
-  /** The error replies counted when the last call ended (nested calls included). */
-  private errorsAtLastCall = 0;
+  /** The error replies counted when the last call ended (nested calls included, and a script's refused ones). */
+  errorsAtLastCall = 0;
   /** The client whose commands are running (their replies go to `writer`), or null. */
   current: Client | null = null;
   /**
@@ -217,7 +225,12 @@ export class Server {
   /** The BGREWRITEAOF under way, if any. */
   aofRewrite: BackgroundRewrite | null = null;
 
-  constructor(config: Config, log: Logger) {
+  /**
+   * `embedded`: the process belongs to a host (startServer), so its heap is not this
+   * server's start-up memory (see startupMemory below).
+   */
+  constructor(config: Config, log: Logger, embedded = false) {
+    const heapBefore = process.memoryUsage().heapUsed;
     this.config = config;
     this.log = log;
     this.commands = new CommandTable(allCommands);
@@ -240,8 +253,11 @@ export class Server {
       if (this.current !== null && this.current.isMaster) this.errorToMaster(this.current, message);
     };
     // used_memory counts from the heap in use now (which includes its buffers); from here
-    // on, the data structures count what they add (cache/memory.ts).
-    this.startupMemory = this.peakMemory = process.memoryUsage().heapUsed;
+    // on, the data structures count what they add (cache/memory.ts). Embedded, the heap is
+    // mostly the host's: the server counts from what it allocated itself, on top of the
+    // runtime's share a standalone server starts with.
+    const heapNow = process.memoryUsage().heapUsed;
+    this.startupMemory = this.peakMemory = embedded ? EMBEDDED_RUNTIME_BYTES + Math.max(0, heapNow - heapBefore) : heapNow;
     // The hot path reads these per command; the Config object has hundreds of properties,
     // so plain fields kept in step by hooks are cheaper to read.
     this.latencyTracking = config.latencyTracking;
@@ -960,7 +976,7 @@ export class Server {
     if (input < this.inputAtLastGc) this.inputAtLastGc = input;
     if (!idle || input - this.inputAtLastGc < GC_INPUT_BYTES) return;
     this.inputAtLastGc = input;
-    Bun.gc(true);
+    collectGarbage();
   }
 
   /**
@@ -975,7 +991,7 @@ export class Server {
     this.releasedSinceGc += bytes;
     if (this.releasedSinceGc < RELEASED_GC_BYTES || this.releasedSinceGc < process.memoryUsage().heapUsed) return;
     this.releasedSinceGc = 0;
-    Bun.gc(true);
+    collectGarbage();
   }
 
   /** INFO client_recent_max_input_buffer and client_recent_max_output_buffer, sampled as Redis's clientsCron does. */
@@ -1284,12 +1300,23 @@ export class Server {
     for (const cmd of this.commands.all()) cmd.resetStats();
   }
 
-  /** Stop listening and disconnect everyone. */
+  /**
+   * Stop listening, disconnect everyone, and release every timer, file and connection the
+   * server holds, so that an embedded server's process can exit once it closed.
+   */
   close(): void {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
     this.cronTimer = null;
     if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
     this.pauseTimer = null;
+    this.pendingShutdown?.cancelTimer();
+    this.pendingShutdown = null;
+    this.upstream.close();
+    this.cluster?.bus.stop();
+    this.rdb.bgsave?.abort();
+    this.aofRewrite?.abort();
+    if (this.aof !== null) this.detachAof();
+    closeMigrateLinks(this);
     if (this.listeners.close()) this.log.notice("Removing the unix socket file.");
     for (const c of [...this.clients.values()]) this.closeClient(c);
   }

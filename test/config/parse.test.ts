@@ -395,6 +395,23 @@ describe("include", () => {
     expect(cfg.timeout).toBe(7);
   });
 
+  test("a glob matches one path component at a time, skips hidden names and directories, in byte order", () => {
+    const dir = tempDir();
+    for (const sub of ["one.d", "two.d", "two.d/nested.conf", ".hidden.d"]) mkdirSync(join(dir, sub));
+    writeFileSync(join(dir, "one.d", "b.conf"), "hz 11\n");
+    writeFileSync(join(dir, "two.d", "a.conf"), "hz 12\n");
+    writeFileSync(join(dir, "two.d", ".z.conf"), "hz 13\n");
+    writeFileSync(join(dir, ".hidden.d", "c.conf"), "hz 14\n");
+    writeFileSync(join(dir, "two.d", "nested.conf", "n.conf"), "hz 15\n");
+    const cfg = new Config();
+    // one.d/b.conf, then two.d/a.conf: sorted by the whole path, hidden names left out,
+    // and "*.conf" matches the directory nested.conf without reading into it.
+    loadConfigText(cfg, `dir ${dir}\ninclude */*.conf\n`);
+    expect(cfg.hz).toBe(12);
+    loadConfigText(cfg, `dir ${dir}\ninclude .*/c.con[f]\n`);
+    expect(cfg.hz).toBe(14);
+  });
+
   test("an include loop stops at INCLUDE_MAX_DEPTH instead of overflowing the stack", () => {
     const dir = tempDir();
     writeFileSync(join(dir, "self.conf"), "port 1\ninclude self.conf\n");

@@ -12,7 +12,7 @@ import {
   copyEntry,
   formatFixed2,
   popped,
-  setPackedThreshold,
+  QuicklistLimits,
 } from "../../src/encoding/quicklist.ts";
 import { ReplyWriter } from "../../src/resp/writer.ts";
 import { lpSeek } from "../../src/encoding/listpack.ts";
@@ -134,8 +134,11 @@ function checkIteration(r: Random, list: Quicklist, model: string[], i: number):
   expect(text(w.buf, w.len)).toBe(want.map((s) => `$${s.length}\r\n${s}\r\n`).join(""));
 }
 
+/** The packed threshold of the lists made here, as a server holds its own. */
+const limits = new QuicklistLimits();
+
 afterEach(() => {
-  setPackedThreshold(0);
+  limits.setPackedThreshold(0);
 });
 
 describe("random edits against an array", () => {
@@ -143,7 +146,7 @@ describe("random edits against an array", () => {
   for (const fill of FILLS) {
     test(`fill ${fill}`, () => {
       withSeed(`quicklist fill ${fill}`, (r) => {
-        const list = new Quicklist(fill, 0);
+        const list = new Quicklist(fill, 0, limits);
         const model: string[] = [];
         for (let step = 0; step < 1500; step++) {
           randomEdit(r, list, model);
@@ -157,9 +160,9 @@ describe("random edits against an array", () => {
 
   test("plain nodes for elements at or above the packed threshold", () => {
     withSeed("quicklist plain nodes", (r) => {
-      expect(setPackedThreshold(40)).toBe(true);
+      expect(limits.setPackedThreshold(40)).toBe(true);
       for (const fill of [-2, 3]) {
-        const list = new Quicklist(fill, 0);
+        const list = new Quicklist(fill, 0, limits);
         const model: string[] = [];
         let plainSeen = 0;
         for (let step = 0; step < 1500; step++) {
@@ -184,7 +187,7 @@ describe("node boundaries", () => {
 
   test("a byte-limited node takes elements while its size plus the estimate stays within the limit", () => {
     // Each "xxx" entry takes 5 bytes: 7 + 5 * 1635 = 8182, and 8182 + 3 + 8 <= 8192.
-    const list = new Quicklist(-2, 0);
+    const list = new Quicklist(-2, 0, limits);
     pushAll(list, LIST_TAIL, Array(1635).fill("xxx"));
     expect(shape(list)).toEqual([1635]);
     pushAll(list, LIST_TAIL, ["xxx"]);
@@ -193,10 +196,10 @@ describe("node boundaries", () => {
   });
 
   test("a count-limited node holds fill elements, and never more than 8 KB", () => {
-    const list = new Quicklist(3, 1);
+    const list = new Quicklist(3, 1, limits);
     pushAll(list, LIST_HEAD, ["a", "b", "c", "d", "e", "f", "g"]);
     expect(shape(list)).toEqual([1, 3, 3]);
-    const big = new Quicklist(100, 0);
+    const big = new Quicklist(100, 0, limits);
     pushAll(big, LIST_TAIL, Array(5).fill("y".repeat(3000)));
     expect(shape(big)).toEqual([2, 2, 1]);
   });
@@ -207,7 +210,7 @@ describe("node boundaries", () => {
   });
 
   test("inserting into a full node splits it and merges the halves with their neighbours", () => {
-    const list = new Quicklist(4, 0);
+    const list = new Quicklist(4, 0, limits);
     pushAll(list, LIST_TAIL, ["1", "2", "3", "4", "5", "6", "7", "8"]);
     expect(shape(list)).toEqual([4, 4]);
     const it = new QuicklistIter();
@@ -219,8 +222,8 @@ describe("node boundaries", () => {
   });
 
   test("an element replaced by a large one moves to a plain node between the halves", () => {
-    setPackedThreshold(10);
-    const list = new Quicklist(-2, 0);
+    limits.setPackedThreshold(10);
+    const list = new Quicklist(-2, 0, limits);
     pushAll(list, LIST_TAIL, ["a", "b", "c", "d"]);
     list.replaceAt(1, bytes("long element"), 0, 12);
     expect(shape(list)).toEqual([1, 1, 2]);
@@ -231,10 +234,10 @@ describe("node boundaries", () => {
   });
 
   test("the packed threshold refuses values near 4 GB and restores the default at 0", () => {
-    expect(setPackedThreshold(2 ** 32 - 2 ** 20 + 1)).toBe(false);
-    expect(setPackedThreshold(2 ** 32 - 2 ** 20)).toBe(true);
-    expect(setPackedThreshold(0)).toBe(true);
-    const list = new Quicklist(-2, 0);
+    expect(limits.setPackedThreshold(2 ** 32 - 2 ** 20 + 1)).toBe(false);
+    expect(limits.setPackedThreshold(2 ** 32 - 2 ** 20)).toBe(true);
+    expect(limits.setPackedThreshold(0)).toBe(true);
+    const list = new Quicklist(-2, 0, limits);
     pushAll(list, LIST_TAIL, ["z".repeat(100_000)]);
     expect(list.head!.plain).toBe(false);
   });
@@ -243,8 +246,8 @@ describe("node boundaries", () => {
 describe("dup", () => {
   test("copies every node, and the copy changes alone", () => {
     const r = rng(7);
-    setPackedThreshold(50);
-    const list = new Quicklist(5, 0);
+    limits.setPackedThreshold(50);
+    const list = new Quicklist(5, 0, limits);
     const model: string[] = [];
     for (let i = 0; i < 300; i++) randomEdit(r, list, model);
     const copy = list.dup();

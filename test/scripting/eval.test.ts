@@ -317,6 +317,9 @@ describe("statistics of a script's commands", () => {
     await o.same("EVAL", "return redis.pcall('GETX')", "0");
     await o.same("EVAL", "return redis.pcall('EVAL', 'return 1', '0')", "0");
     await o.same("EVAL_RO", "return redis.pcall('SET', 'k', 'v')", "0");
+    // Refusals the script catches still count as errors, unlike a bad argument list.
+    await o.same("EVAL", "redis.pcall('GETX') redis.pcall('GET') return 1", "0");
+    await o.same("EVAL", "redis.pcall() return 1", "0");
     const stats = async (section: string, pattern: RegExp) => {
       const [want, got] = await o.both("INFO", section);
       const pick = (reply: string) => reply.split("\r\n").filter((line) => pattern.test(line)).map((line) => line.replace(/usec=\d+,usec_per_call=[\d.]+,/, "")).sort();
