@@ -17,8 +17,11 @@ export const CEILING_SCRIPT = join(SHARED_DIR, "bench/ceiling-bun.ts");
 export const REDBUN_MAIN = join(REPO_ROOT, "src/main.ts");
 export const BENCH_TMP_DIR = join(tmpdir(), "redbun-bench");
 
-export type ServerName = "redis" | "redbun" | "ceiling";
+export type ServerName = "redis" | "redbun" | "ceiling" | "redbun-node";
 export const SERVER_NAMES: readonly ServerName[] = ["redis", "redbun", "ceiling"];
+/** redbun under Node.js: the Node build run by scripts/node-server.mjs (bench/node-transport.ts). */
+export const NODE_SERVER_SCRIPT = join(REPO_ROOT, "scripts/node-server.mjs");
+export const NODE_BUILD = join(REPO_ROOT, "dist/node/index.js");
 
 const READY_TIMEOUT_MS = 15_000;
 const READY_POLL_MS = 50;
@@ -303,6 +306,11 @@ function commandFor(name: ServerName, port: number, dataDir: string | null, opti
         precondition: existsSync(REDBUN_MAIN) ? undefined : `${REDBUN_MAIN} does not exist`,
       };
     }
+    case "redbun-node":
+      return {
+        argv: ["node", NODE_SERVER_SCRIPT, p, ...persistence],
+        precondition: existsSync(NODE_BUILD) ? undefined : `${NODE_BUILD} does not exist (bun run build:node)`,
+      };
     case "ceiling":
       return {
         argv: [process.execPath, CEILING_SCRIPT, p],

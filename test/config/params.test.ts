@@ -25,10 +25,11 @@ function ourSetReply(cfg: Config, args: string[]): string {
 }
 
 /** Redis's startup flags in the oracle harness, applied to a fresh Config. */
-function harnessConfig(port: number): Config {
+function harnessConfig(server: ServerProcess): Config {
   const cfg = new Config();
-  applyArgv(cfg, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-  cfg.assign("dir", "/tmp"); // the harness runs redis-server in /tmp
+  applyArgv(cfg, ["--port", String(server.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+  // The harness gives each server a data directory of its own.
+  cfg.assign("dir", server.dir!);
   return cfg;
 }
 
@@ -48,14 +49,14 @@ afterAll(async () => {
 describe("parameter table vs redis-server 7.0.15", () => {
   test("CONFIG GET * lists the same names and default values", async () => {
     const want = configMap(await conn.call("CONFIG", "GET", "*"));
-    const got = new Map(configGet(harnessConfig(redis.port), ["*"]));
+    const got = new Map(configGet(harnessConfig(redis), ["*"]));
     expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
     for (const [name, value] of want) expect({ name, value: got.get(name) }).toEqual({ name, value });
   });
 
   test("hidden parameters answer an exact CONFIG GET only", async () => {
     const hidden = ["rdb-key-save-delay", "key-load-delay", "use-exit-on-panic", "watchdog-period", "loading-process-events-interval-bytes"];
-    const cfg = harnessConfig(redis.port);
+    const cfg = harnessConfig(redis);
     for (const name of hidden) {
       expect(new Map(configGet(cfg, [name]))).toEqual(configMap(await conn.call("CONFIG", "GET", name)));
       expect(lookupParam(name)?.spec.hidden).toBe(true);
@@ -66,7 +67,7 @@ describe("parameter table vs redis-server 7.0.15", () => {
   });
 
   test("mutability: CONFIG SET of the current value is refused for the same parameters", async () => {
-    const cfg = harnessConfig(redis.port);
+    const cfg = harnessConfig(redis);
     for (const [name] of configGet(cfg, ["*"])) {
       const value = bulkArray(await conn.call("CONFIG", "GET", name))[1]!;
       const want = await conn.call("CONFIG", "SET", name, value);
@@ -75,7 +76,7 @@ describe("parameter table vs redis-server 7.0.15", () => {
   });
 
   test("numeric parameters: parse errors, bounds and formatting match", async () => {
-    const cfg = harnessConfig(redis.port);
+    const cfg = harnessConfig(redis);
     const probes = ["abc", "-9223372036854775807", "18446744073709551615", "1k", "1kb", "-1", "01", "+5", " 5", "0", "1GB", "7%", "101%"];
     for (const spec of PARAMS) {
       if ((spec.kind !== "int" && spec.kind !== "memory") || !spec.mutable || spec.hidden) continue;
@@ -95,7 +96,7 @@ describe("parameter table vs redis-server 7.0.15", () => {
   });
 
   test("enum and bool parameters: accepted spellings and error texts match", async () => {
-    const cfg = harnessConfig(redis.port);
+    const cfg = harnessConfig(redis);
     const cases: [string, string][] = [
       ["loglevel", "DEBUG"], ["loglevel", "debug verbose"], ["loglevel", "nothing"], ["loglevel", "notice"],
       ["maxmemory-policy", "allkeys-LRU"], ["maxmemory-policy", "lru"], ["maxmemory-policy", "noeviction"],
@@ -116,7 +117,7 @@ describe("parameter table vs redis-server 7.0.15", () => {
   });
 
   test("special parameters: values, formatting and errors match", async () => {
-    const cfg = harnessConfig(redis.port);
+    const cfg = harnessConfig(redis);
     const cases: [string, string][] = [
       ["save", "3600 1 300 100"], ["save", "1 2 3"], ["save", "abc"], ["save", "0 1"], ["save", "1 -1"], ["save", "+1 -0"],
       ["save", '1 ""'], ["save", " 1 2"], ["save", ""], ["save", "100 1"], ["save", ""],

@@ -463,7 +463,8 @@ describe("CONFIG GET and CONFIG SET vs redis-server", () => {
   const ours = () => {
     const cfg = new Config();
     applyArgv(cfg, ["--port", String(redis.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-    cfg.assign("dir", "/tmp");
+    // The harness gives each server a data directory of its own.
+    cfg.assign("dir", redis.dir!);
     return cfg;
   };
 

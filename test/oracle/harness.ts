@@ -2,7 +2,9 @@
 // raw RESP connection to each, so tests can assert that both give byte-identical replies to
 // the same command sequences, errors included.
 
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { seedFromEnv } from "./fuzz.ts";
 import type { Subprocess } from "bun";
 
@@ -242,11 +244,14 @@ export class ServerProcess {
     readonly name: string,
     readonly port: number,
     readonly proc: Subprocess,
+    /** The server's own data directory (its first `--dir`, see serverDir), removed when it stops. */
+    readonly dir: string | null = null,
   ) {}
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.proc.kill("SIGKILL");
     await this.proc.exited;
+    if (this.dir !== null) rmSync(this.dir, { recursive: true, force: true });
   }
 
   stop(): Promise<void> {
@@ -279,26 +284,37 @@ async function waitForPing(port: number, proc: Subprocess, name: string, timeout
   }
 }
 
+/**
+ * A fresh data directory for a server, given as its first `--dir`: whatever it saves (DEBUG
+ * RELOAD, a replica's RDB) stays its own, and it never loads a dump.rdb another test left
+ * in a shared directory. A test's own `--dir` comes later and wins, as in redis-server.
+ */
+function serverDir(name: string): string {
+  return mkdtempSync(join(tmpdir(), `redbun-test-${name}-`));
+}
+
 /** Start Debian's redis-server 7.0 with persistence off. */
 export async function startRedis(extraArgs: string[] = [], stdout: "ignore" | "pipe" = "ignore"): Promise<ServerProcess> {
   const port = freePort();
+  const dir = serverDir("redis");
   const proc = Bun.spawn(
-    ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs],
+    ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...extraArgs],
     { stdout, stderr: "inherit", cwd: "/tmp" },
   );
   await waitForPing(port, proc, "redis-server");
-  return new ServerProcess("redis", port, proc);
+  return new ServerProcess("redis", port, proc, dir);
 }
 
 /** Start redbun from this checkout with the same flags. */
 export async function startRedbun(extraArgs: string[] = [], stdout: "ignore" | "pipe" = "ignore"): Promise<ServerProcess> {
   const port = freePort();
+  const dir = serverDir("redbun");
   const proc = Bun.spawn(
-    ["bun", "src/main.ts", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs],
+    ["bun", "src/main.ts", "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...extraArgs],
     { stdout, stderr: "inherit", cwd: REPO_ROOT },
   );
   await waitForPing(port, proc, "redbun");
-  return new ServerProcess("redbun", port, proc);
+  return new ServerProcess("redbun", port, proc, dir);
 }
 
 /** Both servers and one connection to each: send the same thing, compare the bytes. */

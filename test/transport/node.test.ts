@@ -31,7 +31,8 @@ class ChildServer {
   static async start(runtime: "node" | "bun", entry: string): Promise<ChildServer> {
     const tlsPort = freePort();
     const unixSocket = join(outdir, `${runtime}.sock`);
-    const directives = ["enable-debug-command", "yes", "unixsocket", unixSocket, "tls-port", String(tlsPort)];
+    // The server's files (a replica's RDB) go to the test's directory, never the checkout.
+    const directives = ["enable-debug-command", "yes", "dir", outdir, "unixsocket", unixSocket, "tls-port", String(tlsPort)];
     directives.push("tls-cert-file", certs.serverCert, "tls-key-file", certs.serverKey, "tls-ca-cert-file", certs.caCert);
     const proc = Bun.spawn([runtime, FIXTURE, entry, ...directives], { stdin: "pipe", stdout: "pipe", stderr: "inherit", cwd: REPO_ROOT });
     const line = await firstLine(proc.stdout);

@@ -1,12 +1,14 @@
-// Run by node.test.ts under `node --test`: the embedded server from the Node build (its path
-// in REDBUN_NODE_ENTRY), driven by node-redis and ioredis as a Node test suite would.
+// The client round-trip suite runtimes.test.ts runs twice: under `node --test` against the
+// Node build, and under `bun test` against src/index.ts (the module in REDBUN_ENTRY). It is
+// written with node:test, which both runtimes run, and drives embedded servers with
+// node-redis and ioredis as a user's test suite would.
 
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { createClient } from "redis";
 import Redis from "ioredis";
 
-const { startServer } = await import(process.env.REDBUN_NODE_ENTRY);
+const { startServer } = await import(process.env.REDBUN_ENTRY);
 
 let server;
 let other;
@@ -53,4 +55,30 @@ test("flushAll empties the server; the other server is its own", async () => {
   assert.equal(await ioredis.dbsize(), 0);
   assert.equal(await otherClient.get("elsewhere"), "1");
   otherClient.disconnect();
+});
+
+test("pub/sub, a blocked BLPOP served by another client, a 1 MB value, a 1000-command pipeline", async () => {
+  const subscriber = new Redis(server.url);
+  const message = new Promise((resolve) => subscriber.on("message", (channel, text) => resolve([channel, text])));
+  await subscriber.subscribe("news");
+  assert.equal(await ioredis.publish("news", "hello"), 1);
+  assert.deepEqual(await message, ["news", "hello"]);
+  subscriber.disconnect();
+
+  const blocked = new Redis(server.url);
+  const popped = blocked.blpop("queue", 5);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await nodeRedis.rPush("queue", "job");
+  assert.deepEqual(await popped, ["queue", "job"]);
+  blocked.disconnect();
+
+  const big = "z".repeat(1024 * 1024);
+  await nodeRedis.set("big", big);
+  assert.equal((await nodeRedis.get("big")).length, big.length);
+
+  const pipeline = ioredis.pipeline();
+  for (let i = 0; i < 1000; i++) pipeline.incr("counter");
+  const results = await pipeline.exec();
+  assert.equal(results.length, 1000);
+  assert.deepEqual(results[999], [null, 1000]);
 });
