@@ -78,7 +78,10 @@ export async function bootServer(config: Config, log: Logger, opts: BootOptions)
   const metrics = new MetricsEndpoint(server);
   const booted = new BootedServer(server, metrics);
   try {
-    const port = await listen(server);
+    // From listening to the data loaded nothing awaits: no client is read before the data
+    // is in (Redis processes no event before its main loop starts). Binds that settle
+    // later (Node's) are awaited after.
+    const port = listen(server);
     if (opts.narrate) log.logoOrRunningMode(VERSION, port);
     if (config.clusterEnabled) startCluster(server);
     if (opts.narrate) log.serverInitialized();
@@ -86,6 +89,7 @@ export async function bootServer(config: Config, log: Logger, opts: BootOptions)
     if (opts.loadData) loadDataFromDisk(server);
     const metricsError = metrics.apply();
     if (metricsError !== null) throw new StartupError([metricsError]);
+    await bound(server);
   } catch (e) {
     booted.close();
     throw e;
@@ -113,16 +117,29 @@ function loadDataFromDisk(server: Server): void {
 }
 
 /** Opens the listeners (TCP, TLS, unix socket; see listeners.ts); returns the port Redis names in its logs. */
-async function listen(server: Server): Promise<number> {
+function listen(server: Server): number {
   try {
     server.listen();
-    await server.listeners.bound();
     return server.port || server.tlsPort;
   } catch (e) {
-    if (e instanceof TlsConfigError) throw new StartupError([e.message, "Failed to configure TLS. Check logs for more info."]);
-    if (e instanceof ListenError) throw new StartupError(e.detail !== "" ? [e.detail, e.message] : [e.message]);
-    throw new StartupError([`Failed listening: ${(e as Error).message}`]);
+    throw listenFailure(e);
   }
+}
+
+/** The binds that settle after listen returns (under Node): a failed one stops start-up. */
+async function bound(server: Server): Promise<void> {
+  try {
+    await server.listeners.bound();
+  } catch (e) {
+    throw listenFailure(e);
+  }
+}
+
+/** Redis's log lines for a listener that could not be opened. */
+function listenFailure(e: unknown): StartupError {
+  if (e instanceof TlsConfigError) return new StartupError([e.message, "Failed to configure TLS. Check logs for more info."]);
+  if (e instanceof ListenError) return new StartupError(e.detail !== "" ? [e.detail, e.message] : [e.message]);
+  return new StartupError([`Failed listening: ${(e as Error).message}`]);
 }
 
 /** Redis's ACLLoadUsersAtStartup: the `user` directives or the aclfile. */
