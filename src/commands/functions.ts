@@ -6,7 +6,7 @@ import type { Client } from "../server/client.ts";
 import type { CommandDef } from "./table.ts";
 import { OK } from "../resp/writer.ts";
 import { parseLongLong } from "../util/numbers.ts";
-import { numkeysArg } from "./scripting.ts";
+import { killBusyScript, numkeysArg } from "./scripting.ts";
 import { libraryCodes, scriptRunner } from "../scripting/lazy.ts";
 import { ScriptFlag, SCRIPT_FLAG_NAMES, RestorePolicy, scriptFlagsRefusal } from "../scripting/flags.ts";
 import type { Library, LuaFunction } from "../scripting/functions.ts";
@@ -16,7 +16,6 @@ import { OP_FUNCTION2, saveLibraries } from "../persistence/rdb.ts";
 import { RdbError, RdbReader } from "../persistence/rdb-load.ts";
 
 const NOT_FOUND = "ERR Function not found";
-const NOTBUSY = "NOTBUSY No scripts in execution right now.";
 
 /** FCALL function numkeys [key ...] [arg ...], FCALL_RO the same for no-writes functions. */
 function fcallGeneric(c: Client, readonlyCommand: boolean): void {
@@ -200,14 +199,6 @@ function readLibraryCodes(buf: Uint8Array, start: number, end: number): Uint8Arr
   return codes;
 }
 
-/** FUNCTION KILL: stop the busy function, unless it wrote (or is an EVAL's script). */
-function functionKillCommand(c: Client): void {
-  if (c.server.busyScript === null) return c.w.addError(NOTBUSY);
-  const refusal = scriptRunner(c.server).kill(false);
-  if (refusal !== null) return c.w.addError(refusal);
-  c.w.addRaw(OK);
-}
-
 const FUNCTION_HELP = [
   "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "LOAD [REPLACE] <FUNCTION CODE>",
@@ -353,7 +344,7 @@ export const functionCommands: CommandDef[] = [
         name: "function|kill", arity: 2, flags: "noscript allow_busy", acl: "scripting", group: "scripting", since: "7.0.0",
         summary: "Kill the function currently in execution.", complexity: "O(1)",
         tips: ["request_policy:all_shards", "response_policy:one_succeeded"],
-        handler: functionKillCommand,
+        handler: (c) => killBusyScript(c, false),
       },
       {
         name: "function|help", arity: 2, flags: "loading stale", acl: "scripting", group: "scripting", since: "7.0.0",

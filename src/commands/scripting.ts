@@ -110,11 +110,13 @@ function scriptFlushCommand(c: Client): void {
   c.w.addRaw(OK);
 }
 
-/** SCRIPT KILL: stop the busy script, unless it wrote (or is not an EVAL's). */
-function scriptKillCommand(c: Client): void {
-  const busy = c.server.busyScript;
-  if (busy === null) return c.w.addError(NOTBUSY);
-  const refusal = scriptRunner(c.server).kill(true);
+/**
+ * SCRIPT KILL (fromEval) and FUNCTION KILL: stop the busy script, unless none runs, it
+ * wrote, or it is of the other kind (an EVAL's script for FUNCTION KILL, and the reverse).
+ */
+export function killBusyScript(c: Client, fromEval: boolean): void {
+  if (c.server.busyScript === null) return c.w.addError(NOTBUSY);
+  const refusal = scriptRunner(c.server).kill(fromEval);
   if (refusal !== null) return c.w.addError(refusal);
   c.w.addRaw(OK);
 }
@@ -250,7 +252,7 @@ export const scriptingCommands: CommandDef[] = [
         name: "script|kill", arity: 2, flags: "noscript allow_busy", acl: "scripting", group: "scripting", since: "2.6.0",
         summary: "Kill the script currently in execution.", complexity: "O(1)",
         tips: ["request_policy:all_shards", "response_policy:one_succeeded"],
-        handler: scriptKillCommand,
+        handler: (c) => killBusyScript(c, true),
       },
       {
         name: "script|load", arity: 3, flags: "noscript stale", acl: "scripting", group: "scripting", since: "2.6.0",

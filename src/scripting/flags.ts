@@ -46,7 +46,7 @@ export function parseShebang(body: Uint8Array): Shebang | string {
   if (body.length < 2 || body[0] !== 35 || body[1] !== 33) return { flags: ScriptFlag.EvalCompat, bodyStart: 0 };
   const end = body.indexOf(10);
   if (end < 0) return "ERR Invalid script shebang";
-  const parts = Buffer.from(body.buffer, body.byteOffset, end).toString("latin1").split(/[ \t\r\v\f]+/).filter((part) => part.length > 0);
+  const parts = shebangWords(body, end);
   if (parts[0] !== "#!lua") return `ERR Unexpected engine in script shebang: ${parts[0]}`;
   let flags = 0;
   for (const part of parts.slice(1)) {
@@ -84,4 +84,12 @@ export function scriptFlagsRefusal(c: Client, flags: number, readonlyCommand: bo
 /** Whether the server is over maxmemory with nothing more it may evict (Redis's out_of_memory). */
 export function outOfMemory(server: Server): boolean {
   return server.eviction.maxmemoryBytes !== 0 && server.eviction.perform() === EvictResult.Fail;
+}
+
+/**
+ * The words of a first line, body[0..end), split on blanks as sdssplitargs splits them
+ * (quotes aside): an EVAL script's shebang and a function library's metadata line.
+ */
+export function shebangWords(body: Uint8Array, end: number): string[] {
+  return Buffer.from(body.buffer, body.byteOffset, end).toString("latin1").split(/[ \t\r\v\f]+/).filter((word) => word.length > 0);
 }

@@ -14,7 +14,7 @@ import { LuaEngine } from "./lua.ts";
 import { latin1Of } from "./convert.ts";
 import type { RedisApiHost } from "./redis-api.ts";
 import { globMatch } from "../util/glob.ts";
-import { RestorePolicy, SCRIPT_FLAG_NAMES } from "./flags.ts";
+import { RestorePolicy, SCRIPT_FLAG_NAMES, shebangWords } from "./flags.ts";
 
 export interface LuaFunction {
   readonly name: string;
@@ -382,7 +382,7 @@ function parseMetadata(code: Uint8Array): Metadata | string {
   if (code.length < 2 || code[0] !== 35 || code[1] !== 33) return "ERR Missing library metadata";
   const end = code.indexOf(10);
   if (end < 0) return "ERR Invalid library metadata";
-  const parts = latin1Of(code.subarray(0, end)).split(/[ \t\r\v\f]+/).filter((part) => part.length > 0);
+  const parts = shebangWords(code, end);
   let name: string | null = null;
   for (const part of parts.slice(1)) {
     if (part.slice(0, 5).toLowerCase() === "name=") {
